@@ -1,0 +1,39 @@
+# Two commands: `make run` (the whole platform on this machine) and `make test` (the suite). Needs only Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?= -n auto
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: run test lint install
+
+$(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@touch $(STAMP)
+
+.env:
+	cp .env.example .env
+
+install: $(STAMP) .env
+
+run: install
+	@mkdir -p .run
+	python manage.py migrate --noinput
+	python manage.py setup_schedules
+	python manage.py seed_demo
+	@echo ""
+	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/"
+	@echo "  Admin:     http://$(HOST):$(PORT)/admin/"
+	@echo "  Ready:     http://$(HOST):$(PORT)/api/v1/ready/"
+	@echo ""
+	HOST=$(HOST) honcho start --port $(PORT)
+
+test: install
+	python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	ruff check .

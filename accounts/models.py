@@ -1,0 +1,81 @@
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.phone_numbers import validate_e164
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def normalize_email(self, email: str) -> str:
+        """Emails are compared without case; store them lower-cased so the unique index sees one spelling."""
+        return super().normalize_email(email or "").strip().lower()
+
+    def get_by_natural_key(self, username: str):
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email), **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person: a member on the SPA or finance staff in the admin. Email is the login."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Unique as stored; stored lower-cased (a CHECK says so), hence unique without regard to case.
+    email = models.EmailField(max_length=254, unique=True)
+    phone_number = models.CharField(max_length=16, blank=True, default="", validators=[validate_e164])
+    first_name = models.CharField(max_length=150, blank=True, default="")
+    last_name = models.CharField(max_length=150, blank=True, default="")
+    is_verified = models.BooleanField(default=False, help_text="The email address has been confirmed.")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["date_joined"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_number"], condition=~Q(phone_number=""), name="accounts_user_phone_unique"
+            ),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="accounts_user_email_lowercase"),
+            models.CheckConstraint(
+                condition=Q(phone_number="") | Q(phone_number__startswith="+"),
+                name="accounts_user_phone_e164",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = type(self).objects.normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email

@@ -1,0 +1,22 @@
+"""Phone numbers are stored in E.164 (`+254712345678`); `phonenumbers` decides what is a real number."""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+
+
+def normalize_phone_number(value: str) -> str:
+    """Return `value` in E.164, or raise ValidationError. A number must carry its country code (+CC…)."""
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(
+            "Enter a phone number in international format, e.g. +254712345678.", code="invalid_phone_number"
+        ) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValidationError("This phone number is not valid.", code="invalid_phone_number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_e164(value: str) -> None:
+    if normalize_phone_number(value) != value:
+        raise ValidationError("Phone numbers are stored in E.164, e.g. +254712345678.", code="not_e164")

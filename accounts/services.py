@@ -1,0 +1,41 @@
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.errors import InvalidCredentialsError, InvalidRefreshTokenError
+from accounts.models import User
+
+
+def issue_tokens(*, user: User) -> dict[str, str]:
+    """A new token family for `user`: a refresh token (recorded, so it can be blacklisted) and its access token."""
+    refresh = RefreshToken.for_user(user)
+    update_last_login(None, user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def log_in(*, request, email: str, password: str) -> tuple[User, dict[str, str]]:
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        raise InvalidCredentialsError()
+    return user, issue_tokens(user=user)
+
+
+def log_out(*, user: User, refresh: str) -> None:
+    """Blacklist the caller's refresh token so it can never be exchanged again."""
+    try:
+        token = RefreshToken(refresh)
+    except TokenError as exc:
+        raise InvalidRefreshTokenError() from exc
+    if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise InvalidRefreshTokenError()
+    token.blacklist()
+
+
+def flush_expired_tokens() -> int:
+    """Delete refresh-token records past their expiry (their blacklist rows go with them). Safe to run twice."""
+    deleted, _ = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

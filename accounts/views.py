@@ -1,0 +1,64 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenRefreshView
+
+from accounts import services
+from accounts.serializers import LoginInputSerializer, LoginOutputSerializer, LogoutInputSerializer, UserSerializer
+
+
+class LoginApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Log in with email and password",
+        request=LoginInputSerializer,
+        responses={
+            200: LoginOutputSerializer,
+            401: OpenApiResponse(description="Wrong email or password (`invalid_credentials`)."),
+        },
+        auth=[],
+    )
+    def post(self, request):
+        data = LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, tokens = services.log_in(request=request, **data.validated_data)
+        return Response(LoginOutputSerializer({**tokens, "user": user}).data)
+
+
+class RefreshApi(TokenRefreshView):
+    """simplejwt's refresh: rotates the refresh token and blacklists the old one."""
+
+    throttle_scope = "auth"
+
+    @extend_schema(summary="Exchange a refresh token for a new access and refresh token", auth=[])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutApi(APIView):
+    @extend_schema(
+        summary="Log out: blacklist the refresh token",
+        request=LogoutInputSerializer,
+        responses={
+            204: None,
+            401: OpenApiResponse(
+                description="Not signed in, or the token is not yours or not valid (`token_invalid`)."
+            ),
+        },
+    )
+    def post(self, request):
+        data = LogoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.log_out(user=request.user, refresh=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(summary="The signed-in user", responses={200: UserSerializer})
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)

@@ -1,0 +1,181 @@
+"""The one error shape: `{"error": {"code", "message", "details"}}`, for every error the API returns.
+
+Domain code raises an `ApplicationError` subclass; DRF's own exceptions, Django's 404/permission errors and
+anything unexpected are translated here, so no view ever builds an error body by hand.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.request_context import current_request_id
+
+logger = logging.getLogger("pamoja.errors")
+
+
+class ApplicationError(Exception):
+    """A domain error: a stable machine code, a human message, an HTTP status and optional details."""
+
+    code: str = "application_error"
+    message: str = "The request could not be completed."
+    status_code: int = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+        self.message = message or self.message
+        self.details = details or {}
+        super().__init__(self.message)
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+    message = "Not found."
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "permission_denied"
+    message = "You do not have permission to perform this action."
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class ConflictError(ApplicationError):
+    code = "conflict"
+    message = "The request conflicts with the current state."
+    status_code = status.HTTP_409_CONFLICT
+
+
+class InsufficientFundsError(ApplicationError):
+    code = "insufficient_funds"
+    message = "The balance is too low for this amount."
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class ProviderUnavailableError(ApplicationError):
+    code = "provider_unavailable"
+    message = "The payment provider is unavailable; try again shortly."
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+class ServiceUnavailableError(ApplicationError):
+    code = "service_unavailable"
+    message = "The service is not ready."
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+# DRF exception class → our code. Anything else keeps DRF's own code.
+_DRF_CODES: dict[type[drf_exceptions.APIException], str] = {
+    drf_exceptions.ValidationError: "validation_error",
+    drf_exceptions.ParseError: "parse_error",
+    drf_exceptions.AuthenticationFailed: "not_authenticated",
+    drf_exceptions.NotAuthenticated: "not_authenticated",
+    drf_exceptions.PermissionDenied: "permission_denied",
+    drf_exceptions.NotFound: "not_found",
+    drf_exceptions.MethodNotAllowed: "method_not_allowed",
+    drf_exceptions.NotAcceptable: "not_acceptable",
+    drf_exceptions.UnsupportedMediaType: "unsupported_media_type",
+    drf_exceptions.Throttled: "throttled",
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _drf_code(exc: drf_exceptions.APIException) -> str:
+    for cls in type(exc).__mro__:
+        if cls in _DRF_CODES:
+            return _DRF_CODES[cls]
+    return exc.default_code if isinstance(exc.default_code, str) else "error"
+
+
+def _validation_details(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return detail
+    if isinstance(detail, list):
+        return {"non_field_errors": detail}
+    return {"non_field_errors": [detail]}
+
+
+def _first_message(detail: Any) -> str | None:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            found = _first_message(value)
+            if found:
+                return found
+    elif isinstance(detail, list):
+        for value in detail:
+            found = _first_message(value)
+            if found:
+                return found
+    elif detail:
+        return str(detail)
+    return None
+
+
+def server_error_body() -> dict[str, Any]:
+    request_id = current_request_id()
+    return error_body(
+        "server_error",
+        "Something went wrong on our side. Quote the request id if you contact support.",
+        {"request_id": request_id} if request_id else {},
+    )
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: every exception raised in an API view leaves as the one error shape."""
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+
+    if isinstance(exc, Http404):
+        exc = drf_exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf_exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)  # keeps WWW-Authenticate, Retry-After and the like
+    if response is None:
+        logger.error(
+            "Unhandled exception in %s",
+            context["view"].__class__.__name__ if context.get("view") else "view",
+            exc_info=(type(exc), exc, exc.__traceback__),
+        )
+        return Response(server_error_body(), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+    code = _drf_code(exc)
+    if code == "validation_error":
+        details = _validation_details(exc.detail)
+        message = "Invalid input." if len(details) != 1 else (_first_message(details) or "Invalid input.")
+    else:
+        details = {}
+        message = str(exc.detail) if not isinstance(exc.detail, list | dict) else (_first_message(exc.detail) or "")
+        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
+            details = {"retry_after": int(exc.wait) + (exc.wait % 1 > 0)}
+    response.data = error_body(code, message, details)
+    return response
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request, exception=None):
+    """Django's 404 handler: the error shape under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", "Not found."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    """Django's 500 handler, for failures outside DRF views (middleware, non-API views)."""
+    if _is_api(request):
+        return JsonResponse(server_error_body(), status=500)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,1 @@
+# This app's models arrive with its own issue (see DESIGN.md).

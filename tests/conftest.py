@@ -1,0 +1,59 @@
+import os
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+FORBID_SKIPS = os.environ.get("PAMOJA_FORBID_SKIPS") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres` tests skip, with the reason, when the suite runs on SQLite."""
+    if connection.vendor == "postgresql":
+        return
+    reason = "needs PostgreSQL (set DATABASE_URL=postgres://…); SQLite lacks what this test checks"
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = terminalreporter.stats.get("skipped", [])
+    if FORBID_SKIPS and skipped:
+        terminalreporter.write_line(f"CI forbids skipped tests; {len(skipped)} skipped.", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workerinput"):  # an xdist worker; the controller sees every report
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if FORBID_SKIPS and reporter is not None and reporter.stats.get("skipped") and exitstatus == 0:
+        session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle counters and cached values never leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client

@@ -1,0 +1,90 @@
+"""No password, token, PIN, OTP or card number reaches a log line."""
+
+import io
+import json
+import logging
+
+import pytest
+
+from config.logging import JsonFormatter, RedactSecretsFilter, RequestContextFilter, redact_text
+from config.request_context import request_id_var
+
+SECRETS = [
+    "hunter2-pass",
+    "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2lnbmF0dXJlLXZhbHVl",
+    "482913",  # an OTP
+    "4084084084084081",  # a card number (Luhn-valid)
+    "9731",  # a PIN
+    "sk_live_abcdef123456",
+    "22211133344",  # a BVN
+]
+
+
+@pytest.fixture
+def log_output():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestContextFilter())
+    handler.addFilter(RedactSecretsFilter())
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    yield logger, stream
+    logger.removeHandler(handler)
+
+
+def lines(stream) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_secrets_in_extra_fields_args_and_text_are_redacted(log_output):
+    logger, stream = log_output
+    token = request_id_var.set("req-log-1")
+    try:
+        logger.info(
+            "login attempt password=%s with Authorization: Bearer %s",
+            SECRETS[0],
+            SECRETS[1],
+            extra={
+                "otp": SECRETS[2],
+                "payload": {"card_number": SECRETS[3], "pin": SECRETS[4], "amount": "5000.00"},
+                "headers": {"Authorization": f"Bearer {SECRETS[1]}", "X-Pin-Token": "pt_abc"},
+                "secret_key": SECRETS[5],
+                "kyc": {"bvn": SECRETS[6], "country": "NG"},
+                "note": f"card {SECRETS[3][:4]} {SECRETS[3][4:8]} {SECRETS[3][8:12]} {SECRETS[3][12:]} charged",
+            },
+        )
+    finally:
+        request_id_var.reset(token)
+    raw = stream.getvalue()
+    for secret in [*SECRETS, "pt_abc", "4084 0840 8408 4081"]:
+        assert secret not in raw, secret
+    (line,) = lines(stream)
+    assert line["payload"]["amount"] == "5000.00"
+    assert line["kyc"]["country"] == "NG"
+    assert line["request_id"] == "req-log-1"
+    assert line["level"] == "INFO"
+
+
+def test_traceback_text_is_redacted(log_output):
+    logger, stream = log_output
+    try:
+        raise ValueError(f"could not charge, token={SECRETS[5]}")
+    except ValueError:
+        logger.exception("charge failed")
+    raw = stream.getvalue()
+    assert SECRETS[5] not in raw
+    assert "Traceback" in lines(stream)[0]["traceback"]
+
+
+def test_ordinary_numbers_survive():
+    text = "order 1234567890123 for 5000.00 KES, phone +254712345678"
+    assert redact_text(text) == text
+
+
+def test_json_bodies_in_text_are_redacted():
+    text = '{"email": "a@b.co", "password": "s3cret!", "pin": "4321"}'
+    cleaned = redact_text(text)
+    assert "s3cret!" not in cleaned and "4321" not in cleaned and "a@b.co" in cleaned

@@ -1,0 +1,47 @@
+import pytest
+
+from config.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_answers_without_auth(api_client):
+    response = api_client.get("/api/v1/health/")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_ready_checks_database_broker_and_cache(api_client):
+    response = api_client.get("/api/v1/ready/")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "cache": "ok"}
+
+
+def test_ready_is_503_naming_an_unreachable_broker(api_client, monkeypatch):
+    monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = api_client.get("/api/v1/ready/")
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "service_unavailable"
+    assert "broker" in error["message"]
+    assert error["details"]["checks"] == {"database": "ok", "broker": "unreachable", "cache": "ok"}
+
+
+def test_ready_is_503_naming_a_failing_cache(api_client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    response = api_client.get("/api/v1/ready/")
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["checks"]["cache"] == "unreachable"
+
+
+def test_probes_are_never_throttled(api_client, monkeypatch):
+    from rest_framework.throttling import AnonRateThrottle
+
+    monkeypatch.setitem(AnonRateThrottle.THROTTLE_RATES, "anon", "1/min")
+    assert all(api_client.get("/api/v1/health/").status_code == 200 for _ in range(3))
+
+
+def test_metrics_are_exported(client):
+    client.get("/api/v1/health/")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert b"django_http_requests_total_by_method_total" in response.content

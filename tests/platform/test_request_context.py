@@ -1,0 +1,46 @@
+import logging
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_request_id_is_honoured_and_echoed(api_client):
+    response = api_client.get("/api/v1/health/", HTTP_X_REQUEST_ID="lb-1234.abc")
+    assert response["X-Request-ID"] == "lb-1234.abc"
+
+
+def test_request_id_is_generated_when_absent(api_client):
+    first = api_client.get("/api/v1/health/")["X-Request-ID"]
+    second = api_client.get("/api/v1/health/")["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", first) and first != second
+
+
+@pytest.mark.parametrize("offered", ["has spaces", "x" * 200, 'quote"injection', "new\\nline"])
+def test_unsafe_request_id_is_replaced(api_client, offered):
+    response = api_client.get("/api/v1/health/", HTTP_X_REQUEST_ID=offered)
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+
+def test_request_id_on_errors_too(api_client):
+    response = api_client.get("/api/v1/nowhere/", HTTP_X_REQUEST_ID="req-404")
+    assert response.status_code == 404 and response["X-Request-ID"] == "req-404"
+
+
+def test_access_log_line_has_request_user_method_path_status_duration(auth_client, user, caplog):
+    with caplog.at_level(logging.INFO, logger="pamoja.access"):
+        auth_client.get("/api/v1/users/me/", HTTP_X_REQUEST_ID="req-access-1")
+    (record,) = [r for r in caplog.records if r.name == "pamoja.access"]
+    assert record.method == "GET"
+    assert record.path == "/api/v1/users/me/"
+    assert record.status == 200
+    assert record.duration_ms >= 0
+    assert record.request_id == "req-access-1"
+    assert record.user_id == str(user.pk)
+
+
+def test_security_headers(api_client):
+    response = api_client.get("/api/v1/health/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
