@@ -12,14 +12,13 @@ from urllib.parse import urlsplit, urlunsplit
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-RUN_DIR = BASE_DIR / ".run"
-
 env = environ.Env()
 _env_file = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
 if _env_file and Path(_env_file).is_file():
     env.read_env(_env_file)
 
 DEBUG = env.bool("DEBUG", default=False)
+RUN_DIR = Path(env.str("RUN_DIR", default=str(BASE_DIR / ".run")))
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
@@ -128,7 +127,7 @@ def _database(url: str) -> dict:
     return config
 
 
-DATABASES = {"default": _database(env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
+DATABASES = {"default": _database(env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if env.str("REPLICA_DATABASE_URL", default=""):
     DATABASES["replica"] = _database(env.str("REPLICA_DATABASE_URL"))
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
@@ -264,7 +263,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------------------------------
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(RUN_DIR / "broker"),

@@ -17,6 +17,8 @@ def test_ready_checks_database_broker_and_cache(api_client):
 
 
 def test_ready_is_503_naming_an_unreachable_broker(api_client, monkeypatch):
+    # Celery reads CELERY_BROKER_URL from the environment before its own settings
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     response = api_client.get("/api/v1/ready/")
     assert response.status_code == 503
