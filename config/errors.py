@@ -69,7 +69,7 @@ class ServiceUnavailableError(ApplicationError):
 
 
 # DRF exception class → our code. Anything else keeps DRF's own code.
-_DRF_CODES: dict[type[drf_exceptions.APIException], str] = {
+DRF_ERROR_CODES: dict[type[drf_exceptions.APIException], str] = {
     drf_exceptions.ValidationError: "validation_error",
     drf_exceptions.ParseError: "parse_error",
     drf_exceptions.AuthenticationFailed: "not_authenticated",
@@ -89,8 +89,8 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 
 def _drf_code(exc: drf_exceptions.APIException) -> str:
     for cls in type(exc).__mro__:
-        if cls in _DRF_CODES:
-            return _DRF_CODES[cls]
+        if cls in DRF_ERROR_CODES:
+            return DRF_ERROR_CODES[cls]
     return exc.default_code if isinstance(exc.default_code, str) else "error"
 
 

@@ -121,3 +121,22 @@ def test_pagination_shape_and_page_size_cap(auth_client):
     assert len(auth_client.get("/api/v1/test/users/").json()["results"]) == 20
     assert len(auth_client.get("/api/v1/test/users/", {"page_size": 1000}).json()["results"]) == 100
     assert_error(auth_client.get("/api/v1/test/users/", {"page": 99}), 404, "not_found")
+
+
+def test_readme_lists_every_error_code():
+    from pathlib import Path
+
+    from config.errors import DRF_ERROR_CODES, ApplicationError
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    import accounts.errors  # noqa: F401  (registers its subclasses)
+
+    codes = {cls.code for cls in subclasses(ApplicationError)} | set(DRF_ERROR_CODES.values()) | {"server_error"}
+    for code in codes:
+        assert f"| `{code}` |" in readme, f"README.md's error table lacks {code}"

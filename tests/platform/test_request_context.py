@@ -44,3 +44,19 @@ def test_security_headers(api_client):
     response = api_client.get("/api/v1/health/")
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_cors_lets_the_spa_send_our_headers_and_read_the_request_id(api_client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.pamoja.africa"]
+    preflight = api_client.options(
+        "/api/v1/auth/login/",
+        HTTP_ORIGIN="https://app.pamoja.africa",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, idempotency-key, x-pin-token",
+    )
+    assert preflight["Access-Control-Allow-Origin"] == "https://app.pamoja.africa"
+    allowed = preflight["Access-Control-Allow-Headers"].lower()
+    assert "idempotency-key" in allowed and "x-pin-token" in allowed
+    response = api_client.get("/api/v1/health/", HTTP_ORIGIN="https://app.pamoja.africa")
+    assert "X-Request-ID" in response["Access-Control-Expose-Headers"]
+    assert "Access-Control-Allow-Origin" not in api_client.get("/api/v1/health/", HTTP_ORIGIN="https://evil.example")
