@@ -127,6 +127,7 @@ class WebhookEvent:
     amount: Decimal | None = None
     currency: str | None = None
     provider_reference: str | None = None  # e.g. Daraja CheckoutRequestID / ConversationID, Flutterwave id
+    phone_number: str | None = None  # E.164 payer/recipient, when the payload carries it (Daraja)
     message: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict)
 
