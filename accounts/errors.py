@@ -13,3 +13,15 @@ class InvalidRefreshTokenError(ApplicationError):
     code = "token_invalid"
     message = "The refresh token is invalid, expired or already used."
     status_code = status.HTTP_401_UNAUTHORIZED
+
+
+class EmailNotVerifiedError(ApplicationError):
+    code = "email_not_verified"
+    message = "Verify your email address before moving money out of your wallet."
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class PinRequiredError(ApplicationError):
+    code = "pin_required"
+    message = "Confirm with your transaction PIN: send the X-Pin-Token header from auth/pin/verify/."
+    status_code = status.HTTP_403_FORBIDDEN

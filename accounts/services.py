@@ -6,7 +6,12 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.errors import InvalidCredentialsError, InvalidRefreshTokenError
+from accounts.errors import (
+    EmailNotVerifiedError,
+    InvalidCredentialsError,
+    InvalidRefreshTokenError,
+    PinRequiredError,
+)
 from accounts.models import User
 
 
@@ -39,3 +44,15 @@ def flush_expired_tokens() -> int:
     """Delete refresh-token records past their expiry (their blacklist rows go with them). Safe to run twice."""
     deleted, _ = OutstandingToken.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+def authorize_money_movement(*, user: User, pin_token: str | None) -> None:
+    """The one gate before money leaves a wallet (withdraw, transfer, bill): a verified email and a PIN token.
+
+    The PIN token is only required to be present here; verifying and spending it (single use, five minutes, bound to
+    the user) arrives with the transaction-PIN work in the accounts issue, which fills in this function.
+    """
+    if not user.is_verified:
+        raise EmailNotVerifiedError()
+    if not pin_token:
+        raise PinRequiredError()

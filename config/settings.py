@@ -341,3 +341,7 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pamoja <no-reply@pamoja.africa>")
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# --- Money ----------------------------------------------------------------------------------------------------
+
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)

@@ -9,6 +9,7 @@ api_v1 = [
     path("health/", views.HealthApi.as_view(), name="health"),
     path("ready/", views.ReadyApi.as_view(), name="ready"),
     path("", include("accounts.urls")),
+    path("", include("payments.urls")),
 ]
 
 urlpatterns = [

@@ -52,14 +52,14 @@ def parse_amount(value: object, currency: str, *, allow_zero: bool = False) -> D
     """A positive amount, exactly at the currency's minor unit: "10.5" UGX or "1.005" KES are refused."""
     digits = currency_digits(currency)
     if isinstance(value, float):
-        raise AmountError("Send amounts as strings, e.g. \"5000.00\", never as floating-point numbers.")
+        raise AmountError('Send amounts as strings, e.g. "5000.00", never as floating-point numbers.')
     text = str(value).strip()
     if isinstance(value, bool) or not _PLAIN_NUMBER.match(text):
-        raise AmountError("Enter the amount as a plain number, e.g. \"5000.00\".")
+        raise AmountError('Enter the amount as a plain number, e.g. "5000.00".')
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise AmountError("Enter the amount as a plain number, e.g. \"5000.00\".") from None
+        raise AmountError('Enter the amount as a plain number, e.g. "5000.00".') from None
     if amount < 0 or (amount == 0 and not allow_zero):
         raise AmountError("The amount must be greater than zero.")
     if amount != amount.quantize(minor_unit(currency), rounding=ROUND_DOWN):

@@ -1,0 +1,59 @@
+from rest_framework import status
+
+from config.errors import ApplicationError, ConflictError, InsufficientFundsError, NotFoundError
+
+__all__ = [
+    "AlreadyReversedError",
+    "CurrencyMismatchError",
+    "IdempotencyKeyInUseError",
+    "IdempotencyKeyRequiredError",
+    "IdempotencyKeyReusedError",
+    "InsufficientFundsError",
+    "RecipientNotFoundError",
+    "SelfTransferError",
+    "UnbalancedTransactionError",
+]
+
+
+class UnbalancedTransactionError(ApplicationError):
+    """A posting whose entries do not sum to zero per currency: a programming error, refused before any write."""
+
+    code = "ledger_unbalanced"
+    message = "The posting does not balance."
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+
+
+class AlreadyReversedError(ConflictError):
+    code = "already_reversed"
+    message = "This transaction has already been reversed."
+
+
+class CurrencyMismatchError(ApplicationError):
+    code = "currency_mismatch"
+    message = "Both sides of a transfer must use the same currency."
+
+
+class RecipientNotFoundError(NotFoundError):
+    code = "recipient_not_found"
+    message = "No Pamoja user matches that email, phone number or id."
+
+
+class SelfTransferError(ApplicationError):
+    code = "self_transfer"
+    message = "You cannot send money to yourself."
+
+
+class IdempotencyKeyRequiredError(ApplicationError):
+    code = "idempotency_key_required"
+    message = "This request moves money: send an Idempotency-Key header (a UUID you generate, at most 255 characters)."
+
+
+class IdempotencyKeyReusedError(ApplicationError):
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used with a different request."
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class IdempotencyKeyInUseError(ConflictError):
+    code = "idempotency_key_in_use"
+    message = "A request with this Idempotency-Key is still being processed; retry shortly."

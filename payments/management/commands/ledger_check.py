@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from payments.selectors import ledger_discrepancies
+
+
+class Command(BaseCommand):
+    help = "Prove the books: balanced transactions, cached balances equal to their entries, nothing negative."
+
+    def handle(self, *args, **options):
+        problems = ledger_discrepancies()
+        for problem in problems:
+            self.stderr.write(problem)
+        if problems:
+            raise CommandError(f"ledger_check: {len(problems)} discrepancies")
+        self.stdout.write(self.style.SUCCESS("ledger_check: the books balance"))

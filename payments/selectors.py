@@ -1,0 +1,100 @@
+"""Reads that more than one caller needs."""
+
+import uuid
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import QuerySet
+
+from payments.models import AccountKind, LedgerAccount, LedgerEntry
+
+User = get_user_model()
+
+
+def wallets_of(*, user_id) -> QuerySet[LedgerAccount]:
+    return LedgerAccount.objects.filter(
+        kind=AccountKind.USER_WALLET, owner_type="user", owner_id=str(user_id)
+    ).order_by("currency")
+
+
+def wallet_entries_of(*, user_id) -> QuerySet[LedgerEntry]:
+    """Every posted movement on the user's wallets, newest first."""
+    return (
+        LedgerEntry.objects.filter(
+            account__kind=AccountKind.USER_WALLET, account__owner_type="user", account__owner_id=str(user_id)
+        )
+        .select_related("transaction", "account")
+        .order_by("-id")
+    )
+
+
+def wallet_balance(*, user_id, currency: str) -> Decimal:
+    account = wallets_of(user_id=user_id).filter(currency=currency).first()
+    return account.balance if account else Decimal("0")
+
+
+def find_user_by_handle(handle: str):
+    """A user by email, E.164 phone number or id; None when nobody matches."""
+    handle = handle.strip()
+    if "@" in handle:
+        return User.objects.filter(email__iexact=handle, is_active=True).first()
+    if handle.startswith("+"):
+        return User.objects.filter(phone_number=handle, is_active=True).first()
+    try:
+        return User.objects.filter(pk=uuid.UUID(handle), is_active=True).first()
+    except ValueError:
+        return None
+
+
+def _money(value) -> Decimal:
+    """A sum read by raw SQL (SQLite returns floats) as a two-place Decimal."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def ledger_discrepancies() -> list[str]:
+    """Everything that proves the books wrong, one line each; an empty list means they are right.
+
+    Entries sum to zero per transaction and currency; every transaction has at least two entries; each guarded
+    account's cached balance equals the sum of its entries and is not negative; house accounts keep no balance.
+    """
+    problems: list[str] = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.transaction_id, a.currency, ROUND(SUM(e.amount), 2)
+            FROM payments_ledgerentry e JOIN payments_ledgeraccount a ON a.id = e.account_id
+            GROUP BY e.transaction_id, a.currency HAVING ROUND(SUM(e.amount), 2) <> 0
+            ORDER BY e.transaction_id
+            """
+        )
+        problems += [
+            f"transaction {tx} does not balance in {cur}: entries sum to {_money(total)}" for tx, cur, total in cursor
+        ]
+        cursor.execute(
+            """
+            SELECT t.id, COUNT(e.id) FROM payments_ledgertransaction t
+            LEFT JOIN payments_ledgerentry e ON e.transaction_id = t.id
+            GROUP BY t.id HAVING COUNT(e.id) < 2 ORDER BY t.id
+            """
+        )
+        problems += [f"transaction {tx} has {count} entries; a posting needs at least two" for tx, count in cursor]
+        cursor.execute(
+            """
+            SELECT a.id, a.kind, a.currency, a.balance, ROUND(COALESCE(SUM(e.amount), 0), 2)
+            FROM payments_ledgeraccount a LEFT JOIN payments_ledgerentry e ON e.account_id = a.id
+            WHERE a.is_guarded
+            GROUP BY a.id, a.kind, a.currency, a.balance
+            HAVING ROUND(a.balance - COALESCE(SUM(e.amount), 0), 2) <> 0 OR a.balance < 0
+            ORDER BY a.id
+            """
+        )
+        problems += [
+            f"account {pk} ({kind} {cur}) caches balance {_money(cached)} but its entries sum to {_money(summed)}"
+            if _money(cached) != _money(summed)
+            else f"account {pk} ({kind} {cur}) is negative: {_money(cached)}"
+            for pk, kind, cur, cached, summed in cursor
+        ]
+        cursor.execute("SELECT id, kind, balance FROM payments_ledgeraccount WHERE NOT is_guarded AND balance <> 0")
+        problems += [f"house account {pk} ({kind}) caches balance {bal}; it must stay 0" for pk, kind, bal in cursor]
+    return problems

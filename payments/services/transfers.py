@@ -1,0 +1,41 @@
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import User
+from payments.errors import SelfTransferError
+from payments.models import TransactionKind, Transfer
+from payments.services.accounts import get_wallet
+from payments.services.ledger import Leg, post_transaction
+
+
+def post_transfer(*, sender: User, recipient: User, amount: Decimal, currency: str, note: str = "") -> Transfer:
+    """Move `amount` from the sender's wallet to the recipient's, in one currency, atomically.
+
+    Each call is a new transfer: retries are deduplicated a layer up, by the request's Idempotency-Key, whose
+    record commits with this transfer.
+    """
+    if sender.pk == recipient.pk:
+        raise SelfTransferError()
+    with transaction.atomic():
+        source = get_wallet(user_id=sender.pk, currency=currency)
+        target = get_wallet(user_id=recipient.pk, currency=currency)
+        transfer_id = uuid.uuid4()
+        posted = post_transaction(
+            kind=TransactionKind.TRANSFER,
+            legs=[Leg(source, -amount), Leg(target, amount)],
+            idempotency_key=f"transfer:{transfer_id}",
+            reference=str(transfer_id),
+            memo=note,
+            metadata={"sender": str(sender.pk), "recipient": str(recipient.pk)},
+        )
+        return Transfer.objects.create(
+            id=transfer_id,
+            ledger_transaction=posted,
+            sender=sender,
+            recipient=recipient,
+            amount=amount,
+            currency=currency,
+            note=note,
+        )
