@@ -7,10 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, DecimalField, Value, When
 
 from payments.errors import AlreadyReversedError, InsufficientFundsError, UnbalancedTransactionError
 from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 from payments.money import minor_unit
+
+
+MONEY_FIELD = DecimalField(max_digits=20, decimal_places=2)
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def post_transaction(
     Guarded accounts are locked in id order (so two postings never deadlock), checked against going negative and
     their cached balances updated in the same database transaction; house accounts are neither locked nor updated.
     Statements: one locking select, one key lookup, one insert of the transaction, one bulk insert of the entries,
-    one update per guarded account.
+    one update of the guarded balances.
     """
     _check_legs(legs)
     with transaction.atomic():
@@ -106,8 +110,15 @@ def post_transaction(
             LedgerEntry(transaction=posted, account=leg.account, amount=leg.amount, balance_after=after)
             for leg, after in zip(legs, balance_after, strict=True)
         )
-        for pk, balance in balances.items():
+        if len(balances) == 1:
+            ((pk, balance),) = balances.items()
             LedgerAccount.objects.filter(pk=pk).update(balance=balance)
+        elif balances:
+            LedgerAccount.objects.filter(pk__in=balances).update(
+                balance=Case(
+                    *(When(pk=pk, then=Value(balance)) for pk, balance in balances.items()), output_field=MONEY_FIELD
+                )
+            )
         for leg in legs:
             if leg.account.pk in balances:
                 leg.account.balance = balances[leg.account.pk]

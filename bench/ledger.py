@@ -1,0 +1,191 @@
+"""Ledger postings per second on PostgreSQL: our posting service beside the same transaction in raw SQL.
+
+Two shapes, each with 1 and 4 concurrent clients (separate processes, so Python's GIL does not cap them):
+  hot      every posting debits one hot wallet (the worst case: every client queues on one row lock)
+  disjoint each client moves money between its own wallets (no shared rows)
+Each posting is the full shape of `payments.services.post_transaction`: lock the guarded accounts in id order,
+look up the idempotency key, insert the transaction, insert two entries, update two cached balances, commit.
+The raw-SQL side sends exactly those statements through psycopg with no ORM; the ratio ORM/raw is the figure.
+
+    createdb needs CREATEDB; the script makes (and drops first) its own database:
+    BENCH_DATABASE_URL=postgres://pamoja@127.0.0.1:5432/pamoja_bench .venv/bin/python bench/ledger.py [seconds]
+"""
+
+import multiprocessing
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://pamoja@127.0.0.1:5432/pamoja_bench")
+SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+HOT_TARGETS = 50
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = BENCH_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    parts = urlsplit(BENCH_URL)
+    name = parts.path.lstrip("/")
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare(clients: int) -> dict:
+    """Accounts for one run: a funded hot wallet with targets, and per client a funded pair of wallets."""
+    from decimal import Decimal
+
+    from payments.models import AccountKind, TransactionKind
+    from payments.services import Leg, get_house_account, get_owned_account, post_transaction
+
+    run = uuid.uuid4().hex[:8]
+    suspense = get_house_account(kind=AccountKind.SUSPENSE, currency="KES")
+
+    def funded(owner: str):
+        account = get_owned_account(kind=AccountKind.USER_WALLET, owner_type="bench", owner_id=owner, currency="KES")
+        post_transaction(
+            kind=TransactionKind.ADJUSTMENT,
+            legs=[Leg(suspense, Decimal("-100000000.00")), Leg(account, Decimal("100000000.00"))],
+            idempotency_key=f"bench-fund:{owner}",
+        )
+        return account.pk
+
+    hot = funded(f"{run}-hot")
+    targets = [funded(f"{run}-t{i}") for i in range(HOT_TARGETS)]
+    pairs = [(funded(f"{run}-c{c}a"), funded(f"{run}-c{c}b")) for c in range(clients)]
+    return {"hot": hot, "targets": targets, "pairs": pairs}
+
+
+def orm_worker(shape: str, client: int, accounts: dict, deadline: float, out) -> None:
+    from decimal import Decimal
+
+    from payments.models import LedgerAccount, TransactionKind
+    from payments.services import Leg, post_transaction
+
+    by_id = {
+        a.pk: a
+        for a in LedgerAccount.objects.filter(
+            pk__in=[accounts["hot"], *accounts["targets"], *accounts["pairs"][client]]
+        )
+    }
+    one = Decimal("1.00")
+    count = 0
+    while time.monotonic() < deadline:
+        if shape == "hot":
+            source, target = by_id[accounts["hot"]], by_id[accounts["targets"][count % HOT_TARGETS]]
+        else:
+            a, b = accounts["pairs"][client]
+            source, target = (by_id[a], by_id[b]) if count % 2 == 0 else (by_id[b], by_id[a])
+        post_transaction(
+            kind=TransactionKind.TRANSFER,
+            legs=[Leg(source, -one), Leg(target, one)],
+            idempotency_key=f"bench:{client}:{uuid.uuid4().hex}",
+        )
+        count += 1
+    out.put(count)
+
+
+RAW_STATEMENTS = {
+    "lock": "SELECT id, balance FROM payments_ledgeraccount WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+    "key": "SELECT id FROM payments_ledgertransaction WHERE idempotency_key = %s LIMIT 1",
+    "tx": (
+        "INSERT INTO payments_ledgertransaction (kind, idempotency_key, reference, memo, metadata) "
+        "VALUES ('transfer', %s, '', '', '{}') RETURNING id"
+    ),
+    "entries": (
+        "INSERT INTO payments_ledgerentry (transaction_id, account_id, amount, balance_after) "
+        "VALUES (%s, %s, %s, %s), (%s, %s, %s, %s)"
+    ),
+    "balance": "UPDATE payments_ledgeraccount SET balance = %s WHERE id = %s",
+}
+
+
+def raw_worker(shape: str, client: int, accounts: dict, deadline: float, out) -> None:
+    from decimal import Decimal
+
+    import psycopg
+
+    one = Decimal("1.00")
+    count = 0
+    with psycopg.connect(BENCH_URL) as conn:
+        while time.monotonic() < deadline:
+            if shape == "hot":
+                source, target = accounts["hot"], accounts["targets"][count % HOT_TARGETS]
+            else:
+                a, b = accounts["pairs"][client]
+                source, target = (a, b) if count % 2 == 0 else (b, a)
+            key = f"raw:{client}:{uuid.uuid4().hex}"
+            with conn.transaction(), conn.cursor() as cur:
+                balances = dict(cur.execute(RAW_STATEMENTS["lock"], [sorted([source, target])]).fetchall())
+                cur.execute(RAW_STATEMENTS["key"], [key])
+                tx = cur.execute(RAW_STATEMENTS["tx"], [key]).fetchone()[0]
+                new_source, new_target = balances[source] - one, balances[target] + one
+                cur.execute(RAW_STATEMENTS["entries"], [tx, source, -one, new_source, tx, target, one, new_target])
+                cur.execute(RAW_STATEMENTS["balance"], [new_source, source])
+                cur.execute(RAW_STATEMENTS["balance"], [new_target, target])
+            count += 1
+    out.put(count)
+
+
+def measure(worker, shape: str, clients: int) -> float:
+    accounts = prepare(clients)
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    ready = context.Barrier(clients)
+    processes = [
+        context.Process(target=_timed, args=(worker, shape, c, accounts, ready, out)) for c in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    total = sum(out.get() for _ in processes)
+    for process in processes:
+        process.join()
+    return total / SECONDS
+
+
+def _timed(worker, shape, client, accounts, ready, out) -> None:
+    """Every client sets up first (imports, connection), then all start together and run for SECONDS."""
+    if worker is orm_worker:
+        setup_django()
+    ready.wait()
+    worker(shape, client, accounts, time.monotonic() + SECONDS, out)
+
+
+def main() -> None:
+    recreate_database()
+    setup_django()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    print(f"PostgreSQL {connection.cursor().connection.info.server_version}; {SECONDS:.0f} s per run")
+    print(f"{'shape':9s} {'clients':>7s} {'ORM /s':>9s} {'raw SQL /s':>11s} {'ORM/raw':>8s}")
+    for shape in ("hot", "disjoint"):
+        for clients in (1, 4):
+            orm = measure(orm_worker, shape, clients)
+            raw = measure(raw_worker, shape, clients)
+            print(f"{shape:9s} {clients:7d} {orm:9.0f} {raw:11.0f} {orm / raw:8.2f}")
+    from payments.selectors import ledger_discrepancies
+
+    problems = ledger_discrepancies()
+    print("ledger_check:", "clean" if not problems else f"{len(problems)} discrepancies")
+
+
+if __name__ == "__main__":
+    main()
