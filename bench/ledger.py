@@ -148,9 +148,7 @@ def measure(worker, shape: str, clients: int) -> float:
     context = multiprocessing.get_context("spawn")
     out = context.Queue()
     ready = context.Barrier(clients)
-    processes = [
-        context.Process(target=_timed, args=(worker, shape, c, accounts, ready, out)) for c in range(clients)
-    ]
+    processes = [context.Process(target=_timed, args=(worker, shape, c, accounts, ready, out)) for c in range(clients)]
     for process in processes:
         process.start()
     total = sum(out.get() for _ in processes)

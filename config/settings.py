@@ -249,6 +249,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentProviderEnum": "payments.models.Provider",
+        "BankProviderEnum": "payments.models.BANK_PROVIDERS",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
@@ -345,3 +349,49 @@ PROMETHEUS_EXPORT_MIGRATIONS = False
 # --- Money ----------------------------------------------------------------------------------------------------
 
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+
+# Payment providers. With PROVIDERS_SANDBOX on (the default outside production) every provider is the offline
+# sandbox, which signs its webhooks with these same secrets, so the whole flow runs on one machine.
+PAYSTACK_SECRET_KEY = env.str("PAYSTACK_SECRET_KEY", default="sk_test_pamoja_sandbox")
+PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
+FLUTTERWAVE_SECRET_KEY = env.str("FLUTTERWAVE_SECRET_KEY", default="FLWSECK_TEST-pamoja-sandbox")
+FLUTTERWAVE_SECRET_HASH = env.str("FLUTTERWAVE_SECRET_HASH", default="pamoja-sandbox-hash")
+FLUTTERWAVE_BASE_URL = env.str("FLUTTERWAVE_BASE_URL", default="https://api.flutterwave.com/v3")
+MPESA_BASE_URL = env.str("MPESA_BASE_URL", default="https://sandbox.safaricom.co.ke")
+MPESA_CONSUMER_KEY = env.str("MPESA_CONSUMER_KEY", default="sandbox-consumer-key")
+MPESA_CONSUMER_SECRET = env.str("MPESA_CONSUMER_SECRET", default="sandbox-consumer-secret")
+MPESA_SHORTCODE = env.str("MPESA_SHORTCODE", default="174379")
+MPESA_PASSKEY = env.str("MPESA_PASSKEY", default="sandbox-passkey")
+MPESA_B2C_SHORTCODE = env.str("MPESA_B2C_SHORTCODE", default="600000")
+MPESA_INITIATOR_NAME = env.str("MPESA_INITIATOR_NAME", default="testapi")
+MPESA_SECURITY_CREDENTIAL = env.str("MPESA_SECURITY_CREDENTIAL", default="sandbox-credential")
+SANDBOX_STK_DELAY = env.float("SANDBOX_STK_DELAY", default=2.0)
+# Where the sandboxes deliver webhooks: "http" posts to SITE_URL like a real provider; "inprocess" calls the app
+# directly (tests, where no server listens).
+SANDBOX_DELIVERY = env.str("SANDBOX_DELIVERY", default="http")
+# Where a card checkout sends the customer back to (the SPA's deposit page).
+DEPOSIT_RETURN_URL = env.str("DEPOSIT_RETURN_URL", default=SITE_URL)
+# Flat withdrawal fee per provider and currency, e.g. {"paystack": {"NGN": "50.00"}, "mpesa": {"KES": "15.00"}}.
+WITHDRAWAL_FEES = env.json(
+    "WITHDRAWAL_FEES",
+    default={
+        "paystack": {"NGN": "50.00", "GHS": "1.00", "ZAR": "5.00", "KES": "20.00"},
+        "flutterwave": {
+            "NGN": "45.00",
+            "KES": "25.00",
+            "UGX": "1000",
+            "TZS": "1000.00",
+            "RWF": "300",
+            "GHS": "1.00",
+            "ZAR": "5.00",
+            "USD": "1.00",
+        },
+        "mpesa": {"KES": "15.00"},
+    },
+)
+# Which currencies each provider takes.
+PROVIDER_CURRENCIES = {
+    "paystack": ["NGN", "GHS", "ZAR", "KES", "USD"],
+    "flutterwave": ["NGN", "KES", "GHS", "UGX", "TZS", "RWF", "ZAR", "USD"],
+    "mpesa": ["KES"],
+}

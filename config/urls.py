@@ -22,6 +22,9 @@ urlpatterns = [
     re_path(r"^api/", views.ApiNotFound.as_view(), name="api-not-found"),
 ]
 
+if settings.PROVIDERS_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("payments.sandbox_urls")))
+
 handler404 = "config.errors.handler404"
 handler500 = "config.errors.handler500"
 

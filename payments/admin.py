@@ -1,11 +1,47 @@
-"""Finance staff's view of the books: everything here is read-only; money moves only through services."""
+"""Finance staff's view of the money. Records are read-only; money moves only through services, including the
+one staff write here, reversing a ledger transaction, which asks for a reason."""
 
-from django.contrib import admin
+import csv
 
-from payments.models import IdempotencyRecord, LedgerAccount, LedgerEntry, LedgerTransaction, Transfer
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.shortcuts import render
+
+from config.errors import ApplicationError
+from payments.models import (
+    BankAccount,
+    Card,
+    Charge,
+    IdempotencyRecord,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PaymentReview,
+    ProcessedEvent,
+    ReconciliationDecision,
+    Transfer,
+    WebhookDelivery,
+    Withdrawal,
+)
+from payments.services import reverse_transaction
+
+
+@admin.action(description="Export selected as CSV")
+def export_as_csv(modeladmin, request, queryset):
+    fields = [f for f in modeladmin.list_display if f != "__str__"]
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{modeladmin.model._meta.model_name}s.csv"'
+    writer = csv.writer(response)
+    writer.writerow(fields)
+    for obj in queryset:
+        writer.writerow([getattr(obj, field) for field in fields])
+    return response
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    actions = [export_as_csv]
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -26,6 +62,13 @@ class EntryInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReversalReasonForm(forms.Form):
+    reason = forms.CharField(min_length=5, max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+
 
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(ReadOnlyAdmin):
@@ -41,6 +84,46 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
     search_fields = ("reference", "idempotency_key", "memo")
     date_hierarchy = "created_at"
     inlines = [EntryInline]
+    actions = [export_as_csv, "reverse_selected"]
+
+    @admin.action(description="Reverse selected transactions (asks for a reason)", permissions=["view"])
+    def reverse_selected(self, request, queryset):
+        if not request.user.has_perm("payments.reverse_ledgertransaction"):
+            self.message_user(request, "You may not reverse transactions.", level=messages.ERROR)
+            return None
+        form = ReversalReasonForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for original in queryset:
+                try:
+                    reversal = reverse_transaction(original=original, reason=form.cleaned_data["reason"])
+                except ApplicationError as exc:
+                    self.message_user(request, f"#{original.pk}: {exc.message}", level=messages.ERROR)
+                else:
+                    self.message_user(request, f"#{original.pk} reversed by #{reversal.pk}.")
+            return None
+        return render(
+            request,
+            "admin/payments/reverse_transactions.html",
+            {**self.admin_site.each_context(request), "transactions": queryset, "form": form, "opts": self.model._meta},
+        )
+
+
+@admin.register(Charge)
+class ChargeAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "user", "provider", "amount", "currency", "status", "created_at", "settled_at")
+    list_filter = ("status", "provider", "currency", "created_at")
+    search_fields = ("reference", "provider_reference", "user__email", "phone_number")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "user", "provider", "amount", "fee", "currency", "status", "created_at")
+    list_filter = ("status", "provider", "currency", "created_at")
+    search_fields = ("reference", "provider_reference", "user__email", "phone_number")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
 
 
 @admin.register(Transfer)
@@ -50,6 +133,46 @@ class TransferAdmin(ReadOnlyAdmin):
     search_fields = ("id", "sender__email", "recipient__email", "note")
     list_select_related = ("sender", "recipient")
     date_hierarchy = "created_at"
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ReadOnlyAdmin):
+    list_display = ("user", "provider", "bank_code", "bank_name", "masked_number", "account_name", "is_primary")
+    search_fields = ("user__email", "account_name")
+    exclude = ("account_number",)
+
+
+@admin.register(Card)
+class CardAdmin(ReadOnlyAdmin):
+    list_display = ("user", "provider", "brand", "last4", "exp_month", "exp_year", "created_at")
+    search_fields = ("user__email", "last4")
+    exclude = ("authorization_code",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "provider", "signature_valid", "outcome", "received_at")
+    list_filter = ("provider", "signature_valid", "outcome")
+    search_fields = ("body",)
+    date_hierarchy = "received_at"
+
+
+@admin.register(ProcessedEvent)
+class ProcessedEventAdmin(ReadOnlyAdmin):
+    list_display = ("provider", "event_id", "outcome", "processed_at")
+    search_fields = ("event_id",)
+
+
+@admin.register(PaymentReview)
+class PaymentReviewAdmin(ReadOnlyAdmin):
+    list_display = ("id", "reason", "charge", "withdrawal", "resolved", "created_at")
+    list_filter = ("resolved",)
+
+
+@admin.register(ReconciliationDecision)
+class ReconciliationDecisionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "charge", "withdrawal", "provider_status", "decision", "created_at")
+    list_filter = ("decision", "provider_status")
 
 
 @admin.register(IdempotencyRecord)

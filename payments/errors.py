@@ -4,14 +4,17 @@ from config.errors import ApplicationError, ConflictError, InsufficientFundsErro
 
 __all__ = [
     "AlreadyReversedError",
+    "CardNotReusableError",
     "CurrencyMismatchError",
     "IdempotencyKeyInUseError",
     "IdempotencyKeyRequiredError",
     "IdempotencyKeyReusedError",
     "InsufficientFundsError",
+    "ProviderNotSupportedError",
     "RecipientNotFoundError",
     "SelfTransferError",
     "UnbalancedTransactionError",
+    "WebhookRejectedError",
 ]
 
 
@@ -57,3 +60,20 @@ class IdempotencyKeyReusedError(ApplicationError):
 class IdempotencyKeyInUseError(ConflictError):
     code = "idempotency_key_in_use"
     message = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+class ProviderNotSupportedError(ApplicationError):
+    code = "provider_not_supported"
+    message = "This provider does not take this currency or method."
+
+
+class WebhookRejectedError(ApplicationError):
+    code = "signature_invalid"
+    message = "Webhook signature missing or invalid."
+    status_code = status.HTTP_401_UNAUTHORIZED
+
+
+class CardNotReusableError(ApplicationError):
+    code = "card_not_reusable"
+    message = "The provider gave no reusable authorization for this card."
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY

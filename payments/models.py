@@ -113,6 +113,7 @@ class LedgerTransaction(models.Model):
     created_at = models.DateTimeField(db_default=TransactionStart(), db_index=True)
 
     class Meta:
+        permissions = [("reverse_ledgertransaction", "Can reverse ledger transactions")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(reverses__isnull=True) | Q(kind="reversal"), name="payments_only_reversals_reverse"
@@ -187,3 +188,252 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} {self.sender_id} → {self.recipient_id}"
+
+
+class Provider(models.TextChoices):
+    PAYSTACK = "paystack", "Paystack"
+    FLUTTERWAVE = "flutterwave", "Flutterwave"
+    MPESA = "mpesa", "M-Pesa"
+
+
+# Providers that pay out to bank accounts (M-Pesa pays phone numbers).
+BANK_PROVIDERS = [
+    (Provider.PAYSTACK.value, Provider.PAYSTACK.label),
+    (Provider.FLUTTERWAVE.value, Provider.FLUTTERWAVE.label),
+]
+
+
+class ChargeStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Charge(models.Model):
+    """A deposit into a wallet: pending until the provider's webhook (or our verify call) settles it, once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="charges")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    status = models.CharField(max_length=16, choices=ChargeStatus.choices, default=ChargeStatus.PENDING)
+    phone_number = models.CharField(max_length=16, blank=True, default="")
+    authorization_url = models.URLField(max_length=500, blank=True, default="")
+    provider_reference = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    callback_token = models.CharField(max_length=64, unique=True)
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+    ledger_transaction = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="charge"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payments_charge_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | Q(ledger_transaction__isnull=False),
+                name="payments_charge_succeeded_is_posted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount} {self.currency} ({self.status})"
+
+
+class BankAccount(models.Model):
+    """A payout destination. The account name comes from the provider; the number is shown masked."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bank_accounts")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    bank_code = models.CharField(max_length=32)
+    bank_name = models.CharField(max_length=120, blank=True, default="")
+    account_number = models.CharField(max_length=34)
+    account_name = models.CharField(max_length=200)
+    recipient_code = models.CharField(max_length=100, blank=True, default="")
+    is_primary = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_primary", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "bank_code", "account_number"], name="payments_bank_account_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_primary=True), name="payments_one_primary_bank_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_name or self.bank_code} {self.masked_number}"
+
+    @property
+    def masked_number(self) -> str:
+        return f"{'*' * max(len(self.account_number) - 4, 0)}{self.account_number[-4:]}"
+
+
+class WithdrawalStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    REVERSED = "reversed", "Reversed"
+
+
+class Withdrawal(models.Model):
+    """Money out to a bank account or an M-Pesa number: held in flight at once, then settled or returned."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    amount = models.DecimalField(**MONEY)
+    fee = models.DecimalField(**MONEY, default=0)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    bank_account = models.ForeignKey(BankAccount, null=True, blank=True, on_delete=models.PROTECT)
+    phone_number = models.CharField(max_length=16, blank=True, default="")
+    status = models.CharField(max_length=16, choices=WithdrawalStatus.choices, default=WithdrawalStatus.PROCESSING)
+    provider_reference = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    callback_token = models.CharField(max_length=64, unique=True)
+    failure_reason = models.CharField(max_length=255, blank=True, default="")
+    submitted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the transfer was sent to the provider; set before the call."
+    )
+    hold_transaction = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="withdrawal_hold")
+    settle_transaction = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="withdrawal_settle"
+    )
+    return_transaction = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="withdrawal_return"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0) & Q(fee__gte=0), name="payments_withdrawal_amounts"),
+            models.CheckConstraint(
+                condition=Q(bank_account__isnull=False) | ~Q(phone_number=""), name="payments_withdrawal_destination"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount} {self.currency} ({self.status})"
+
+
+class WebhookDelivery(models.Model):
+    """Every webhook as it arrived, forged or not, for audit and replay."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    headers = models.JSONField(default=dict)
+    body = models.TextField()
+    signature_valid = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=64, blank=True, default="")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.provider} webhook #{self.pk} ({self.outcome})"
+
+
+class ProcessedEvent(models.Model):
+    """One row per provider event acted on, written with the effect: the same event never acts twice."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    event_id = models.CharField(max_length=200)
+    outcome = models.CharField(max_length=64)
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="payments_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.event_id}"
+
+
+class PaymentReview(models.Model):
+    """Something finance staff must look at: a webhook whose amount or currency differs from our record."""
+
+    charge = models.ForeignKey(Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews")
+    withdrawal = models.ForeignKey(Withdrawal, null=True, blank=True, on_delete=models.PROTECT, related_name="reviews")
+    reason = models.CharField(max_length=255)
+    details = models.JSONField(default=dict)
+    resolved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class ReconciliationDecision(models.Model):
+    """What the hourly reconciliation asked the provider about a pending charge or withdrawal, and did."""
+
+    charge = models.ForeignKey(Charge, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions")
+    withdrawal = models.ForeignKey(
+        Withdrawal, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
+    )
+    provider_status = models.CharField(max_length=16)
+    decision = models.CharField(max_length=64)
+    details = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.decision} ({self.provider_status})"
+
+
+class SandboxPayment(models.Model):
+    """The offline sandbox's own state for a charge or transfer it was asked to make (development only)."""
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    kind = models.CharField(max_length=16)  # charge | transfer
+    reference = models.CharField(max_length=64)
+    provider_reference = models.CharField(max_length=100, unique=True)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, default="pending")
+    callback_url = models.URLField(max_length=500, blank=True, default="")
+    details = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "kind", "reference"], name="payments_sandbox_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"sandbox {self.provider} {self.kind} {self.reference} ({self.status})"
+
+
+class Card(models.Model):
+    """A provider's reusable card authorization. Never a card number: only what the provider lets us keep."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cards")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    authorization_code = models.CharField(max_length=100)
+    signature = models.CharField(max_length=100, help_text="The provider's fingerprint of the card.")
+    last4 = models.CharField(max_length=4)
+    brand = models.CharField(max_length=32, blank=True, default="")
+    exp_month = models.PositiveSmallIntegerField()
+    exp_year = models.PositiveSmallIntegerField()
+    bank = models.CharField(max_length=120, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "provider", "signature"], name="payments_card_once_per_user"),
+            models.CheckConstraint(condition=Q(exp_month__gte=1, exp_month__lte=12), name="payments_card_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} •••• {self.last4}"

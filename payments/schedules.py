@@ -13,4 +13,10 @@ JOBS = [
         schedule=Crontab(minute="45", hour="3"),
         description="Delete Idempotency-Key records past their 24-hour life.",
     ),
+    PeriodicJob(
+        name="payments.reconcile_pending_payments",
+        task="payments.reconcile_pending_payments",
+        schedule=Crontab(minute="5"),
+        description="Every hour: settle or fail charges and withdrawals pending for over 15 minutes.",
+    ),
 ]

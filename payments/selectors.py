@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 
-from payments.models import AccountKind, LedgerAccount, LedgerEntry
+from payments.models import AccountKind, BankAccount, Card, Charge, LedgerAccount, LedgerEntry, Withdrawal
 
 User = get_user_model()
 
@@ -98,3 +98,23 @@ def ledger_discrepancies() -> list[str]:
         cursor.execute("SELECT id, kind, balance FROM payments_ledgeraccount WHERE NOT is_guarded AND balance <> 0")
         problems += [f"house account {pk} ({kind}) caches balance {bal}; it must stay 0" for pk, kind, bal in cursor]
     return problems
+
+
+def charge_of(*, user_id, reference: str) -> Charge | None:
+    return Charge.objects.filter(user_id=user_id, reference=reference).first()
+
+
+def withdrawals_of(*, user_id) -> QuerySet[Withdrawal]:
+    return Withdrawal.objects.filter(user_id=user_id).order_by("-created_at")
+
+
+def bank_accounts_of(*, user_id) -> QuerySet[BankAccount]:
+    return BankAccount.objects.filter(user_id=user_id)
+
+
+def cards_of(*, user_id) -> QuerySet[Card]:
+    return Card.objects.filter(user_id=user_id)
+
+
+def bank_account_of(*, user_id, pk) -> BankAccount | None:
+    return bank_accounts_of(user_id=user_id).filter(pk=pk).first()

@@ -1,7 +1,19 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from payments.models import LedgerEntry, TransactionKind, Transfer
+from accounts.phone_numbers import normalize_phone_number
+from payments.models import (
+    BANK_PROVIDERS,
+    BankAccount,
+    Card,
+    Charge,
+    LedgerEntry,
+    Provider,
+    TransactionKind,
+    Transfer,
+    Withdrawal,
+)
 from payments.money import CURRENCIES, AmountError, parse_amount
 
 
@@ -80,3 +92,111 @@ class TransferOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Transfer
         fields = ["id", "status", "amount", "currency", "recipient", "note", "created_at"]
+
+
+class DepositInputSerializer(AmountInputMixin, serializers.Serializer):
+    amount = AmountField()
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    provider = serializers.ChoiceField(choices=Provider.choices)
+    phone_number = serializers.CharField(required=False, max_length=20, help_text="E.164; required for M-Pesa.")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs["provider"] == Provider.MPESA:
+            if not attrs.get("phone_number"):
+                raise serializers.ValidationError({"phone_number": ["M-Pesa deposits need the paying phone number."]})
+            if attrs["amount"] != attrs["amount"].to_integral_value():
+                raise serializers.ValidationError({"amount": ["M-Pesa takes whole shillings."]})
+        if attrs.get("phone_number"):
+            attrs["phone_number"] = _e164(attrs["phone_number"])
+        return attrs
+
+
+class DepositSerializer(serializers.ModelSerializer):
+    amount = serializers.CharField()
+    authorization_url = serializers.CharField(allow_blank=True)
+
+    class Meta:
+        model = Charge
+        fields = [
+            "reference",
+            "status",
+            "amount",
+            "currency",
+            "provider",
+            "authorization_url",
+            "failure_reason",
+            "created_at",
+        ]
+
+
+class WithdrawInputSerializer(AmountInputMixin, serializers.Serializer):
+    amount = AmountField()
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    bank_account = serializers.UUIDField(required=False, help_text="One of your linked bank accounts.")
+    phone_number = serializers.CharField(required=False, max_length=20, help_text="E.164 M-Pesa number.")
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if bool(attrs.get("bank_account")) == bool(attrs.get("phone_number")):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give either bank_account or phone_number (M-Pesa), not both."]}
+            )
+        if attrs.get("phone_number"):
+            attrs["phone_number"] = _e164(attrs["phone_number"])
+            if attrs["amount"] != attrs["amount"].to_integral_value():
+                raise serializers.ValidationError({"amount": ["M-Pesa takes whole shillings."]})
+        return attrs
+
+
+class WithdrawalSerializer(serializers.ModelSerializer):
+    amount = serializers.CharField()
+    fee = serializers.CharField()
+
+    class Meta:
+        model = Withdrawal
+        fields = ["id", "reference", "status", "amount", "fee", "currency", "provider", "failure_reason", "created_at"]
+
+
+class BankAccountInputSerializer(serializers.Serializer):
+    provider = serializers.ChoiceField(choices=BANK_PROVIDERS)
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    bank_code = serializers.CharField(max_length=32)
+    bank_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    account_number = serializers.RegexField(r"^[0-9]{6,20}$", max_length=20)
+    make_primary = serializers.BooleanField(default=False)
+
+
+class BankAccountSerializer(serializers.ModelSerializer):
+    account_number = serializers.CharField(source="masked_number")
+
+    class Meta:
+        model = BankAccount
+        fields = [
+            "id",
+            "provider",
+            "currency",
+            "bank_code",
+            "bank_name",
+            "account_number",
+            "account_name",
+            "is_primary",
+            "created_at",
+        ]
+
+
+def _e164(value: str) -> str:
+    try:
+        return normalize_phone_number(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError({"phone_number": exc.messages}) from exc
+
+
+class CardInputSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=64, help_text="A successful card deposit's reference.")
+
+
+class CardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Card
+        fields = ["id", "provider", "brand", "last4", "exp_month", "exp_year", "bank", "created_at"]

@@ -1,5 +1,6 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,10 +11,18 @@ from payments.errors import RecipientNotFoundError
 from payments.filters import WalletEntryFilter
 from payments.idempotency import idempotent
 from payments.serializers import (
+    BankAccountInputSerializer,
+    BankAccountSerializer,
+    CardInputSerializer,
+    CardSerializer,
+    DepositInputSerializer,
+    DepositSerializer,
     TransferInputSerializer,
     TransferOutputSerializer,
     WalletEntrySerializer,
     WalletListSerializer,
+    WithdrawalSerializer,
+    WithdrawInputSerializer,
 )
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -77,3 +86,125 @@ class TransferApi(APIView):
             note=data.validated_data["note"],
         )
         return Response(TransferOutputSerializer(transfer).data, status=status.HTTP_201_CREATED)
+
+
+class DepositApi(APIView):
+    @extend_schema(
+        summary="Start a deposit: a card checkout URL, or an M-Pesa STK push to the phone",
+        request=DepositInputSerializer,
+        responses={
+            201: DepositSerializer,
+            400: OpenApiResponse(description="`validation_error` or `provider_not_supported`."),
+            409: MONEY_ERRORS[409],
+            422: OpenApiResponse(description="`idempotency_key_reused` or `provider_rejected`."),
+            503: OpenApiResponse(description="`provider_unavailable`."),
+        },
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request):
+        data = DepositInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        charge = services.start_deposit(user=request.user, **data.validated_data)
+        return Response(DepositSerializer(charge).data, status=status.HTTP_201_CREATED)
+
+
+class DepositStatusApi(APIView):
+    @extend_schema(summary="Where a deposit stands", responses={200: DepositSerializer})
+    def get(self, request, reference: str):
+        charge = selectors.charge_of(user_id=request.user.pk, reference=reference)
+        if charge is None:
+            raise NotFound()
+        return Response(DepositSerializer(charge).data)
+
+
+class WithdrawApi(APIView):
+    @extend_schema(
+        summary="Withdraw to a linked bank account or an M-Pesa number",
+        request=WithdrawInputSerializer,
+        responses={
+            201: WithdrawalSerializer,
+            404: OpenApiResponse(description="No such bank account."),
+            **MONEY_ERRORS,
+        },
+        parameters=[IDEMPOTENCY_KEY, PIN_TOKEN],
+    )
+    @idempotent
+    def post(self, request):
+        data = WithdrawInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        authorize_money_movement(user=request.user, pin_token=request.headers.get("X-Pin-Token"))
+        bank_account = None
+        if data.validated_data.get("bank_account"):
+            bank_account = selectors.bank_account_of(user_id=request.user.pk, pk=data.validated_data["bank_account"])
+            if bank_account is None:
+                raise NotFound("No such bank account.")
+        withdrawal = services.start_withdrawal(
+            user=request.user,
+            amount=data.validated_data["amount"],
+            currency=data.validated_data["currency"],
+            bank_account=bank_account,
+            phone_number=data.validated_data.get("phone_number"),
+        )
+        return Response(WithdrawalSerializer(withdrawal).data, status=status.HTTP_201_CREATED)
+
+
+class WithdrawalListApi(ListAPIView):
+    serializer_class = WithdrawalSerializer
+
+    def get_queryset(self):
+        return selectors.withdrawals_of(user_id=self.request.user.pk)
+
+    @extend_schema(summary="My withdrawals, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class BankAccountListApi(APIView):
+    @extend_schema(
+        summary="My linked bank accounts (numbers masked)", responses={200: BankAccountSerializer(many=True)}
+    )
+    def get(self, request):
+        return Response(BankAccountSerializer(selectors.bank_accounts_of(user_id=request.user.pk), many=True).data)
+
+    @extend_schema(
+        summary="Link a bank account; the holder's name is resolved through the provider",
+        request=BankAccountInputSerializer,
+        responses={
+            201: BankAccountSerializer,
+            409: OpenApiResponse(description="`conflict`: already linked."),
+            422: OpenApiResponse(description="`provider_rejected`: the provider could not resolve the account."),
+        },
+    )
+    def post(self, request):
+        data = BankAccountInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = services.link_bank_account(user=request.user, **data.validated_data)
+        return Response(BankAccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+class CardListApi(APIView):
+    @extend_schema(
+        summary="My saved cards (brand, last four digits, expiry)", responses={200: CardSerializer(many=True)}
+    )
+    def get(self, request):
+        return Response(CardSerializer(selectors.cards_of(user_id=request.user.pk), many=True).data)
+
+    @extend_schema(
+        summary="Save the card used for a successful deposit (the provider's reusable authorization only)",
+        request=CardInputSerializer,
+        responses={
+            201: CardSerializer,
+            404: OpenApiResponse(description="No such deposit."),
+            409: OpenApiResponse(description="`conflict`: this card is already saved."),
+            422: OpenApiResponse(description="`card_not_reusable`."),
+        },
+    )
+    def post(self, request):
+        data = CardInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        charge = selectors.charge_of(user_id=request.user.pk, reference=data.validated_data["reference"])
+        if charge is None:
+            raise NotFound("No such deposit.")
+        card = services.save_card(user=request.user, charge=charge)
+        return Response(CardSerializer(card).data, status=status.HTTP_201_CREATED)

@@ -1,15 +1,23 @@
 """Every write in `payments`. Other apps move money only through these functions."""
 
 from payments.services.accounts import get_house_account, get_owned_account, get_wallet
+from payments.services.bank_accounts import link_bank_account
+from payments.services.cards import save_card
+from payments.services.deposits import start_deposit
 from payments.services.ledger import Leg, post_transaction, reverse_transaction
 from payments.services.transfers import post_transfer
+from payments.services.withdrawals import start_withdrawal
 
 __all__ = [
     "Leg",
     "get_house_account",
     "get_owned_account",
     "get_wallet",
+    "link_bank_account",
     "post_transaction",
     "post_transfer",
     "reverse_transaction",
+    "save_card",
+    "start_deposit",
+    "start_withdrawal",
 ]

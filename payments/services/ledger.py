@@ -13,7 +13,6 @@ from payments.errors import AlreadyReversedError, InsufficientFundsError, Unbala
 from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 from payments.money import minor_unit
 
-
 MONEY_FIELD = DecimalField(max_digits=20, decimal_places=2)
 
 

@@ -26,3 +26,30 @@ def ledger_is_clean():
 
     yield
     assert ledger_discrepancies() == []
+
+
+@pytest.fixture(autouse=True)
+def _sandbox_in_process(settings):
+    """Providers are the sandboxes; Celery runs tasks at once; sandbox webhooks reach the app in-process."""
+    from config.celery import app as celery_app
+
+    settings.PROVIDERS_SANDBOX = True
+    settings.SANDBOX_DELIVERY = "inprocess"
+    settings.SANDBOX_STK_DELAY = 0
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+def paystack_webhook(payload: dict) -> tuple[bytes, dict]:
+    """A Paystack webhook body and headers, signed with the configured secret."""
+    import hashlib
+    import hmac
+    import json
+
+    from django.conf import settings
+
+    body = json.dumps(payload).encode()
+    signature = hmac.new(settings.PAYSTACK_SECRET_KEY.encode(), body, hashlib.sha512).hexdigest()
+    return body, {"HTTP_X_PAYSTACK_SIGNATURE": signature}

@@ -197,3 +197,59 @@ def test_crossing_transfers_do_not_deadlock():
         "2000.00"
     )
     assert ledger_discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_threads_mixing_transfers_and_withdrawals_only_one_wins(settings, monkeypatch):
+    from payments.tasks import submit_withdrawal
+
+    settings.PROVIDERS_SANDBOX = True
+    monkeypatch.setattr(submit_withdrawal, "delay", lambda *args, **kwargs: None)  # the provider call: not here
+    spender = UserFactory()
+    fund_wallet(spender, "1000.00")
+    recipients = [UserFactory() for _ in range(20)]
+
+    def spend(index: int):
+        client = APIClient()
+        client.force_authenticate(user=spender)
+        headers = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()), "HTTP_X_PIN_TOKEN": "pin"}
+        if index % 2:
+            body = {"amount": "600.00", "currency": "KES", "recipient": recipients[index].email}
+            response = client.post("/api/v1/wallet/transfer/", body, **headers)
+        else:
+            body = {"amount": "600", "currency": "KES", "phone_number": "+254712345678"}
+            response = client.post("/api/v1/wallet/withdraw/", body, **headers)
+        return response.status_code, response.json().get("error", {}).get("code")
+
+    results = run_threads(20, spend)
+    assert results.count((201, None)) == 1, results
+    assert results.count((422, "insufficient_funds")) == 19, results
+    assert wallet_balance(user_id=spender.pk, currency="KES") in {Decimal("400.00"), Decimal("385.00")}
+    assert ledger_discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_paystack_event_delivered_concurrently_credits_once(settings):
+    from payments.models import Charge
+    from payments.services import start_deposit
+    from tests.payments.conftest import paystack_webhook
+
+    settings.PROVIDERS_SANDBOX = True
+    member = UserFactory()
+    charge = start_deposit(user=member, amount=Decimal("800.00"), currency="NGN", provider="paystack")
+    body, headers = paystack_webhook(
+        {
+            "event": "charge.success",
+            "data": {"id": 7, "reference": charge.reference, "amount": 80000, "currency": "NGN", "status": "success"},
+        }
+    )
+
+    def deliver(_index: int) -> int:
+        return (
+            APIClient().generic("POST", "/api/v1/webhooks/paystack/", body, "application/json", **headers).status_code
+        )
+
+    assert run_threads(10, deliver) == [200] * 10
+    assert Charge.objects.get(pk=charge.pk).status == "succeeded"
+    assert wallet_balance(user_id=member.pk, currency="NGN") == Decimal("800.00")
+    assert ledger_discrepancies() == []

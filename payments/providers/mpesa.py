@@ -1,0 +1,275 @@
+"""M-Pesa Daraja: OAuth token (cached), STK push and query for deposits, B2C for withdrawals.
+
+Daraja signs nothing it sends us: each callback URL carries an unguessable token of ours, which the caller checks
+before `parse_webhook`, and the amount and phone are checked against our record.
+"""
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from django.core.cache import cache
+
+from payments.providers.base import (
+    ChargeInitiated,
+    ChargeRequest,
+    ChargeResult,
+    EventKind,
+    PaymentStatus,
+    ProviderError,
+    ProviderRejectedError,
+    ResolvedAccount,
+    TransferRecipient,
+    TransferRequest,
+    TransferResult,
+    WebhookEvent,
+)
+from payments.providers.http import send
+
+NAIROBI = ZoneInfo("Africa/Nairobi")
+STILL_PROCESSING = "500.001.1001"
+
+
+@dataclass(frozen=True)
+class MpesaConfig:
+    consumer_key: str
+    consumer_secret: str
+    shortcode: str
+    passkey: str
+    b2c_shortcode: str
+    initiator_name: str
+    security_credential: str
+    base_url: str = "https://sandbox.safaricom.co.ke"
+    timeout: float = 10.0
+    transaction_type: str = "CustomerPayBillOnline"
+    b2c_command_id: str = "BusinessPayment"
+
+
+def stk_password(shortcode: str, passkey: str, timestamp: str) -> str:
+    return base64.b64encode(f"{shortcode}{passkey}{timestamp}".encode()).decode()
+
+
+def whole_shillings(amount: Decimal, currency: str) -> int:
+    if currency != "KES" or amount != amount.to_integral_value():
+        raise ProviderRejectedError("M-Pesa takes whole Kenya shillings.")
+    return int(amount)
+
+
+def msisdn(phone_number: str | None) -> str:
+    """E.164 (+2547…) → Daraja's 2547…"""
+    if not phone_number:
+        raise ProviderRejectedError("M-Pesa needs a phone number.")
+    return phone_number.lstrip("+")
+
+
+class MpesaProvider:
+    name = "mpesa"
+
+    def __init__(self, config: MpesaConfig, client: httpx.Client | None = None):
+        self.config = config
+        self.client = client or httpx.Client(timeout=config.timeout)
+
+    # --- OAuth ------------------------------------------------------------------------------------------------
+
+    @property
+    def _token_cache_key(self) -> str:
+        return "mpesa-token:" + hashlib.sha256(self.config.consumer_key.encode()).hexdigest()[:16]
+
+    def _token(self) -> str:
+        token = cache.get(self._token_cache_key)
+        if token:
+            return token
+        status, body = send(
+            self.client,
+            "GET",
+            f"{self.config.base_url}/oauth/v1/generate",
+            params={"grant_type": "client_credentials"},
+            auth=(self.config.consumer_key, self.config.consumer_secret),
+        )
+        if status >= 400 or "access_token" not in body:
+            raise ProviderError("M-Pesa refused our credentials.")
+        lifetime = int(body.get("expires_in", 3599))
+        cache.set(self._token_cache_key, body["access_token"], timeout=max(lifetime - 60, 1))
+        return body["access_token"]
+
+    def _call(self, path: str, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+        for attempt in range(2):
+            status, body = send(
+                self.client,
+                "POST",
+                f"{self.config.base_url}{path}",
+                json=dict(payload),
+                headers={"Authorization": f"Bearer {self._token()}"},
+            )
+            if status == 401 and attempt == 0:  # a token revoked before its time: fetch a fresh one, once
+                cache.delete(self._token_cache_key)
+                continue
+            return status, body
+        return status, body
+
+    def _stk_auth(self) -> dict[str, str]:
+        timestamp = datetime.now(NAIROBI).strftime("%Y%m%d%H%M%S")
+        return {
+            "BusinessShortCode": self.config.shortcode,
+            "Password": stk_password(self.config.shortcode, self.config.passkey, timestamp),
+            "Timestamp": timestamp,
+        }
+
+    # --- charges (STK push) -----------------------------------------------------------------------------------
+
+    def initialize_charge(self, request: ChargeRequest) -> ChargeInitiated:
+        phone = msisdn(request.phone_number)
+        status, body = self._call(
+            "/mpesa/stkpush/v1/processrequest",
+            {
+                **self._stk_auth(),
+                "TransactionType": self.config.transaction_type,
+                "Amount": whole_shillings(request.amount, request.currency),
+                "PartyA": phone,
+                "PartyB": self.config.shortcode,
+                "PhoneNumber": phone,
+                "CallBackURL": request.callback_url,
+                "AccountReference": request.reference[:12],
+                "TransactionDesc": request.description[:100],
+            },
+        )
+        if str(body.get("ResponseCode")) == "0":
+            return ChargeInitiated(
+                reference=request.reference,
+                status=PaymentStatus.PENDING,
+                provider_reference=body.get("CheckoutRequestID"),
+                message=body.get("CustomerMessage") or body.get("ResponseDescription", ""),
+                raw=body,
+            )
+        return ChargeInitiated(
+            reference=request.reference,
+            status=PaymentStatus.FAILED,
+            message=body.get("errorMessage") or body.get("ResponseDescription") or f"M-Pesa refused ({status}).",
+            raw=body,
+        )
+
+    def verify_charge(self, *, reference: str, provider_reference: str | None = None) -> ChargeResult:
+        if not provider_reference:
+            return ChargeResult(reference=reference, status=PaymentStatus.FAILED, message="No STK push was made.")
+        _, body = self._call(
+            "/mpesa/stkpushquery/v1/query", {**self._stk_auth(), "CheckoutRequestID": provider_reference}
+        )
+        if body.get("errorCode") == STILL_PROCESSING:
+            return ChargeResult(reference=reference, status=PaymentStatus.PENDING, message=body.get("errorMessage", ""))
+        if "ResultCode" not in body:
+            raise ProviderError(body.get("errorMessage") or "M-Pesa did not say how the payment ended.")
+        succeeded = str(body["ResultCode"]) == "0"
+        return ChargeResult(
+            reference=reference,
+            status=PaymentStatus.SUCCEEDED if succeeded else PaymentStatus.FAILED,
+            provider_reference=provider_reference,
+            message=body.get("ResultDesc", ""),
+            raw=body,
+        )
+
+    # --- payouts (B2C) ----------------------------------------------------------------------------------------
+
+    def resolve_account(self, *, account_number: str, bank_code: str) -> ResolvedAccount:
+        raise ProviderRejectedError("M-Pesa pays phone numbers; bank accounts are not supported")
+
+    def create_transfer_recipient(
+        self, *, name: str, account_number: str, bank_code: str, currency: str
+    ) -> TransferRecipient:
+        raise ProviderRejectedError("M-Pesa pays phone numbers; bank accounts are not supported")
+
+    def transfer(self, request: TransferRequest) -> TransferResult:
+        status, body = self._call(
+            "/mpesa/b2c/v1/paymentrequest",
+            {
+                "InitiatorName": self.config.initiator_name,
+                "SecurityCredential": self.config.security_credential,
+                "CommandID": self.config.b2c_command_id,
+                "Amount": whole_shillings(request.amount, request.currency),
+                "PartyA": self.config.b2c_shortcode,
+                "PartyB": msisdn(request.phone_number),
+                "Remarks": request.reason[:100],
+                "QueueTimeOutURL": request.callback_url,
+                "ResultURL": request.callback_url,
+                "Occasion": request.reference[:100],
+            },
+        )
+        if str(body.get("ResponseCode")) == "0":
+            return TransferResult(
+                reference=request.reference,
+                status=PaymentStatus.PENDING,
+                provider_reference=body.get("ConversationID"),
+                message=body.get("ResponseDescription", ""),
+                raw=body,
+            )
+        return TransferResult(
+            reference=request.reference,
+            status=PaymentStatus.FAILED,
+            message=body.get("errorMessage") or body.get("ResponseDescription") or f"M-Pesa refused ({status}).",
+            raw=body,
+        )
+
+    def verify_transfer(self, *, reference: str, provider_reference: str | None = None) -> TransferResult:
+        """Daraja's transaction-status query answers on a callback, not here: report pending and wait for it."""
+        return TransferResult(
+            reference=reference,
+            status=PaymentStatus.PENDING,
+            provider_reference=provider_reference,
+            message="M-Pesa answers B2C status queries by callback.",
+        )
+
+    # --- callbacks --------------------------------------------------------------------------------------------
+
+    def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            raise ValueError("M-Pesa callback is not JSON") from exc
+        if isinstance(payload, dict) and "stkCallback" in (payload.get("Body") or {}):
+            return [_stk_event(payload)]
+        if isinstance(payload, dict) and isinstance(payload.get("Result"), dict):
+            return [_b2c_event(payload)]
+        raise ValueError("not an STK callback or a B2C result")
+
+
+def _stk_event(payload: dict[str, Any]) -> WebhookEvent:
+    callback = payload["Body"]["stkCallback"]
+    items = {item.get("Name"): item.get("Value") for item in (callback.get("CallbackMetadata") or {}).get("Item", [])}
+    succeeded = str(callback.get("ResultCode")) == "0"
+    phone = items.get("PhoneNumber")
+    return WebhookEvent(
+        event_id=f"stk:{callback['CheckoutRequestID']}",
+        kind=EventKind.CHARGE,
+        reference=None,
+        status=PaymentStatus.SUCCEEDED if succeeded else PaymentStatus.FAILED,
+        amount=Decimal(str(items["Amount"])).quantize(Decimal("0.01")) if items.get("Amount") is not None else None,
+        currency="KES",
+        provider_reference=callback["CheckoutRequestID"],
+        phone_number=f"+{phone}" if phone else None,
+        message=callback.get("ResultDesc", ""),
+        raw=payload,
+    )
+
+
+def _b2c_event(payload: dict[str, Any]) -> WebhookEvent:
+    result = payload["Result"]
+    parameters = (result.get("ResultParameters") or {}).get("ResultParameter", [])
+    values = {p.get("Key"): p.get("Value") for p in parameters} if isinstance(parameters, list) else {}
+    amount = values.get("TransactionAmount")
+    return WebhookEvent(
+        event_id=f"b2c:{result['ConversationID']}",
+        kind=EventKind.TRANSFER,
+        reference=None,
+        status=PaymentStatus.SUCCEEDED if str(result.get("ResultCode")) == "0" else PaymentStatus.FAILED,
+        amount=Decimal(str(amount)).quantize(Decimal("0.01")) if amount is not None else None,
+        currency="KES",
+        provider_reference=result["ConversationID"],
+        message=result.get("ResultDesc", ""),
+        raw=payload,
+    )

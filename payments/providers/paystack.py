@@ -1,0 +1,193 @@
+"""Paystack (api.paystack.co): amounts in the currency's subunit; webhooks signed with HMAC-SHA512 of the body."""
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from payments.money import from_minor_units, to_minor_units
+from payments.providers.base import (
+    ChargeInitiated,
+    ChargeRequest,
+    ChargeResult,
+    EventKind,
+    PaymentStatus,
+    ProviderRejectedError,
+    ResolvedAccount,
+    TransferRecipient,
+    TransferRequest,
+    TransferResult,
+    WebhookEvent,
+    WebhookSignatureError,
+)
+from payments.providers.http import header, send
+
+CHARGE_STATUS = {
+    "success": PaymentStatus.SUCCEEDED,
+    "failed": PaymentStatus.FAILED,
+    "abandoned": PaymentStatus.FAILED,
+    "reversed": PaymentStatus.FAILED,
+}
+TRANSFER_STATUS = {
+    "success": PaymentStatus.SUCCEEDED,
+    "failed": PaymentStatus.FAILED,
+    "reversed": PaymentStatus.REVERSED,
+}
+EVENTS = {
+    "charge.success": (EventKind.CHARGE, PaymentStatus.SUCCEEDED),
+    "charge.failed": (EventKind.CHARGE, PaymentStatus.FAILED),
+    "transfer.success": (EventKind.TRANSFER, PaymentStatus.SUCCEEDED),
+    "transfer.failed": (EventKind.TRANSFER, PaymentStatus.FAILED),
+    "transfer.reversed": (EventKind.TRANSFER, PaymentStatus.REVERSED),
+}
+# Paystack's recipient type per currency: NUBAN banks (NG), GhIPSS (GH), BASA (ZA); Kenya pays out to M-Pesa
+# wallets through `mobile_money`.
+RECIPIENT_TYPES = {"NGN": "nuban", "GHS": "ghipss", "ZAR": "basa", "KES": "mobile_money"}
+
+
+@dataclass(frozen=True)
+class PaystackConfig:
+    secret_key: str
+    base_url: str = "https://api.paystack.co"
+    timeout: float = 10.0
+
+
+class PaystackProvider:
+    name = "paystack"
+
+    def __init__(self, config: PaystackConfig, client: httpx.Client | None = None):
+        self.config = config
+        self.client = client or httpx.Client(timeout=config.timeout)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        status, body = send(
+            self.client,
+            method,
+            f"{self.config.base_url}{path}",
+            headers={"Authorization": f"Bearer {self.config.secret_key}"},
+            **kwargs,
+        )
+        if status >= 400 or body.get("status") is False:
+            raise ProviderRejectedError(body.get("message") or f"Paystack refused the request ({status}).")
+        return body.get("data") or {}
+
+    def initialize_charge(self, request: ChargeRequest) -> ChargeInitiated:
+        data = self._call(
+            "POST",
+            "/transaction/initialize",
+            json={
+                "email": request.email,
+                "amount": to_minor_units(request.amount, request.currency),
+                "currency": request.currency,
+                "reference": request.reference,
+                "callback_url": request.callback_url,
+                "metadata": dict(request.metadata),
+            },
+        )
+        return ChargeInitiated(
+            reference=request.reference,
+            status=PaymentStatus.PENDING,
+            authorization_url=data.get("authorization_url"),
+            provider_reference=data.get("access_code"),
+            raw=data,
+        )
+
+    def verify_charge(self, *, reference: str, provider_reference: str | None = None) -> ChargeResult:
+        data = self._call("GET", f"/transaction/verify/{reference}")
+        currency = data.get("currency")
+        return ChargeResult(
+            reference=data.get("reference", reference),
+            status=CHARGE_STATUS.get(data.get("status", ""), PaymentStatus.PENDING),
+            amount=from_minor_units(data["amount"], currency) if currency and "amount" in data else None,
+            currency=currency,
+            provider_reference=str(data["id"]) if data.get("id") is not None else None,
+            message=data.get("gateway_response") or "",
+            authorization=data.get("authorization"),
+            raw=data,
+        )
+
+    def resolve_account(self, *, account_number: str, bank_code: str) -> ResolvedAccount:
+        data = self._call("GET", "/bank/resolve", params={"account_number": account_number, "bank_code": bank_code})
+        return ResolvedAccount(
+            account_number=data.get("account_number", account_number),
+            account_name=data["account_name"],
+            bank_code=bank_code,
+        )
+
+    def create_transfer_recipient(
+        self, *, name: str, account_number: str, bank_code: str, currency: str
+    ) -> TransferRecipient:
+        if currency not in RECIPIENT_TYPES:
+            raise ProviderRejectedError(f"Paystack does not pay out in {currency}.")
+        data = self._call(
+            "POST",
+            "/transferrecipient",
+            json={
+                "type": RECIPIENT_TYPES[currency],
+                "name": name,
+                "account_number": account_number,
+                "bank_code": bank_code,
+                "currency": currency,
+            },
+        )
+        return TransferRecipient(recipient_code=data["recipient_code"], raw=data)
+
+    def transfer(self, request: TransferRequest) -> TransferResult:
+        data = self._call(
+            "POST",
+            "/transfer",
+            json={
+                "source": "balance",
+                "amount": to_minor_units(request.amount, request.currency),
+                "recipient": request.recipient_code,
+                "reason": request.reason,
+                "reference": request.reference,
+                "currency": request.currency,
+            },
+        )
+        return self._transfer_result(data, request.reference)
+
+    def verify_transfer(self, *, reference: str, provider_reference: str | None = None) -> TransferResult:
+        return self._transfer_result(self._call("GET", f"/transfer/verify/{reference}"), reference)
+
+    def _transfer_result(self, data: Mapping[str, Any], reference: str) -> TransferResult:
+        currency = data.get("currency")
+        return TransferResult(
+            reference=data.get("reference") or reference,
+            status=TRANSFER_STATUS.get(data.get("status", ""), PaymentStatus.PENDING),
+            provider_reference=data.get("transfer_code"),
+            amount=from_minor_units(data["amount"], currency) if currency and "amount" in data else None,
+            currency=currency,
+            message=data.get("reason") or "",
+            raw=dict(data),
+        )
+
+    def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        signature = header(headers, "x-paystack-signature")
+        expected = hmac.new(self.config.secret_key.encode(), body, hashlib.sha512).hexdigest()
+        if not signature or not hmac.compare_digest(signature, expected):
+            raise WebhookSignatureError("x-paystack-signature missing or wrong")
+        payload = json.loads(body)
+        if payload.get("event") not in EVENTS:
+            return []
+        kind, status = EVENTS[payload["event"]]
+        data = payload.get("data") or {}
+        currency = data.get("currency")
+        amount = data.get("amount")
+        return [
+            WebhookEvent(
+                event_id=f"{payload['event']}:{data.get('id')}",
+                kind=kind,
+                reference=data.get("reference"),
+                status=status,
+                amount=from_minor_units(amount, currency) if currency and amount is not None else None,
+                currency=currency,
+                provider_reference=data.get("transfer_code") or (str(data["id"]) if data.get("id") else None),
+                message=data.get("gateway_response") or data.get("reason") or "",
+                raw=payload,
+            )
+        ]

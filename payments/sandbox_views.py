@@ -1,0 +1,52 @@
+"""The sandboxes' control surface (mounted only while PROVIDERS_SANDBOX is on)."""
+
+from django.http import Http404
+from django.shortcuts import render
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from payments.models import SandboxPayment
+from payments.providers.sandbox import complete_payment
+
+
+class OutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["success", "failed"])
+
+
+class _SandboxApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+
+    def record(self, provider: str, reference: str) -> SandboxPayment:
+        record = SandboxPayment.objects.filter(provider=provider, kind="charge", reference=reference).first()
+        if record is None:
+            raise Http404
+        return record
+
+
+@extend_schema(exclude=True)
+class SandboxCheckoutPage(_SandboxApi):
+    renderer_classes = (JSONRenderer,)
+
+    def get(self, request, provider: str, reference: str):
+        record = self.record(provider, reference)
+        return render(request, "payments/sandbox_checkout.html", {"record": record, "provider": provider})
+
+
+@extend_schema(exclude=True)
+class SandboxCompleteChargeApi(_SandboxApi):
+    parser_classes = (JSONParser, FormParser)
+
+    def post(self, request, provider: str, reference: str):
+        data = OutcomeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = complete_payment(record=self.record(provider, reference), outcome=data.validated_data["outcome"])
+        if request.content_type.startswith("application/x-www-form-urlencoded"):
+            return render(request, "payments/sandbox_checkout.html", {"record": record, "provider": provider})
+        return Response({"reference": record.reference, "status": record.status}, status=202)

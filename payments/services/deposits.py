@@ -1,0 +1,139 @@
+"""Deposits: a pending charge at the provider, credited to the wallet once when the provider confirms it."""
+
+import logging
+import secrets
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from payments.errors import ProviderNotSupportedError
+from payments.models import AccountKind, Charge, ChargeStatus, PaymentReview, TransactionKind
+from payments.providers.base import ChargeRequest, PaymentStatus
+from payments.providers.registry import get_provider
+from payments.services.accounts import get_house_account, get_wallet
+from payments.services.ledger import Leg, post_transaction
+
+logger = logging.getLogger("pamoja.payments")
+
+
+def check_provider_takes(*, provider: str, currency: str) -> None:
+    taken = settings.PROVIDER_CURRENCIES.get(provider, [])
+    if currency not in taken:
+        raise ProviderNotSupportedError(f"{provider} does not take {currency}; it takes {', '.join(taken)}.")
+
+
+def callback_url(name: str, **kwargs) -> str:
+    return f"{settings.SITE_URL}{reverse(name, kwargs=kwargs)}"
+
+
+def start_deposit(
+    *, user: User, amount: Decimal, currency: str, provider: str, phone_number: str | None = None
+) -> Charge:
+    """Open a charge with the provider: a checkout URL for cards, an STK push for M-Pesa. Nothing is credited yet."""
+    check_provider_takes(provider=provider, currency=currency)
+    token = secrets.token_urlsafe(32)
+    charge = Charge.objects.create(
+        reference=f"PMJ-{uuid.uuid4().hex[:20].upper()}",
+        user=user,
+        provider=provider,
+        amount=amount,
+        currency=currency,
+        phone_number=phone_number or "",
+        callback_token=token,
+    )
+    if provider == "mpesa":
+        url = callback_url("webhook-mpesa", token=token)
+    else:
+        url = f"{settings.DEPOSIT_RETURN_URL}?reference={charge.reference}"
+    initiated = get_provider(provider).initialize_charge(
+        ChargeRequest(
+            reference=charge.reference,
+            amount=amount,
+            currency=currency,
+            email=user.email,
+            callback_url=url,
+            phone_number=phone_number,
+            metadata={"charge_id": str(charge.pk), "user_id": str(user.pk)},
+        )
+    )
+    charge.authorization_url = initiated.authorization_url or ""
+    charge.provider_reference = initiated.provider_reference or ""
+    if initiated.status == PaymentStatus.FAILED:
+        charge.status = ChargeStatus.FAILED
+        charge.failure_reason = initiated.message[:255] or "The provider refused the charge."
+    charge.save(update_fields=["authorization_url", "provider_reference", "status", "failure_reason", "updated_at"])
+    return charge
+
+
+def apply_charge_result(
+    *,
+    charge_id,
+    status: PaymentStatus,
+    amount: Decimal | None,
+    currency: str | None,
+    message: str = "",
+    phone_number: str | None = None,
+) -> str:
+    """Settle a pending charge from what the provider says; returns what was done. Safe to call any number of times.
+
+    A success whose amount, currency or (M-Pesa) payer differs from our record is not credited: it goes to staff
+    review and the charge stays pending.
+    """
+    with transaction.atomic():
+        charge = Charge.objects.select_for_update().get(pk=charge_id)
+        if charge.status != ChargeStatus.PENDING:
+            return f"already_{charge.status}"
+        if status == PaymentStatus.PENDING:
+            return "still_pending"
+        if status != PaymentStatus.SUCCEEDED:
+            charge.status = ChargeStatus.FAILED
+            charge.failure_reason = (message or "The payment did not go through.")[:255]
+            charge.save(update_fields=["status", "failure_reason", "updated_at"])
+            return "failed"
+        mismatches = {}
+        if amount is None or amount != charge.amount:
+            mismatches["amount"] = {"ours": str(charge.amount), "provider": str(amount)}
+        if currency is not None and currency != charge.currency:
+            mismatches["currency"] = {"ours": charge.currency, "provider": currency}
+        if phone_number and charge.phone_number and phone_number != charge.phone_number:
+            mismatches["phone_number"] = {"ours": charge.phone_number, "provider": phone_number}
+        if mismatches:
+            PaymentReview.objects.create(
+                charge=charge, reason="Provider's charge differs from our record", details=mismatches
+            )
+            logger.warning("charge %s not credited: %s", charge.reference, mismatches)
+            return "sent_to_review"
+        clearing = get_house_account(
+            kind=AccountKind.PROVIDER_CLEARING, currency=charge.currency, code=f"{charge.provider}:in"
+        )
+        wallet = get_wallet(user_id=charge.user_id, currency=charge.currency)
+        charge.ledger_transaction = post_transaction(
+            kind=TransactionKind.DEPOSIT,
+            legs=[Leg(clearing, -charge.amount), Leg(wallet, charge.amount)],
+            idempotency_key=f"charge:{charge.pk}",
+            reference=charge.reference,
+            memo=f"Deposit via {charge.get_provider_display()}",
+        )
+        charge.status = ChargeStatus.SUCCEEDED
+        charge.settled_at = timezone.now()
+        charge.save(update_fields=["ledger_transaction", "status", "settled_at", "updated_at"])
+        return "credited"
+
+
+def verify_charge(*, charge: Charge) -> str:
+    """Ask the provider where a charge stands and apply the answer (reconciliation, or a webhook to double-check)."""
+    result = get_provider(charge.provider).verify_charge(
+        reference=charge.reference, provider_reference=charge.provider_reference or None
+    )
+    return apply_charge_result(
+        charge_id=charge.pk,
+        status=result.status,
+        amount=result.amount,
+        currency=result.currency,
+        message=result.message,
+    )

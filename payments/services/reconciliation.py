@@ -1,0 +1,84 @@
+"""The hourly sweep: ask the provider about every charge and withdrawal still pending after 15 minutes."""
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from payments.models import Charge, ChargeStatus, ReconciliationDecision, Withdrawal, WithdrawalStatus
+from payments.providers.base import ProviderError
+from payments.providers.registry import get_provider
+from payments.services.deposits import apply_charge_result
+from payments.services.withdrawals import apply_transfer_result
+
+logger = logging.getLogger("pamoja.payments")
+
+STALE_AFTER = timedelta(minutes=15)
+
+
+def reconcile_charge(*, charge: Charge) -> ReconciliationDecision:
+    try:
+        result = get_provider(charge.provider).verify_charge(
+            reference=charge.reference, provider_reference=charge.provider_reference or None
+        )
+    except ProviderError as exc:
+        return ReconciliationDecision.objects.create(
+            charge=charge, provider_status="unknown", decision="provider_unreachable", details={"error": str(exc)}
+        )
+    decision = apply_charge_result(
+        charge_id=charge.pk,
+        status=result.status,
+        amount=result.amount,
+        currency=result.currency,
+        message=result.message,
+    )
+    return ReconciliationDecision.objects.create(
+        charge=charge,
+        provider_status=result.status,
+        decision=decision,
+        details={"amount": str(result.amount), "currency": result.currency, "message": result.message},
+    )
+
+
+def reconcile_withdrawal(*, withdrawal: Withdrawal) -> ReconciliationDecision:
+    try:
+        result = get_provider(withdrawal.provider).verify_transfer(
+            reference=withdrawal.reference, provider_reference=withdrawal.provider_reference or None
+        )
+    except ProviderError as exc:
+        return ReconciliationDecision.objects.create(
+            withdrawal=withdrawal,
+            provider_status="unknown",
+            decision="provider_unreachable",
+            details={"error": str(exc)},
+        )
+    decision = apply_transfer_result(
+        withdrawal_id=withdrawal.pk,
+        status=result.status,
+        provider_reference=result.provider_reference,
+        message=result.message,
+    )
+    return ReconciliationDecision.objects.create(
+        withdrawal=withdrawal, provider_status=result.status, decision=decision, details={"message": result.message}
+    )
+
+
+def reconcile_pending_payments() -> dict[str, int]:
+    """One decision recorded per stale charge and withdrawal; one failure never stops the sweep."""
+    cutoff = timezone.now() - STALE_AFTER
+    counts = {"charges": 0, "withdrawals": 0, "errors": 0}
+    for charge in Charge.objects.filter(status=ChargeStatus.PENDING, created_at__lte=cutoff).iterator():
+        try:
+            reconcile_charge(charge=charge)
+            counts["charges"] += 1
+        except Exception:
+            counts["errors"] += 1
+            logger.exception("reconciliation of charge %s failed", charge.reference)
+    for withdrawal in Withdrawal.objects.filter(status=WithdrawalStatus.PROCESSING, created_at__lte=cutoff).iterator():
+        try:
+            reconcile_withdrawal(withdrawal=withdrawal)
+            counts["withdrawals"] += 1
+        except Exception:
+            counts["errors"] += 1
+            logger.exception("reconciliation of withdrawal %s failed", withdrawal.reference)
+    return counts

@@ -1,0 +1,182 @@
+"""Withdrawals: held in flight at once, sent to the provider after commit, then settled or returned, once."""
+
+import logging
+import secrets
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from payments.models import AccountKind, BankAccount, TransactionKind, Withdrawal, WithdrawalStatus
+from payments.money import parse_amount
+from payments.providers.base import PaymentStatus, ProviderError, TransferRequest
+from payments.providers.registry import get_provider
+from payments.services.accounts import get_house_account, get_wallet
+from payments.services.deposits import callback_url, check_provider_takes
+from payments.services.ledger import Leg, post_transaction
+
+logger = logging.getLogger("pamoja.payments")
+
+
+def withdrawal_fee(*, provider: str, currency: str) -> Decimal:
+    configured = settings.WITHDRAWAL_FEES.get(provider, {}).get(currency)
+    return parse_amount(configured, currency, allow_zero=True) if configured is not None else Decimal("0")
+
+
+def start_withdrawal(
+    *,
+    user: User,
+    amount: Decimal,
+    currency: str,
+    bank_account: BankAccount | None = None,
+    phone_number: str | None = None,
+) -> Withdrawal:
+    """Move amount + fee from the wallet to in-flight now; the provider transfer goes out after commit."""
+    provider = "mpesa" if phone_number else bank_account.provider
+    check_provider_takes(provider=provider, currency=currency)
+    fee = withdrawal_fee(provider=provider, currency=currency)
+    withdrawal_id = uuid.uuid4()
+    with transaction.atomic():
+        wallet = get_wallet(user_id=user.pk, currency=currency)
+        in_flight = get_house_account(kind=AccountKind.IN_FLIGHT, currency=currency, code=provider)
+        hold = post_transaction(
+            kind=TransactionKind.WITHDRAWAL,
+            legs=[Leg(wallet, -(amount + fee)), Leg(in_flight, amount + fee)],
+            idempotency_key=f"withdrawal-hold:{withdrawal_id}",
+            reference=str(withdrawal_id),
+            memo=f"Withdrawal to {'M-Pesa ' + phone_number if phone_number else bank_account}",
+        )
+        withdrawal = Withdrawal.objects.create(
+            id=withdrawal_id,
+            reference=f"PMJ-WD-{withdrawal_id.hex[:16].upper()}",
+            user=user,
+            provider=provider,
+            amount=amount,
+            fee=fee,
+            currency=currency,
+            bank_account=bank_account,
+            phone_number=phone_number or "",
+            callback_token=secrets.token_urlsafe(32),
+            hold_transaction=hold,
+        )
+        from payments.tasks import submit_withdrawal
+
+        transaction.on_commit(lambda: submit_withdrawal.delay(str(withdrawal_id)))
+    return withdrawal
+
+
+def submit_withdrawal_to_provider(*, withdrawal_id) -> str:
+    """Send the transfer once. `submitted_at` is set before the call: a crash mid-call is never retried blindly
+    (M-Pesa B2C has no idempotency of its own); reconciliation asks the provider instead."""
+    with transaction.atomic():
+        withdrawal = (
+            Withdrawal.objects.select_for_update(of=("self",)).select_related("bank_account").get(pk=withdrawal_id)
+        )
+        if withdrawal.status != WithdrawalStatus.PROCESSING or withdrawal.submitted_at is not None:
+            return "already_submitted"
+        withdrawal.submitted_at = timezone.now()
+        withdrawal.save(update_fields=["submitted_at", "updated_at"])
+    account = withdrawal.bank_account
+    request = TransferRequest(
+        reference=withdrawal.reference,
+        amount=withdrawal.amount,
+        currency=withdrawal.currency,
+        reason="Pamoja withdrawal",
+        callback_url=callback_url("webhook-mpesa", token=withdrawal.callback_token),
+        recipient_code=account.recipient_code if account else None,
+        bank_code=account.bank_code if account else None,
+        account_number=account.account_number if account else None,
+        account_name=account.account_name if account else None,
+        phone_number=withdrawal.phone_number or None,
+    )
+    try:
+        result = get_provider(withdrawal.provider).transfer(request)
+    except ProviderError:
+        logger.warning("withdrawal %s: provider unreachable; reconciliation will ask", withdrawal.reference)
+        return "provider_unreachable"
+    return apply_transfer_result(
+        withdrawal_id=withdrawal.pk,
+        status=result.status,
+        provider_reference=result.provider_reference,
+        message=result.message,
+    )
+
+
+def apply_transfer_result(
+    *, withdrawal_id, status: PaymentStatus, provider_reference: str | None = None, message: str = ""
+) -> str:
+    """Settle, return or keep waiting, from what the provider says. Each ledger effect happens at most once."""
+    with transaction.atomic():
+        withdrawal = Withdrawal.objects.select_for_update().get(pk=withdrawal_id)
+        if provider_reference and not withdrawal.provider_reference:
+            withdrawal.provider_reference = provider_reference
+            withdrawal.save(update_fields=["provider_reference", "updated_at"])
+        total = withdrawal.amount + withdrawal.fee
+        currency, provider = withdrawal.currency, withdrawal.provider
+        in_flight = get_house_account(kind=AccountKind.IN_FLIGHT, currency=currency, code=provider)
+        wallet = get_wallet(user_id=withdrawal.user_id, currency=currency)
+
+        if withdrawal.status == WithdrawalStatus.PROCESSING and status == PaymentStatus.SUCCEEDED:
+            clearing = get_house_account(kind=AccountKind.PROVIDER_CLEARING, currency=currency, code=f"{provider}:out")
+            legs = [Leg(in_flight, -total), Leg(clearing, withdrawal.amount)]
+            if withdrawal.fee:
+                legs.append(Leg(get_house_account(kind=AccountKind.FEE_INCOME, currency=currency), withdrawal.fee))
+            withdrawal.settle_transaction = post_transaction(
+                kind=TransactionKind.WITHDRAWAL_SETTLEMENT,
+                legs=legs,
+                idempotency_key=f"withdrawal-settle:{withdrawal.pk}",
+                reference=withdrawal.reference,
+            )
+            withdrawal.status = WithdrawalStatus.SUCCEEDED
+            withdrawal.save(update_fields=["settle_transaction", "status", "updated_at"])
+            return "settled"
+
+        if withdrawal.status == WithdrawalStatus.PROCESSING and status in {
+            PaymentStatus.FAILED,
+            PaymentStatus.REVERSED,
+        }:
+            withdrawal.return_transaction = post_transaction(
+                kind=TransactionKind.WITHDRAWAL_RETURN,
+                legs=[Leg(in_flight, -total), Leg(wallet, total)],
+                idempotency_key=f"withdrawal-return:{withdrawal.pk}",
+                reference=withdrawal.reference,
+                memo="Withdrawal failed; funds returned",
+            )
+            withdrawal.status = WithdrawalStatus.FAILED
+            withdrawal.failure_reason = (message or "The provider could not complete the transfer.")[:255]
+            withdrawal.save(update_fields=["return_transaction", "status", "failure_reason", "updated_at"])
+            return "returned"
+
+        if withdrawal.status == WithdrawalStatus.SUCCEEDED and status == PaymentStatus.REVERSED:
+            clearing = get_house_account(kind=AccountKind.PROVIDER_CLEARING, currency=currency, code=f"{provider}:out")
+            legs = [Leg(clearing, -withdrawal.amount), Leg(wallet, total)]
+            if withdrawal.fee:
+                legs.append(Leg(get_house_account(kind=AccountKind.FEE_INCOME, currency=currency), -withdrawal.fee))
+            withdrawal.return_transaction = post_transaction(
+                kind=TransactionKind.WITHDRAWAL_RETURN,
+                legs=legs,
+                idempotency_key=f"withdrawal-return:{withdrawal.pk}",
+                reference=withdrawal.reference,
+                memo="Withdrawal reversed by the provider; funds and fee returned",
+            )
+            withdrawal.status = WithdrawalStatus.REVERSED
+            withdrawal.failure_reason = (message or "The provider reversed the transfer.")[:255]
+            withdrawal.save(update_fields=["return_transaction", "status", "failure_reason", "updated_at"])
+            return "reversed"
+
+        return "unchanged" if status != PaymentStatus.PENDING else "still_pending"
+
+
+def verify_withdrawal(*, withdrawal: Withdrawal) -> str:
+    result = get_provider(withdrawal.provider).verify_transfer(
+        reference=withdrawal.reference, provider_reference=withdrawal.provider_reference or None
+    )
+    return apply_transfer_result(
+        withdrawal_id=withdrawal.pk,
+        status=result.status,
+        provider_reference=result.provider_reference,
+        message=result.message,
+    )

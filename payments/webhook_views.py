@@ -1,0 +1,87 @@
+"""Public endpoints the providers call. Each stores the raw delivery, checks the signature (401 when it fails,
+nothing changed) and answers 200 once the event is handled, or was handled before."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from payments.errors import WebhookRejectedError
+from payments.providers.base import WebhookSignatureError
+from payments.services.webhooks import receive_webhook
+
+
+class RawBodyParser(BaseParser):
+    """Keeps the body as bytes: signatures are computed over the exact bytes the provider sent."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read() if stream else b""
+
+
+class _WebhookApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = ()
+    parser_classes = (RawBodyParser,)
+    provider = ""
+
+    def receive(self, request, token: str = "") -> None:
+        try:
+            receive_webhook(provider=self.provider, headers=request.headers, body=request.data, callback_token=token)
+        except WebhookSignatureError as exc:
+            raise WebhookRejectedError() from exc
+
+
+_ACK = inline_serializer("WebhookAck", {"status": serializers.CharField()})
+_REJECTED = OpenApiResponse(description="`signature_invalid`: the signature is missing or wrong; nothing changed.")
+
+
+class PaystackWebhookApi(_WebhookApi):
+    provider = "paystack"
+
+    @extend_schema(
+        summary="Paystack events (x-paystack-signature: HMAC-SHA512 of the body)",
+        request={"application/json": {"type": "object"}},
+        responses={200: _ACK, 401: _REJECTED},
+        auth=[],
+    )
+    def post(self, request):
+        self.receive(request)
+        return Response({"status": "ok"})
+
+
+class FlutterwaveWebhookApi(_WebhookApi):
+    provider = "flutterwave"
+
+    @extend_schema(
+        summary="Flutterwave events (verif-hash header)",
+        request={"application/json": {"type": "object"}},
+        responses={200: _ACK, 401: _REJECTED},
+        auth=[],
+    )
+    def post(self, request):
+        self.receive(request)
+        return Response({"status": "ok"})
+
+
+class MpesaWebhookApi(_WebhookApi):
+    provider = "mpesa"
+
+    @extend_schema(
+        summary="M-Pesa Daraja STK and B2C results (the URL's token authenticates them)",
+        request={"application/json": {"type": "object"}},
+        responses={
+            200: inline_serializer(
+                "MpesaAck", {"ResultCode": serializers.IntegerField(), "ResultDesc": serializers.CharField()}
+            ),
+            401: _REJECTED,
+        },
+        auth=[],
+    )
+    def post(self, request, token: str):
+        self.receive(request, token=token)
+        return Response({"ResultCode": 0, "ResultDesc": "Accepted"})
