@@ -99,12 +99,13 @@ class MpesaProvider:
         cache.set(self._token_cache_key, body["access_token"], timeout=max(lifetime - 60, 1))
         return body["access_token"]
 
-    def _call(self, path: str, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _call(self, path: str, payload: Mapping[str, Any], *, read_5xx: bool = False) -> tuple[int, dict[str, Any]]:
         for attempt in range(2):
             status, body = send(
                 self.client,
                 "POST",
                 f"{self.config.base_url}{path}",
+                read_5xx=read_5xx,
                 json=dict(payload),
                 headers={"Authorization": f"Bearer {self._token()}"},
             )
@@ -159,7 +160,9 @@ class MpesaProvider:
         if not provider_reference:
             return ChargeResult(reference=reference, status=PaymentStatus.FAILED, message="No STK push was made.")
         _, body = self._call(
-            "/mpesa/stkpushquery/v1/query", {**self._stk_auth(), "CheckoutRequestID": provider_reference}
+            "/mpesa/stkpushquery/v1/query",
+            {**self._stk_auth(), "CheckoutRequestID": provider_reference},
+            read_5xx=True,
         )
         if body.get("errorCode") == STILL_PROCESSING:
             return ChargeResult(reference=reference, status=PaymentStatus.PENDING, message=body.get("errorMessage", ""))
