@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?= -n auto
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -30,7 +31,7 @@ run: install
 	@echo "  Admin:     http://$(HOST):$(PORT)/admin/"
 	@echo "  Ready:     http://$(HOST):$(PORT)/api/v1/ready/"
 	@echo ""
-	HOST=$(HOST) honcho start --port $(PORT)
+	HOST=$(HOST) SITE_URL=$(SITE_URL) honcho start --port $(PORT)
 
 test: install
 	python -m pytest $(PYTEST_ARGS)

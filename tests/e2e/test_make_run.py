@@ -1,5 +1,6 @@
 """`make run` from this checkout: web, worker and beat come up on the embedded defaults, and Ctrl-C stops them."""
 
+import json
 import os
 import signal
 import socket
@@ -7,6 +8,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,10 +25,60 @@ def free_port() -> int:
 
 def get(url: str) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (our own localhost server)
+        with urllib.request.urlopen(url, timeout=5) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+
+
+def call(method: str, url: str, body: dict | None = None, token: str = "") -> tuple[int, dict]:
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None)
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Idempotency-Key", str(uuid.uuid4()))
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def deposit_through_the_running_sandbox(base: str) -> None:
+    """The web process, the worker and the sandbox together: the worker delivers the signed webhook over HTTP."""
+    status, login = call(
+        "POST", f"{base}/api/v1/auth/login/", {"email": "amina@pamoja.local", "password": "pamoja-member-demo"}
+    )
+    assert status == 200, login
+    token = login["access"]
+    status, card = call(
+        "POST",
+        f"{base}/api/v1/wallet/deposit/",
+        {"amount": "1200.00", "currency": "NGN", "provider": "paystack"},
+        token,
+    )
+    assert status == 201 and card["authorization_url"].startswith(base), card
+    status, _ = call("POST", f"{base}/sandbox/paystack/charges/{card['reference']}/complete/", {"outcome": "success"})
+    assert status == 202
+    status, stk = call(
+        "POST",
+        f"{base}/api/v1/wallet/deposit/",
+        {"amount": "500", "currency": "KES", "provider": "mpesa", "phone_number": "+254712345678"},
+        token,
+    )
+    assert status == 201, stk
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        states = [
+            call("GET", f"{base}/api/v1/wallet/deposits/{ref}/", token=token)[1]["status"]
+            for ref in (card["reference"], stk["reference"])
+        ]
+        if states == ["succeeded", "succeeded"]:
+            break
+        time.sleep(1)
+    assert states == ["succeeded", "succeeded"]
+    wallets = call("GET", f"{base}/api/v1/wallet/", token=token)[1]["wallets"]
+    assert {w["currency"]: w["balance"] for w in wallets} == {"KES": "500.00", "NGN": "1200.00"}
 
 
 def group_alive(pgid: int) -> bool:
@@ -85,6 +137,7 @@ def test_make_run_serves_docs_admin_and_ready_then_stops_on_ctrl_c(tmp_path):
         assert "celery@" in output and "ready." in output, output[-4000:]
         assert "beat: Starting" in output, output[-4000:]
         assert "API docs:" in output and "Admin login: admin@pamoja.local" in output
+        deposit_through_the_running_sandbox(base)
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         try:
