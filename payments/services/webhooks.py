@@ -77,6 +77,8 @@ def _process_event(*, provider: str, event: WebhookEvent, target: Charge | Withd
                 reference=charge.reference, provider_reference=event.provider_reference
             )
             status, amount, currency = verified.status, verified.amount, verified.currency
+        if status == PaymentStatus.PENDING:
+            return "still_pending"  # not claimed: the same event may come again once the provider is sure
         with transaction.atomic():
             if not _claim(provider, event.event_id):
                 return "duplicate"
@@ -100,6 +102,8 @@ def _process_event(*, provider: str, event: WebhookEvent, target: Charge | Withd
             reason="Provider's transfer amount differs from our record",
             details={"ours": str(withdrawal.amount), "provider": str(event.amount)},
         )
+    if event.status == PaymentStatus.PENDING:
+        return "still_pending"
     with transaction.atomic():
         if not _claim(provider, event.event_id):
             return "duplicate"

@@ -245,3 +245,114 @@ def test_deposit_status_is_private(client):
     stranger = APIClient()
     stranger.force_authenticate(user=UserFactory())
     assert stranger.get(f"/api/v1/wallet/deposits/{reference}/").status_code == 404
+
+
+def flutterwave_event(charge: Charge, status: str = "successful") -> bytes:
+    import json
+
+    return json.dumps(
+        {
+            "event": "charge.completed",
+            "data": {
+                "id": 285959875,
+                "tx_ref": charge.reference,
+                "flw_ref": "FLW-MOCK-1",
+                "amount": float(charge.amount),
+                "currency": charge.currency,
+                "status": status,
+            },
+        }
+    ).encode()
+
+
+def test_flutterwave_webhook_replayed_credits_once_and_forged_is_401(
+    client, member, django_capture_on_commit_callbacks, ledger_is_clean
+):
+    from django.conf import settings
+
+    reference = deposit(client, {"amount": "900.00", "currency": "KES", "provider": "flutterwave"}).json()["reference"]
+    charge = Charge.objects.get(reference=reference)
+    SandboxPayment.objects.filter(reference=reference).update(status="succeeded")  # the provider's own record
+    body = flutterwave_event(charge)
+    forged = APIClient().generic("POST", "/api/v1/webhooks/flutterwave/", body, "application/json", HTTP_VERIF_HASH="x")
+    assert forged.status_code == 401
+    assert Charge.objects.get(pk=charge.pk).status == "pending"
+    for _ in range(5):
+        answer = APIClient().generic(
+            "POST",
+            "/api/v1/webhooks/flutterwave/",
+            body,
+            "application/json",
+            HTTP_VERIF_HASH=settings.FLUTTERWAVE_SECRET_HASH,
+        )
+        assert answer.status_code == 200
+    assert wallet_balance(user_id=member.pk, currency="KES") == Decimal("900.00")
+
+
+def test_flutterwave_success_the_api_does_not_confirm_is_not_credited(client, member):
+    from django.conf import settings
+
+    reference = deposit(client, {"amount": "900.00", "currency": "KES", "provider": "flutterwave"}).json()["reference"]
+    charge = Charge.objects.get(reference=reference)  # the sandbox still says pending: the webhook is not believed
+    answer = APIClient().generic(
+        "POST",
+        "/api/v1/webhooks/flutterwave/",
+        flutterwave_event(charge),
+        "application/json",
+        HTTP_VERIF_HASH=settings.FLUTTERWAVE_SECRET_HASH,
+    )
+    assert answer.status_code == 200
+    assert Charge.objects.get(pk=charge.pk).status == "pending"
+    assert wallet_balance(user_id=member.pk, currency="KES") == 0
+
+
+def test_mpesa_callback_replayed_credits_once(client, member, ledger_is_clean):
+    response = deposit(
+        client, {"amount": "250", "currency": "KES", "provider": "mpesa", "phone_number": "+254712345678"}
+    )
+    charge = Charge.objects.get(reference=response.json()["reference"])
+    callback = {
+        "Body": {
+            "stkCallback": {
+                "MerchantRequestID": "m-1",
+                "CheckoutRequestID": charge.provider_reference,
+                "ResultCode": 0,
+                "ResultDesc": "The service request is processed successfully.",
+                "CallbackMetadata": {
+                    "Item": [
+                        {"Name": "Amount", "Value": 250},
+                        {"Name": "MpesaReceiptNumber", "Value": "QWE123"},
+                        {"Name": "TransactionDate", "Value": 20261123101010},
+                        {"Name": "PhoneNumber", "Value": 254712345678},
+                    ]
+                },
+            }
+        }
+    }
+    for _ in range(5):
+        answer = APIClient().post(f"/api/v1/webhooks/mpesa/{charge.callback_token}/", callback, format="json")
+        assert answer.status_code == 200
+    assert wallet_balance(user_id=member.pk, currency="KES") == Decimal("250.00")
+    assert sorted(WebhookDelivery.objects.values_list("outcome", flat=True)) == ["credited"] + ["duplicate"] * 4
+
+
+def test_flutterwave_webhook_counts_once_the_api_confirms(client, member, ledger_is_clean):
+    from django.conf import settings
+
+    reference = deposit(client, {"amount": "900.00", "currency": "KES", "provider": "flutterwave"}).json()["reference"]
+    charge = Charge.objects.get(reference=reference)
+    body = flutterwave_event(charge)
+
+    def send():
+        return APIClient().generic(
+            "POST",
+            "/api/v1/webhooks/flutterwave/",
+            body,
+            "application/json",
+            HTTP_VERIF_HASH=settings.FLUTTERWAVE_SECRET_HASH,
+        )
+
+    assert send().status_code == 200  # the API still says pending: nothing credited, nothing claimed
+    SandboxPayment.objects.filter(reference=reference).update(status="succeeded")
+    assert send().status_code == 200  # Flutterwave retries the same event: now it counts
+    assert wallet_balance(user_id=member.pk, currency="KES") == Decimal("900.00")
