@@ -1,7 +1,7 @@
 """Public endpoints the providers call. Each stores the raw delivery, checks the signature (401 when it fails,
 nothing changed) and answers 200 once the event is handled, or was handled before."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
@@ -40,32 +40,31 @@ _ACK = inline_serializer("WebhookAck", {"status": serializers.CharField()})
 _REJECTED = OpenApiResponse(description="`signature_invalid`: the signature is missing or wrong; nothing changed.")
 
 
-class PaystackWebhookApi(_WebhookApi):
+class _SignedWebhookApi(_WebhookApi):
+    def post(self, request):
+        self.receive(request)
+        return Response({"status": "ok"})
+
+
+def _signed_schema(summary: str):
+    return extend_schema_view(
+        post=extend_schema(
+            summary=summary,
+            request={"application/json": {"type": "object"}},
+            responses={200: _ACK, 401: _REJECTED},
+            auth=[],
+        )
+    )
+
+
+@_signed_schema("Paystack events (x-paystack-signature: HMAC-SHA512 of the body)")
+class PaystackWebhookApi(_SignedWebhookApi):
     provider = "paystack"
 
-    @extend_schema(
-        summary="Paystack events (x-paystack-signature: HMAC-SHA512 of the body)",
-        request={"application/json": {"type": "object"}},
-        responses={200: _ACK, 401: _REJECTED},
-        auth=[],
-    )
-    def post(self, request):
-        self.receive(request)
-        return Response({"status": "ok"})
 
-
-class FlutterwaveWebhookApi(_WebhookApi):
+@_signed_schema("Flutterwave events (verif-hash header)")
+class FlutterwaveWebhookApi(_SignedWebhookApi):
     provider = "flutterwave"
-
-    @extend_schema(
-        summary="Flutterwave events (verif-hash header)",
-        request={"application/json": {"type": "object"}},
-        responses={200: _ACK, 401: _REJECTED},
-        auth=[],
-    )
-    def post(self, request):
-        self.receive(request)
-        return Response({"status": "ok"})
 
 
 class MpesaWebhookApi(_WebhookApi):
