@@ -102,13 +102,14 @@ class DepositInputSerializer(AmountInputMixin, serializers.Serializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
+        if attrs.get("phone_number"):
+            attrs["phone_number"] = _e164(attrs["phone_number"])
         if attrs["provider"] == Provider.MPESA:
             if not attrs.get("phone_number"):
                 raise serializers.ValidationError({"phone_number": ["M-Pesa deposits need the paying phone number."]})
+            _kenyan(attrs["phone_number"])
             if attrs["amount"] != attrs["amount"].to_integral_value():
                 raise serializers.ValidationError({"amount": ["M-Pesa takes whole shillings."]})
-        if attrs.get("phone_number"):
-            attrs["phone_number"] = _e164(attrs["phone_number"])
         return attrs
 
 
@@ -144,6 +145,7 @@ class WithdrawInputSerializer(AmountInputMixin, serializers.Serializer):
             )
         if attrs.get("phone_number"):
             attrs["phone_number"] = _e164(attrs["phone_number"])
+            _kenyan(attrs["phone_number"])
             if attrs["amount"] != attrs["amount"].to_integral_value():
                 raise serializers.ValidationError({"amount": ["M-Pesa takes whole shillings."]})
         return attrs
@@ -200,3 +202,8 @@ class CardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Card
         fields = ["id", "provider", "brand", "last4", "exp_month", "exp_year", "bank", "created_at"]
+
+
+def _kenyan(phone_number: str) -> None:
+    if not phone_number.startswith("+254"):
+        raise serializers.ValidationError({"phone_number": ["M-Pesa works with Kenyan numbers (+254…)."]})

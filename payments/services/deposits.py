@@ -79,15 +79,18 @@ def apply_charge_result(
     message: str = "",
     phone_number: str | None = None,
 ) -> str:
-    """Settle a pending charge from what the provider says; returns what was done. Safe to call any number of times.
+    """Settle a charge from what the provider says; returns what was done. Safe to call any number of times.
 
-    A success whose amount, currency or (M-Pesa) payer differs from our record is not credited: it goes to staff
-    review and the charge stays pending.
+    The provider's success is final: it credits a pending charge, and also one we had marked failed (a card checkout
+    abandoned, then paid after all), once. A success whose amount, currency or (M-Pesa) payer differs from our
+    record is not credited: it goes to staff review and the charge stays as it was.
     """
     with transaction.atomic():
         charge = Charge.objects.select_for_update().get(pk=charge_id)
-        if charge.status != ChargeStatus.PENDING:
-            return f"already_{charge.status}"
+        if charge.status == ChargeStatus.SUCCEEDED:
+            return "already_succeeded"
+        if charge.status == ChargeStatus.FAILED and status != PaymentStatus.SUCCEEDED:
+            return "already_failed"
         if status == PaymentStatus.PENDING:
             return "still_pending"
         if status != PaymentStatus.SUCCEEDED:

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from payments.errors import CurrencyMismatchError
 from payments.models import AccountKind, BankAccount, TransactionKind, Withdrawal, WithdrawalStatus
 from payments.money import parse_amount
-from payments.providers.base import PaymentStatus, ProviderError, TransferRequest
+from payments.providers.base import PaymentStatus, ProviderError, ProviderRejectedError, TransferRequest
 from payments.providers.registry import get_provider
 from payments.services.accounts import get_house_account, get_wallet
 from payments.services.deposits import callback_url, check_provider_takes
@@ -37,6 +38,8 @@ def start_withdrawal(
     """Move amount + fee from the wallet to in-flight now; the provider transfer goes out after commit."""
     provider = "mpesa" if phone_number else bank_account.provider
     check_provider_takes(provider=provider, currency=currency)
+    if bank_account is not None and bank_account.currency != currency:
+        raise CurrencyMismatchError(f"This bank account takes {bank_account.currency}, not {currency}.")
     fee = withdrawal_fee(provider=provider, currency=currency)
     withdrawal_id = uuid.uuid4()
     with transaction.atomic():
@@ -94,6 +97,8 @@ def submit_withdrawal_to_provider(*, withdrawal_id) -> str:
     )
     try:
         result = get_provider(withdrawal.provider).transfer(request)
+    except ProviderRejectedError as exc:  # refused outright: nothing was sent, so the money goes back
+        return apply_transfer_result(withdrawal_id=withdrawal.pk, status=PaymentStatus.FAILED, message=exc.message)
     except ProviderError:
         logger.warning("withdrawal %s: provider unreachable; reconciliation will ask", withdrawal.reference)
         return "provider_unreachable"

@@ -344,3 +344,15 @@ def test_flutterwave_webhook_counts_once_the_api_confirms(client, member, ledger
     SandboxPayment.objects.filter(reference=reference).update(status="succeeded")
     assert send().status_code == 200  # Flutterwave retries the same event: now it counts
     assert wallet_balance(user_id=member.pk, currency="KES") == Decimal("900.00")
+
+
+def test_a_late_success_credits_a_charge_marked_failed_once(client, member, ledger_is_clean):
+    """An abandoned checkout, marked failed by reconciliation, then paid after all: the money is the customer's."""
+    reference = deposit(client, {"amount": "400.00", "currency": "NGN", "provider": "paystack"}).json()["reference"]
+    charge = Charge.objects.get(reference=reference)
+    Charge.objects.filter(pk=charge.pk).update(status="failed", failure_reason="Abandoned")
+    body, headers = paystack_webhook(success_event(charge))
+    for _ in range(2):
+        APIClient().generic("POST", "/api/v1/webhooks/paystack/", body, "application/json", **headers)
+    assert Charge.objects.get(pk=charge.pk).status == "succeeded"
+    assert wallet_balance(user_id=member.pk, currency="NGN") == Decimal("400.00")

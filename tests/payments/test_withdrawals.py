@@ -174,3 +174,33 @@ def test_withdrawal_needs_a_pin_token(client):
         HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
     )
     assert response.status_code == 403 and response.json()["error"]["code"] == "pin_required"
+
+
+def test_bank_account_in_another_currency_is_refused(client):
+    bank = link(client).json()["id"]  # an NGN account
+    response = withdraw(client, {"amount": "100.00", "currency": "KES", "bank_account": bank})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "currency_mismatch"
+    assert not Withdrawal.objects.exists()
+
+
+def test_a_transfer_the_provider_refuses_outright_returns_the_money(
+    client, member, django_capture_on_commit_callbacks, monkeypatch, ledger_is_clean
+):
+    from payments.providers.base import ProviderRejectedError
+    from payments.providers.sandbox import SandboxProvider
+
+    def refuse(self, request):
+        raise ProviderRejectedError("Recipient account is blocked")
+
+    monkeypatch.setattr(SandboxProvider, "transfer", refuse)
+    bank = link(client).json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = withdraw(client, {"amount": "500.00", "currency": "NGN", "bank_account": bank})
+    withdrawal = Withdrawal.objects.get(pk=response.json()["id"])
+    assert (withdrawal.status, withdrawal.failure_reason) == ("failed", "Recipient account is blocked")
+    assert wallet_balance(user_id=member.pk, currency="NGN") == Decimal("10000.00")
+
+
+def test_non_kenyan_mpesa_number_is_400(client):
+    response = withdraw(client, {"amount": "100", "currency": "KES", "phone_number": "+2348031234567"})
+    assert response.status_code == 400 and "phone_number" in response.json()["error"]["details"]
