@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import CharField, F, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from payments.models import AccountKind, BankAccount, Card, Charge, LedgerAccount, LedgerEntry, Withdrawal
 
@@ -19,12 +20,17 @@ def wallets_of(*, user_id) -> QuerySet[LedgerAccount]:
 
 
 def wallet_entries_of(*, user_id) -> QuerySet[LedgerEntry]:
-    """Every posted movement on the user's wallets, newest first."""
+    """Every posted movement on the user's wallets, newest first, with its `status`: a withdrawal's money leaves
+    the wallet at once, and its row says `processing` until the provider settles (`succeeded`) or returns it
+    (`failed`, `reversed`); every other movement is `completed`."""
     return (
         LedgerEntry.objects.filter(
             account__kind=AccountKind.USER_WALLET, account__owner_type="user", account__owner_id=str(user_id)
         )
         .select_related("transaction", "account")
+        .annotate(
+            status=Coalesce(F("transaction__withdrawal_hold__status"), Value("completed"), output_field=CharField())
+        )
         .order_by("-id")
     )
 

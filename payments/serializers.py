@@ -58,6 +58,7 @@ class WalletEntrySerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(source="transaction.kind", choices=TransactionKind.choices)
     currency = serializers.CharField(source="account.currency")
     amount = serializers.CharField(help_text="Signed: positive into the wallet, negative out of it.")
+    status = serializers.CharField(help_text="`completed`, or a withdrawal's own status.")
     balance_after = serializers.CharField()
     reference = serializers.CharField(source="transaction.reference")
     memo = serializers.CharField(source="transaction.memo")
@@ -69,6 +70,7 @@ class WalletEntrySerializer(serializers.ModelSerializer):
             "id",
             "transaction_id",
             "kind",
+            "status",
             "currency",
             "amount",
             "balance_after",

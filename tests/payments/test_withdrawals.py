@@ -204,3 +204,16 @@ def test_a_transfer_the_provider_refuses_outright_returns_the_money(
 def test_non_kenyan_mpesa_number_is_400(client):
     response = withdraw(client, {"amount": "100", "currency": "KES", "phone_number": "+2348031234567"})
     assert response.status_code == 400 and "phone_number" in response.json()["error"]["details"]
+
+
+def test_history_shows_a_withdrawal_processing_then_filters_by_status(client, member):
+    bank = link(client).json()["id"]
+    withdraw(client, {"amount": "1000.00", "currency": "NGN", "bank_account": bank})  # provider not yet called
+    rows = client.get("/api/v1/wallet/transactions/", {"currency": "NGN"}).json()["results"]
+    assert [(r["kind"], r["status"], r["amount"]) for r in rows] == [
+        ("withdrawal", "processing", "-1050.00"),
+        ("adjustment", "completed", "10000.00"),
+    ]
+    processing = client.get("/api/v1/wallet/transactions/", {"status": "processing"}).json()
+    assert processing["count"] == 1
+    assert client.get("/api/v1/wallet/transactions/", {"status": "bogus"}).status_code == 400
