@@ -25,3 +25,27 @@ class PinRequiredError(ApplicationError):
     code = "pin_required"
     message = "Confirm with your transaction PIN: send the X-Pin-Token header from auth/pin/verify/."
     status_code = status.HTTP_403_FORBIDDEN
+
+
+class PinInvalidError(ApplicationError):
+    code = "pin_invalid"
+    message = "That PIN is not right."
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class PinTokenInvalidError(ApplicationError):
+    code = "pin_invalid"
+    message = "The PIN confirmation has expired or was already used; enter your PIN again."
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class PinLockedError(ApplicationError):
+    code = "pin_locked"
+    message = "Too many wrong PINs: your PIN is locked for a while."
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class PinNotSetError(ApplicationError):
+    code = "pin_not_set"
+    message = "Set a transaction PIN first (auth/pin/)."
+    status_code = status.HTTP_403_FORBIDDEN

@@ -47,6 +47,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    pin_hash = models.CharField(max_length=128, blank=True, default="", help_text="The transaction PIN, hashed.")
+    pin_failed_attempts = models.PositiveSmallIntegerField(default=0)
+    pin_locked_until = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -79,3 +82,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class PinToken(models.Model):
+    """Proof that the user just entered their PIN: single use, five minutes, bound to the user. Only its hash is
+    stored, so a database reader cannot spend one."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="pin_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="accounts_pintoken_expiry")]
+
+    def __str__(self) -> str:
+        return f"PIN token of {self.user_id} until {self.expires_at:%H:%M:%S}"

@@ -7,4 +7,10 @@ JOBS = [
         schedule=Crontab(minute="30", hour="2"),
         description="Delete refresh-token records past their expiry.",
     ),
+    PeriodicJob(
+        name="accounts.purge_expired_pin_tokens",
+        task="accounts.purge_expired_pin_tokens",
+        schedule=Crontab(minute="40", hour="2"),
+        description="Delete PIN tokens a day past their five minutes.",
+    ),
 ]

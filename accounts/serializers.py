@@ -23,3 +23,18 @@ class LoginOutputSerializer(serializers.Serializer):
 
 class LogoutInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
+
+
+class PinSetInputSerializer(serializers.Serializer):
+    pin = serializers.CharField(min_length=4, max_length=6, trim_whitespace=False)
+    password = serializers.CharField(required=False, trim_whitespace=False, style={"input_type": "password"})
+    old_pin = serializers.CharField(required=False, max_length=6, trim_whitespace=False)
+
+
+class PinVerifyInputSerializer(serializers.Serializer):
+    pin = serializers.CharField(max_length=6, trim_whitespace=False)
+
+
+class PinTokenOutputSerializer(serializers.Serializer):
+    pin_token = serializers.CharField()
+    expires_at = serializers.DateTimeField()

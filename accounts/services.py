@@ -1,6 +1,14 @@
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from itertools import pairwise
+
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import update_last_login
+from django.db import transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
@@ -10,9 +18,13 @@ from accounts.errors import (
     EmailNotVerifiedError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
+    PinInvalidError,
+    PinLockedError,
+    PinNotSetError,
     PinRequiredError,
+    PinTokenInvalidError,
 )
-from accounts.models import User
+from accounts.models import PinToken, User
 
 
 def issue_tokens(*, user: User) -> dict[str, str]:
@@ -46,13 +58,97 @@ def flush_expired_tokens() -> int:
     return deleted
 
 
-def authorize_money_movement(*, user: User, pin_token: str | None) -> None:
-    """The one gate before money leaves a wallet (withdraw, transfer, bill): a verified email and a PIN token.
+PIN_TOKEN_LIFETIME = timedelta(minutes=5)
+PIN_MAX_ATTEMPTS = 5
+PIN_LOCK = timedelta(minutes=30)
+# PINs anyone would try first; together with one repeated digit and straight runs they are refused.
+_COMMON_PINS = {"1212", "2580", "1004", "2000", "6969", "1122", "1313", "4545", "5252", "0852", "121212", "112233"}
 
-    The PIN token is only required to be present here; verifying and spending it (single use, five minutes, bound to
-    the user) arrives with the transaction-PIN work in the accounts issue, which fills in this function.
+
+def check_pin_strength(pin: str) -> None:
+    """4 to 6 digits, not a repeated digit, not a straight run up or down, not one of the commonest PINs."""
+    if not (pin.isdigit() and 4 <= len(pin) <= 6):
+        raise ValidationError({"pin": ["A PIN is 4 to 6 digits."]})
+    steps = {int(b) - int(a) for a, b in pairwise(pin)}
+    if len(set(pin)) == 1 or steps in ({1}, {-1}) or pin in _COMMON_PINS:
+        raise ValidationError({"pin": ["That PIN is too easy to guess; choose another."]})
+
+
+def set_pin(*, user: User, pin: str, password: str | None = None, old_pin: str | None = None) -> None:
+    """Set or change the transaction PIN, proven by the account password or (to change it) the current PIN."""
+    check_pin_strength(pin)
+    if password:
+        if not user.check_password(password):
+            raise InvalidCredentialsError("The password is not right.")
+    elif old_pin and user.pin_hash:
+        _check_pin(user=user, pin=old_pin)
+    else:
+        raise ValidationError({"password": ["Confirm with your password (or your current PIN to change it)."]})
+    User.objects.filter(pk=user.pk).update(pin_hash=make_password(pin), pin_failed_attempts=0, pin_locked_until=None)
+    user.refresh_from_db(fields=["pin_hash", "pin_failed_attempts", "pin_locked_until"])
+
+
+def _check_pin(*, user: User, pin: str) -> None:
+    """Compare under a row lock, counting failures: five wrong in a row lock the PIN for 30 minutes.
+
+    A wrong PIN's count must survive the error it raises, so the count is committed in its own transaction.
     """
+    if not user.pin_hash:
+        raise PinNotSetError()
+    with transaction.atomic():
+        locked = (
+            User.objects.select_for_update().only("pin_hash", "pin_failed_attempts", "pin_locked_until").get(pk=user.pk)
+        )
+        now = timezone.now()
+        if locked.pin_locked_until and locked.pin_locked_until > now:
+            raise PinLockedError(details={"retry_after": int((locked.pin_locked_until - now).total_seconds()) + 1})
+        if check_password(pin, locked.pin_hash):
+            if locked.pin_failed_attempts:
+                User.objects.filter(pk=user.pk).update(pin_failed_attempts=0, pin_locked_until=None)
+            return
+        attempts = locked.pin_failed_attempts + 1
+        lock_until = now + PIN_LOCK if attempts >= PIN_MAX_ATTEMPTS else None
+        User.objects.filter(pk=user.pk).update(
+            pin_failed_attempts=0 if lock_until else attempts, pin_locked_until=lock_until
+        )
+    if lock_until:
+        raise PinLockedError(details={"retry_after": int(PIN_LOCK.total_seconds())})
+    raise PinInvalidError(details={"attempts_left": PIN_MAX_ATTEMPTS - attempts})
+
+
+def issue_pin_token(*, user: User, pin: str) -> tuple[str, datetime]:
+    """Check the PIN and hand out a new single-use token (several may be outstanding)."""
+    _check_pin(user=user, pin=pin)
+    token = secrets.token_urlsafe(32)
+    expires_at = timezone.now() + PIN_TOKEN_LIFETIME
+    PinToken.objects.create(user=user, token_hash=_token_hash(token), expires_at=expires_at)
+    return token, expires_at
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def spend_pin_token(*, user: User, token: str) -> None:
+    """Use the token up, in the caller's transaction: if the money movement rolls back, the token stays unspent.
+    Two requests racing with one token: the conditional UPDATE lets exactly one through."""
+    spent = PinToken.objects.filter(
+        user=user, token_hash=_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(used_at=timezone.now())
+    if spent != 1:
+        raise PinTokenInvalidError()
+
+
+def authorize_money_movement(*, user: User, pin_token: str | None) -> None:
+    """The one gate before money leaves a wallet (withdraw, transfer, bill): a verified email and a fresh PIN token,
+    spent here. Runs after the Idempotency-Key replay check, so a retried request still gets its first answer."""
     if not user.is_verified:
         raise EmailNotVerifiedError()
     if not pin_token:
         raise PinRequiredError()
+    spend_pin_token(user=user, token=pin_token)
+
+
+def purge_expired_pin_tokens() -> int:
+    deleted, _ = PinToken.objects.filter(expires_at__lte=timezone.now() - timedelta(days=1)).delete()
+    return deleted

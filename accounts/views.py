@@ -6,7 +6,15 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import services
-from accounts.serializers import LoginInputSerializer, LoginOutputSerializer, LogoutInputSerializer, UserSerializer
+from accounts.serializers import (
+    LoginInputSerializer,
+    LoginOutputSerializer,
+    LogoutInputSerializer,
+    PinSetInputSerializer,
+    PinTokenOutputSerializer,
+    PinVerifyInputSerializer,
+    UserSerializer,
+)
 
 
 class LoginApi(APIView):
@@ -62,3 +70,40 @@ class MeApi(APIView):
     @extend_schema(summary="The signed-in user", responses={200: UserSerializer})
     def get(self, request):
         return Response(UserSerializer(request.user).data)
+
+
+class PinApi(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Set or change the transaction PIN (confirm with the password, or the current PIN)",
+        request=PinSetInputSerializer,
+        responses={
+            204: None,
+            401: OpenApiResponse(description="`invalid_credentials`: the password is not right."),
+            403: OpenApiResponse(description="`pin_invalid` or `pin_locked` (the current PIN)."),
+        },
+    )
+    def post(self, request):
+        data = PinSetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.set_pin(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PinVerifyApi(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Enter the PIN: a single-use token for X-Pin-Token, valid five minutes",
+        request=PinVerifyInputSerializer,
+        responses={
+            200: PinTokenOutputSerializer,
+            403: OpenApiResponse(description="`pin_invalid`, `pin_locked` (with `retry_after`) or `pin_not_set`."),
+        },
+    )
+    def post(self, request):
+        data = PinVerifyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, expires_at = services.issue_pin_token(user=request.user, pin=data.validated_data["pin"])
+        return Response(PinTokenOutputSerializer({"pin_token": token, "expires_at": expires_at}).data)

@@ -1,4 +1,5 @@
 import factory
+from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
 
@@ -16,8 +17,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     phone_number = factory.Sequence(lambda n: f"+2547{n:08d}")
     is_verified = True
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+    pin_hash = factory.LazyFunction(lambda: make_password("4829"))
 
     @factory.post_generation
     def _save_password(obj, create, extracted, **kwargs):
         if create:
             obj.save(update_fields=["password"])
+
+
+DEFAULT_PIN = "4829"
+
+
+def pin_token(user) -> str:
+    """A fresh single-use X-Pin-Token for `user` (whose PIN the factory set)."""
+    from accounts.services import issue_pin_token
+
+    return issue_pin_token(user=user, pin=DEFAULT_PIN)[0]

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from payments.models import LedgerEntry, LedgerTransaction, Transfer
 from payments.selectors import ledger_discrepancies, wallet_balance
 from payments.services import Leg, get_wallet, post_transaction
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pin_token
 from tests.payments.conftest import fund_wallet
 
 pytestmark = [pytest.mark.postgres]
@@ -133,6 +133,7 @@ def test_twenty_threads_spending_sixty_percent_of_one_wallet_only_one_wins():
     spender = UserFactory()
     fund_wallet(spender, "1000.00")
     recipients = [UserFactory() for _ in range(20)]
+    tokens = [pin_token(spender) for _ in range(20)]
 
     def spend(index: int) -> int:
         client = APIClient()
@@ -141,7 +142,7 @@ def test_twenty_threads_spending_sixty_percent_of_one_wallet_only_one_wins():
             "/api/v1/wallet/transfer/",
             {"amount": "600.00", "currency": "KES", "recipient": recipients[index].email},
             HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
-            HTTP_X_PIN_TOKEN="pin",
+            HTTP_X_PIN_TOKEN=tokens[index],
         )
         return response.status_code, response.json().get("error", {}).get("code")
 
@@ -157,15 +158,16 @@ def test_one_idempotency_key_sent_concurrently_moves_money_once():
     spender, recipient = UserFactory(), UserFactory()
     fund_wallet(spender, "1000.00")
     key = str(uuid.uuid4())
+    tokens = [pin_token(spender) for _ in range(8)]
 
-    def send(_index: int):
+    def send(index: int):
         client = APIClient()
         client.force_authenticate(user=spender)
         response = client.post(
             "/api/v1/wallet/transfer/",
             {"amount": "100.00", "currency": "KES", "recipient": recipient.email},
             HTTP_IDEMPOTENCY_KEY=key,
-            HTTP_X_PIN_TOKEN="pin",
+            HTTP_X_PIN_TOKEN=tokens[index],
         )
         return response.status_code, response.json().get("error", {}).get("code")
 
@@ -208,11 +210,12 @@ def test_twenty_threads_mixing_transfers_and_withdrawals_only_one_wins(settings,
     spender = UserFactory()
     fund_wallet(spender, "1000.00")
     recipients = [UserFactory() for _ in range(20)]
+    tokens = [pin_token(spender) for _ in range(20)]
 
     def spend(index: int):
         client = APIClient()
         client.force_authenticate(user=spender)
-        headers = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()), "HTTP_X_PIN_TOKEN": "pin"}
+        headers = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()), "HTTP_X_PIN_TOKEN": tokens[index]}
         if index % 2:
             body = {"amount": "600.00", "currency": "KES", "recipient": recipients[index].email}
             response = client.post("/api/v1/wallet/transfer/", body, **headers)

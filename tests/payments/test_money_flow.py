@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from payments.selectors import ledger_discrepancies, wallet_balance
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pin_token
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,8 @@ def client_for(user) -> APIClient:
     return client
 
 
-def money_headers() -> dict:
-    return {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()), "HTTP_X_PIN_TOKEN": "pin"}
+def money_headers(user) -> dict:
+    return {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()), "HTTP_X_PIN_TOKEN": pin_token(user)}
 
 
 def test_deposit_transfer_withdraw_through_the_api(django_capture_on_commit_callbacks):
@@ -30,7 +30,7 @@ def test_deposit_transfer_withdraw_through_the_api(django_capture_on_commit_call
         deposit = a.post(
             "/api/v1/wallet/deposit/",
             {"amount": "5000", "currency": "KES", "provider": "mpesa", "phone_number": "+254712345678"},
-            **money_headers(),
+            **money_headers(amina),
         ).json()
     assert a.get(f"/api/v1/wallet/deposits/{deposit['reference']}/").json()["status"] == "succeeded"
 
@@ -38,7 +38,7 @@ def test_deposit_transfer_withdraw_through_the_api(django_capture_on_commit_call
         card = a.post(
             "/api/v1/wallet/deposit/",
             {"amount": "1000.00", "currency": "KES", "provider": "paystack"},
-            **money_headers(),
+            **money_headers(amina),
         ).json()
         APIClient().post(
             f"/sandbox/paystack/charges/{card['reference']}/complete/", {"outcome": "success"}, format="json"
@@ -51,7 +51,7 @@ def test_deposit_transfer_withdraw_through_the_api(django_capture_on_commit_call
     sent = a.post(
         "/api/v1/wallet/transfer/",
         {"amount": "2500.00", "currency": "KES", "recipient": "+254798765432", "note": "chama share"},
-        **money_headers(),
+        **money_headers(amina),
     )
     assert sent.status_code == 201
 
@@ -59,7 +59,7 @@ def test_deposit_transfer_withdraw_through_the_api(django_capture_on_commit_call
         out = c.post(
             "/api/v1/wallet/withdraw/",
             {"amount": "2000", "currency": "KES", "phone_number": "+254798765432"},
-            **money_headers(),
+            **money_headers(chidi),
         )
     assert out.status_code == 201
     assert c.get("/api/v1/wallet/withdrawals/").json()["results"][0]["status"] == "succeeded"

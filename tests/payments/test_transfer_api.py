@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from payments.models import IdempotencyRecord, LedgerTransaction, Transfer
 from payments.selectors import wallet_balance
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pin_token
 from tests.payments.conftest import fund_wallet
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +30,15 @@ def recipient():
 def client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=user)
+    client.user = user
     return client
 
 
-def send(client, body, key=None, pin="pin-token"):
+def send(client, body, key=None, pin=True):
+    """POST a transfer; `pin=True` enters the PIN first, a string sends that token as it is."""
     headers = {"HTTP_IDEMPOTENCY_KEY": key or str(uuid.uuid4())}
     if pin:
-        headers["HTTP_X_PIN_TOKEN"] = pin
+        headers["HTTP_X_PIN_TOKEN"] = pin_token(client.user) if pin is True else pin
     return client.post(URL, body, **headers)
 
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from payments.models import AccountKind, BankAccount, LedgerEntry, Withdrawal
 from payments.selectors import wallet_balance
 from payments.services import get_house_account
-from tests.factories import UserFactory
+from tests.factories import UserFactory, pin_token
 from tests.payments.conftest import fund_wallet, paystack_webhook
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +27,7 @@ def member():
 def client(member) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=member)
+    client.user = member
     return client
 
 
@@ -37,7 +38,10 @@ def link(client, account_number="0123456789", **extra):
 
 def withdraw(client, body, key=None):
     return client.post(
-        "/api/v1/wallet/withdraw/", body, HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()), HTTP_X_PIN_TOKEN="pin"
+        "/api/v1/wallet/withdraw/",
+        body,
+        HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()),
+        HTTP_X_PIN_TOKEN=pin_token(client.user),
     )
 
 
