@@ -49,3 +49,9 @@ class PinNotSetError(ApplicationError):
     code = "pin_not_set"
     message = "Set a transaction PIN first (auth/pin/)."
     status_code = status.HTTP_403_FORBIDDEN
+
+
+class AccountLockedError(ApplicationError):
+    code = "account_locked"
+    message = "Too many failed sign-ins: try again later, or reset your password."
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS

@@ -3,6 +3,7 @@ import secrets
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import update_last_login
@@ -15,6 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.errors import (
+    AccountLockedError,
     EmailNotVerifiedError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
@@ -35,7 +37,11 @@ def issue_tokens(*, user: User) -> dict[str, str]:
 
 
 def log_in(*, request, email: str, password: str) -> tuple[User, dict[str, str]]:
-    user = authenticate(request, email=email, password=password)
+    """Known and unknown emails fail alike (same code, same body); django-axes counts failures per account and
+    per address and, past the limit, refuses even the right password until the cool-off ends."""
+    user = authenticate(request, email=User.objects.normalize_email(email), password=password)
+    if getattr(request, "axes_locked_out", False):
+        raise AccountLockedError(retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()))
     if user is None:
         raise InvalidCredentialsError()
     return user, issue_tokens(user=user)

@@ -26,9 +26,14 @@ class ApplicationError(Exception):
     message: str = "The request could not be completed."
     status_code: int = status.HTTP_400_BAD_REQUEST
 
-    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+    def __init__(
+        self, message: str | None = None, *, details: dict[str, Any] | None = None, retry_after: int | None = None
+    ):
         self.message = message or self.message
         self.details = details or {}
+        self.retry_after = retry_after
+        if retry_after is not None:
+            self.details.setdefault("retry_after", retry_after)
         super().__init__(self.message)
 
 
@@ -130,7 +135,8 @@ def server_error_body() -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception raised in an API view leaves as the one error shape."""
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code, headers=headers)
 
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
