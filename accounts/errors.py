@@ -55,3 +55,8 @@ class AccountLockedError(ApplicationError):
     code = "account_locked"
     message = "Too many failed sign-ins: try again later, or reset your password."
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+
+class LinkInvalidError(ApplicationError):
+    code = "link_invalid"
+    message = "This link is invalid, expired or already used; ask for a new one."

@@ -3,6 +3,11 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
+    path("auth/signup/", views.SignupApi.as_view(), name="auth-signup"),
+    path("auth/verify-email/", views.VerifyEmailApi.as_view(), name="auth-verify-email"),
+    path("auth/password/reset/", views.PasswordResetApi.as_view(), name="auth-password-reset"),
+    path("auth/password/reset/confirm/", views.PasswordResetConfirmApi.as_view(), name="auth-password-reset-confirm"),
+    path("auth/password/change/", views.PasswordChangeApi.as_view(), name="auth-password-change"),
     path("auth/login/", views.LoginApi.as_view(), name="auth-login"),
     path("auth/refresh/", views.RefreshApi.as_view(), name="auth-refresh"),
     path("auth/logout/", views.LogoutApi.as_view(), name="auth-logout"),

@@ -5,14 +5,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from accounts import services
+from accounts import registration, services
 from accounts.serializers import (
+    AcceptedSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     LogoutInputSerializer,
+    PasswordChangeInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
     PinSetInputSerializer,
     PinTokenOutputSerializer,
     PinVerifyInputSerializer,
+    SignupInputSerializer,
+    TokenInputSerializer,
+    TokenPairSerializer,
     UserSerializer,
 )
 
@@ -107,3 +114,79 @@ class PinVerifyApi(APIView):
         data.is_valid(raise_exception=True)
         token, expires_at = services.issue_pin_token(user=request.user, pin=data.validated_data["pin"])
         return Response(PinTokenOutputSerializer({"pin_token": token, "expires_at": expires_at}).data)
+
+
+class _PublicApi(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_scope = "auth"
+
+
+class SignupApi(_PublicApi):
+    @extend_schema(
+        summary="Sign up; the same 202 whether or not the email is taken (a link or a notice is mailed)",
+        request=SignupInputSerializer,
+        responses={202: AcceptedSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        data = SignupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registration.sign_up(**data.validated_data)
+        return Response({"detail": "Check your email to continue."}, status=status.HTTP_202_ACCEPTED)
+
+
+class VerifyEmailApi(_PublicApi):
+    @extend_schema(
+        summary="Confirm the email address with the token from the emailed link",
+        request=TokenInputSerializer,
+        responses={200: UserSerializer, 400: OpenApiResponse(description="`link_invalid`: expired or altered.")},
+        auth=[],
+    )
+    def post(self, request):
+        data = TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(UserSerializer(registration.verify_email(token=data.validated_data["token"])).data)
+
+
+class PasswordResetApi(_PublicApi):
+    @extend_schema(
+        summary="Ask for a password-reset link; the same 202 for any email",
+        request=PasswordResetInputSerializer,
+        responses={202: AcceptedSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        data = PasswordResetInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registration.request_password_reset(email=data.validated_data["email"])
+        return Response({"detail": "If that email has an account, a reset link is on its way."}, status=202)
+
+
+class PasswordResetConfirmApi(_PublicApi):
+    @extend_schema(
+        summary="Set a new password with the emailed link; every session ends",
+        request=PasswordResetConfirmInputSerializer,
+        responses={204: None, 400: OpenApiResponse(description="`link_invalid` or `validation_error`.")},
+        auth=[],
+    )
+    def post(self, request):
+        data = PasswordResetConfirmInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registration.reset_password(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeApi(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Change the password; every other session ends, this one gets new tokens",
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenPairSerializer, 401: OpenApiResponse(description="`invalid_credentials`.")},
+    )
+    def post(self, request):
+        data = PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registration.change_password(user=request.user, **data.validated_data)
+        return Response(services.issue_tokens(user=request.user))

@@ -406,3 +406,6 @@ PROVIDER_CURRENCIES = {
     "flutterwave": ["NGN", "KES", "GHS", "UGX", "TZS", "RWF", "ZAR", "USD"],
     "mpesa": ["KES"],
 }
+# The SPA: where links in emails (verify email, reset password) lead.
+FRONTEND_URL = env.str("FRONTEND_URL", default=SITE_URL).rstrip("/")
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 2

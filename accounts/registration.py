@@ -1,0 +1,134 @@
+"""Sign-up, email verification and password reset: answers that never say whether an email is registered."""
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework.exceptions import ValidationError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.errors import InvalidCredentialsError, LinkInvalidError
+from accounts.models import User
+
+VERIFY_SALT = "accounts.verify-email"
+VERIFY_MAX_AGE = 3 * 24 * 3600
+
+
+def _check_password_rules(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+
+
+def _mail(to: str, subject: str, body: str) -> None:
+    send_mail(subject=f"Pamoja: {subject}", message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[to])
+
+
+def email_verification_link(user: User) -> str:
+    token = signing.dumps({"user": str(user.pk), "email": user.email}, salt=VERIFY_SALT)
+    return f"{settings.FRONTEND_URL}/verify-email?token={token}"
+
+
+def sign_up(*, email: str, password: str, first_name: str, last_name: str, phone_number: str) -> None:
+    """Create an unverified account and mail a verification link; for an email (or phone) already in use, mail
+    the owner a notice instead. Both paths validate, hash and mail alike, so neither answer nor timing tells."""
+    email = User.objects.normalize_email(email)
+    candidate = User(email=email, first_name=first_name, last_name=last_name, phone_number=phone_number)
+    _check_password_rules(password, candidate)
+    hashed = make_password(password)
+    if User.objects.filter(email=email).exists():
+        _mail(
+            email,
+            "someone tried to sign up with your email",
+            "Someone tried to create a Pamoja account with this email address. If it was you, sign in or reset "
+            "your password instead. If not, you can ignore this message: nothing changed.",
+        )
+        return
+    if phone_number and User.objects.filter(phone_number=phone_number).exists():
+        _mail(
+            email,
+            "we could not create your account",
+            "That phone number is already on a Pamoja account. Sign in to that account, or sign up with another "
+            "number.",
+        )
+        return
+    candidate.password = hashed
+    try:
+        with transaction.atomic():
+            candidate.save()
+    except IntegrityError:  # the same email or phone, signed up a moment ago
+        return
+    _mail(
+        email,
+        "confirm your email",
+        f"Welcome to Pamoja, {first_name}. Confirm your email to move money: {email_verification_link(candidate)}\n"
+        "The link works for three days.",
+    )
+
+
+def verify_email(*, token: str) -> User:
+    try:
+        data = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
+        user = User.objects.get(pk=data["user"], email=data["email"])
+    except (signing.BadSignature, User.DoesNotExist, KeyError, ValueError) as exc:
+        raise LinkInvalidError() from exc
+    if not user.is_verified:
+        User.objects.filter(pk=user.pk).update(is_verified=True)
+        user.is_verified = True
+    return user
+
+
+def request_password_reset(*, email: str) -> None:
+    """Mail a single-use, expiring reset link if the account exists; answer the same either way."""
+    user = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    _mail(
+        user.email,
+        "reset your password",
+        f"Reset your Pamoja password: {settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}\n"
+        "If you did not ask for this, ignore this message.",
+    )
+
+
+def end_all_sessions(*, user: User) -> int:
+    """Blacklist every outstanding refresh token of the user: every signed-in device must sign in again."""
+    ended = 0
+    for outstanding in OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True):
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+        ended += 1
+    return ended
+
+
+def reset_password(*, uid: str, token: str, new_password: str) -> None:
+    """The token is single use: it hashes the current password, which this changes."""
+    try:
+        user = User.objects.get(pk=force_str(urlsafe_base64_decode(uid)), is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
+        raise LinkInvalidError() from exc
+    if not default_token_generator.check_token(user, token):
+        raise LinkInvalidError()
+    _check_password_rules(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        end_all_sessions(user=user)
+
+
+def change_password(*, user: User, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise InvalidCredentialsError("The current password is not right.")
+    _check_password_rules(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        end_all_sessions(user=user)
