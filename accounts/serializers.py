@@ -23,7 +23,7 @@ class LoginOutputSerializer(serializers.Serializer):
     user = UserSerializer()
 
 
-class LogoutInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 

@@ -10,9 +10,11 @@ from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+from rest_framework_simplejwt.state import token_backend
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.errors import (
@@ -28,12 +30,44 @@ from accounts.errors import (
 )
 from accounts.models import PinToken, User
 
+FAMILY_CLAIM = "fam"
+
 
 def issue_tokens(*, user: User) -> dict[str, str]:
-    """A new token family for `user`: a refresh token (recorded, so it can be blacklisted) and its access token."""
+    """A new token family for `user`: a refresh token (recorded, so it can be blacklisted) and its access token.
+    Rotation copies the family claim into every successor, so a stolen ancestor can end its whole line."""
     refresh = RefreshToken.for_user(user)
+    refresh[FAMILY_CLAIM] = secrets.token_hex(8)
     update_last_login(None, user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def rotate_refresh_token(*, refresh: str) -> dict[str, str]:
+    """Exchange a refresh token for a new pair (the old one is blacklisted). Presenting an already-used token
+    means two holders share it: refuse, and end every token of its family, the legitimate holder's included."""
+    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    try:
+        serializer.is_valid(raise_exception=True)
+    except (TokenError, InvalidToken) as exc:
+        _end_family_if_reused(refresh)
+        raise InvalidRefreshTokenError() from exc
+    return serializer.validated_data
+
+
+def _end_family_if_reused(refresh: str) -> None:
+    try:
+        payload = token_backend.decode(refresh, verify=True)
+    except TokenBackendError:
+        return  # forged or expired: nothing to end
+    if not BlacklistedToken.objects.filter(token__jti=payload.get("jti")).exists():
+        return
+    family = payload.get(FAMILY_CLAIM)
+    user_id = payload.get(api_settings.USER_ID_CLAIM)
+    if not family or not user_id:
+        return
+    for outstanding in OutstandingToken.objects.filter(user_id=user_id, blacklistedtoken__isnull=True):
+        if token_backend.decode(outstanding.token, verify=False).get(FAMILY_CLAIM) == family:
+            BlacklistedToken.objects.get_or_create(token=outstanding)
 
 
 def log_in(*, request, email: str, password: str) -> tuple[User, dict[str, str]]:

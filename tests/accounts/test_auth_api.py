@@ -36,7 +36,16 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(api_client, user):
 
     reused = api_client.post("/api/v1/auth/refresh/", {"refresh": first})
     assert reused.status_code == 401
-    assert reused.json()["error"]["code"] == "not_authenticated"
+    assert reused.json()["error"]["code"] == "token_invalid"
+
+
+def test_a_reused_refresh_token_ends_its_family_only(api_client, user):
+    stolen = login(api_client, user).json()["refresh"]
+    other_login = login(api_client, user).json()["refresh"]  # another device: another family
+    legit = api_client.post("/api/v1/auth/refresh/", {"refresh": stolen}).json()["refresh"]
+    assert api_client.post("/api/v1/auth/refresh/", {"refresh": stolen}).status_code == 401  # the thief replays
+    assert api_client.post("/api/v1/auth/refresh/", {"refresh": legit}).status_code == 401  # the line is ended
+    assert api_client.post("/api/v1/auth/refresh/", {"refresh": other_login}).status_code == 200
 
 
 def test_logout_blacklists_the_refresh_token(api_client, user):
