@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.db import transaction
 
-from accounts.models import User
+from accounts.models import StaffAuditEntry, User
+from accounts.services import record_staff_action
 
 
 class UserCreateForm(UserCreationForm):
@@ -32,6 +34,18 @@ class UserAdmin(DjangoUserAdmin):
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            record_staff_action(
+                actor=request.user,
+                action="user.change" if change else "user.add",
+                target=obj,
+                request=request,
+                details={"fields": sorted(form.changed_data)},
+            )
+
     add_fieldsets = (
         (
             None,
@@ -41,3 +55,22 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+
+@admin.register(StaffAuditEntry)
+class StaffAuditEntryAdmin(admin.ModelAdmin):
+    """Read-only for everyone, superusers included: the log is evidence."""
+
+    list_display = ("created_at", "actor", "action", "target_type", "target_id", "reason", "ip_address")
+    list_filter = ("action", "target_type", "created_at")
+    search_fields = ("actor__email", "target_id", "reason")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

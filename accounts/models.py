@@ -99,3 +99,24 @@ class PinToken(models.Model):
 
     def __str__(self) -> str:
         return f"PIN token of {self.user_id} until {self.expires_at:%H:%M:%S}"
+
+
+class StaffAuditEntry(models.Model):
+    """One staff write (in the admin or through the API): who, what, to what, why, from where. Never edited."""
+
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    reason = models.CharField(max_length=255, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "staff audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.action} {self.target_type}:{self.target_id}"

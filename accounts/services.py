@@ -28,7 +28,8 @@ from accounts.errors import (
     PinRequiredError,
     PinTokenInvalidError,
 )
-from accounts.models import PinToken, User
+from accounts.models import PinToken, StaffAuditEntry, User
+from config.client_ip import client_ip
 
 FAMILY_CLAIM = "fam"
 
@@ -192,3 +193,21 @@ def authorize_money_movement(*, user: User, pin_token: str | None) -> None:
 def purge_expired_pin_tokens() -> int:
     deleted, _ = PinToken.objects.filter(expires_at__lte=timezone.now() - timedelta(days=1)).delete()
     return deleted
+
+
+def record_staff_action(
+    *, actor: User, action: str, target, reason: str = "", request=None, details: dict | None = None
+) -> StaffAuditEntry:
+    """Write the audit entry for a staff write, in the same transaction as the write itself."""
+    ip_address = (client_ip(request) or None) if request is not None else None
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:255] if request is not None else ""
+    return StaffAuditEntry.objects.create(
+        actor=actor,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        reason=reason[:255],
+        details=details or {},
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )

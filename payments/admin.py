@@ -5,9 +5,11 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from accounts.services import record_staff_action
 from config.errors import ApplicationError
 from payments.models import (
     BankAccount,
@@ -95,7 +97,16 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
         if form.is_bound and form.is_valid():
             for original in queryset:
                 try:
-                    reversal = reverse_transaction(original=original, reason=form.cleaned_data["reason"])
+                    with transaction.atomic():
+                        reversal = reverse_transaction(original=original, reason=form.cleaned_data["reason"])
+                        record_staff_action(
+                            actor=request.user,
+                            action="ledger.reverse",
+                            target=original,
+                            reason=form.cleaned_data["reason"],
+                            request=request,
+                            details={"reversal": reversal.pk},
+                        )
                 except ApplicationError as exc:
                     self.message_user(request, f"#{original.pk}: {exc.message}", level=messages.ERROR)
                 else:

@@ -76,3 +76,60 @@ def test_csv_export(transfer):
     assert response["Content-Type"] == "text/csv"
     rows = response.content.decode().splitlines()
     assert rows[0].startswith("id,kind,reference") and rows[1].startswith(f"{posted.pk},transfer")
+
+
+def test_a_reversal_is_audited_with_actor_reason_and_address(transfer):
+    from accounts.models import StaffAuditEntry
+
+    posted, _, _ = transfer
+    client = staff_client("reverse_ledgertransaction")
+    client.post(
+        CHANGELIST,
+        {"action": "reverse_selected", "_selected_action": [posted.pk], "reason": "duplicate payment"},
+        HTTP_USER_AGENT="finance-browser",
+        REMOTE_ADDR="10.20.30.40",
+    )
+    entry = StaffAuditEntry.objects.get()
+    assert (entry.action, entry.target_id, entry.reason) == ("ledger.reverse", str(posted.pk), "duplicate payment")
+    assert (entry.ip_address, entry.user_agent) == ("10.20.30.40", "finance-browser")
+
+
+def test_audit_entries_cannot_be_edited_or_deleted_in_the_admin():
+    from accounts.models import StaffAuditEntry
+
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    entry = StaffAuditEntry.objects.create(actor=boss, action="x", target_type="t", target_id="1")
+    client = Client()
+    client.force_login(boss)
+    url = f"/admin/accounts/staffauditentry/{entry.pk}/"
+    assert client.get(f"{url}change/").status_code == 200  # viewable
+    assert client.post(f"{url}change/", {"reason": "edited"}).status_code == 403
+    assert client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    entry.refresh_from_db()
+    assert entry.reason == ""
+
+
+def test_staff_edit_of_a_user_is_audited():
+    from accounts.models import StaffAuditEntry
+
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    member = UserFactory(is_verified=False)
+    client = Client()
+    client.force_login(boss)
+    page = client.get(f"/admin/accounts/user/{member.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {
+        k: v for k, v in form.initial.items() if v is not None and k not in {"groups", "user_permissions", "password"}
+    }
+    data.update(
+        is_verified="on",
+        date_joined_0=member.date_joined.strftime("%Y-%m-%d"),
+        date_joined_1=member.date_joined.strftime("%H:%M:%S"),
+    )
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    response = client.post(f"/admin/accounts/user/{member.pk}/change/", data)
+    assert response.status_code == 302, response.content[:2000]
+    entry = StaffAuditEntry.objects.get(action="user.change")
+    assert entry.target_id == str(member.pk) and "is_verified" in entry.details["fields"]
