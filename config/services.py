@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TextIO
 
-from django.db import transaction
+from django.apps import apps
+from django.db import connection, transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
 from config.app_modules import installed_app_modules
+from config.encryption import EncryptedTextField, rotate
 from config.schedules import Crontab, PeriodicJob, declared_jobs
 
 MANAGED_MARKER = "[managed by setup_schedules]"
@@ -85,3 +87,28 @@ def seed_demo_data(*, stdout: TextIO) -> None:
     for module in installed_app_modules("demo"):
         with transaction.atomic():
             module.seed(stdout=stdout)
+
+
+def rotate_encrypted_fields() -> dict[str, int]:
+    """Re-encrypt every EncryptedTextField value with the first FIELD_ENCRYPTION_KEYS key.
+
+    Run after putting a new key first (the old ones still listed); afterwards the old keys can be dropped.
+    Reads and writes the stored tokens directly, row by row, so plaintext never passes through a model.
+    """
+    counts: dict[str, int] = {}
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, EncryptedTextField):
+                continue
+            table, column, pk = model._meta.db_table, field.column, model._meta.pk.column
+            rotated = 0
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f'SELECT "{pk}", "{column}" FROM "{table}" WHERE "{column}" <> \'\'')  # noqa: S608
+                for row_pk, token in cursor.fetchall():
+                    cursor.execute(
+                        f'UPDATE "{table}" SET "{column}" = %s WHERE "{pk}" = %s',  # noqa: S608
+                        [rotate(token), row_pk],
+                    )
+                    rotated += 1
+            counts[f"{model._meta.label}.{field.name}"] = rotated
+    return counts

@@ -3,6 +3,8 @@
 Secure by default: DEBUG is off unless the environment (or the local `.env` that `make` writes) turns it on.
 """
 
+import base64
+import hashlib
 import os
 import sys
 from datetime import timedelta
@@ -25,6 +27,16 @@ if not SECRET_KEY:
     if not DEBUG:
         sys.exit("Configuration error: SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on-" + "x" * 16
+
+# Encryption at rest (config/encryption.py). DEBUG may derive keys from SECRET_KEY; production must set both.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_HASH_KEY = env.str("FIELD_HASH_KEY", default="")
+if not FIELD_ENCRYPTION_KEYS or not FIELD_HASH_KEY:
+    if not DEBUG:
+        sys.exit("Configuration error: FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY must be set when DEBUG is off.")
+    _derived = base64.urlsafe_b64encode(hashlib.sha256(f"fields:{SECRET_KEY}".encode()).digest()).decode()
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or [_derived]
+    FIELD_HASH_KEY = FIELD_HASH_KEY or hashlib.sha256(f"hash:{SECRET_KEY}".encode()).hexdigest()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 if env.str("RENDER_EXTERNAL_HOSTNAME", default=""):  # set by Render on every web service

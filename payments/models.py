@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
 
+from config.encryption import EncryptedTextField
 from payments.money import CURRENCIES, CURRENCY_CHOICES
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
@@ -254,7 +255,9 @@ class BankAccount(models.Model):
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     bank_code = models.CharField(max_length=32)
     bank_name = models.CharField(max_length=120, blank=True, default="")
-    account_number = models.CharField(max_length=34)
+    account_number = EncryptedTextField(help_text="Encrypted at rest (FIELD_ENCRYPTION_KEYS).")
+    account_number_hash = models.CharField(max_length=64, help_text="Keyed hash of the number, for uniqueness.")
+    last4 = models.CharField(max_length=4)
     account_name = models.CharField(max_length=200)
     recipient_code = models.CharField(max_length=100, blank=True, default="")
     is_primary = models.BooleanField(default=False)
@@ -264,7 +267,7 @@ class BankAccount(models.Model):
         ordering = ["-is_primary", "-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "bank_code", "account_number"], name="payments_bank_account_unique"
+                fields=["user", "bank_code", "account_number_hash"], name="payments_bank_account_unique"
             ),
             models.UniqueConstraint(
                 fields=["user"], condition=Q(is_primary=True), name="payments_one_primary_bank_account"
@@ -276,7 +279,7 @@ class BankAccount(models.Model):
 
     @property
     def masked_number(self) -> str:
-        return f"{'*' * max(len(self.account_number) - 4, 0)}{self.account_number[-4:]}"
+        return f"******{self.last4}"
 
 
 class WithdrawalStatus(models.TextChoices):

@@ -1,6 +1,7 @@
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from config.encryption import keyed_hash
 from config.errors import ConflictError
 from payments.models import BankAccount
 from payments.providers.registry import get_provider
@@ -41,6 +42,8 @@ def link_bank_account(
                 bank_code=bank_code,
                 bank_name=bank_name,
                 account_number=account_number,
+                account_number_hash=keyed_hash(account_number),
+                last4=account_number[-4:],
                 account_name=resolved.account_name,
                 recipient_code=recipient.recipient_code,
                 is_primary=primary,

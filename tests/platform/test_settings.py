@@ -11,8 +11,15 @@ from config.db_router import PrimaryReplicaRouter
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PRODUCTION_KEYS = {
+    "FIELD_ENCRYPTION_KEYS": "pZ1vVQm6s4wqgTz0KcBd1b1yH3mEw3sJmJ8f1x4mQnE=",
+    "FIELD_HASH_KEY": "k" * 48,
+}
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}}
+    hidden = {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", *PRODUCTION_KEYS}
+    clean = {k: v for k, v in os.environ.items() if k not in hidden}
     clean.update(ENV_FILE="", **env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
@@ -26,6 +33,14 @@ def test_missing_secret_key_with_debug_off_fails_with_one_clear_line():
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def test_missing_encryption_keys_with_debug_off_fail_with_one_clear_line():
+    result = manage("check", DEBUG="false", SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY must be set when DEBUG is off."
+    ]
+
+
 def test_check_deploy_is_clean_under_production_settings():
     result = manage(
         "check",
@@ -35,6 +50,7 @@ def test_check_deploy_is_clean_under_production_settings():
         DEBUG="false",
         SECRET_KEY="k3y-" + "aZ9!x@Q7#m" * 6,
         ALLOWED_HOSTS="api.pamoja.africa",
+        **PRODUCTION_KEYS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -46,7 +62,7 @@ def test_production_settings_are_secure():
         "print(s.DEBUG, s.SECURE_HSTS_SECONDS > 0, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE,"
         " s.SECURE_SSL_REDIRECT, s.X_FRAME_OPTIONS)"
     )
-    result = manage("shell", "-c", code, DEBUG="false", SECRET_KEY="x" * 60)
+    result = manage("shell", "-c", code, DEBUG="false", SECRET_KEY="x" * 60, **PRODUCTION_KEYS)
     printed = result.stdout.strip().splitlines()[-1].split()
     assert printed == ["False", "True", "True", "True", "True", "DENY"], result.stderr
 
