@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -8,6 +9,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.phone_numbers import validate_e164
+
+
+def new_referral_code() -> str:
+    """Eight unambiguous characters (no 0/O, 1/I): short enough to read out over the phone."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 class UserManager(BaseUserManager):
@@ -47,6 +54,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin.")
     date_joined = models.DateTimeField(default=timezone.now)
+    language = models.CharField(max_length=2, choices=[("en", "English"), ("sw", "Kiswahili")], default="en")
+    avatar = models.FileField(upload_to="avatars/", blank=True, default="")
+    referral_code = models.CharField(max_length=12, unique=True, default=new_referral_code, editable=False)
     pin_hash = models.CharField(max_length=128, blank=True, default="", help_text="The transaction PIN, hashed.")
     pin_failed_attempts = models.PositiveSmallIntegerField(default=0)
     pin_locked_until = models.DateTimeField(null=True, blank=True)

@@ -132,3 +132,24 @@ def change_password(*, user: User, old_password: str, new_password: str) -> None
         user.set_password(new_password)
         user.save(update_fields=["password"])
         end_all_sessions(user=user)
+
+
+def update_profile(*, user: User, **changes) -> User:
+    """Names, phone, language, avatar; a new email turns verification off until the new address is confirmed."""
+    new_email = changes.pop("email", None)
+    with transaction.atomic():
+        new_phone = changes.get("phone_number")
+        if new_phone and User.objects.filter(phone_number=new_phone).exclude(pk=user.pk).exists():
+            raise ValidationError({"phone_number": ["This phone number is on another account."]})
+        for field, value in changes.items():
+            setattr(user, field, value)
+        email_changed = new_email is not None and User.objects.normalize_email(new_email) != user.email
+        if email_changed:
+            new_email = User.objects.normalize_email(new_email)
+            if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+                raise ValidationError({"email": ["This email address cannot be used."]})
+            user.email, user.is_verified = new_email, False
+        user.save()
+    if email_changed:
+        _mail(user.email, "confirm your new email", f"Confirm your new email address: {email_verification_link(user)}")
+    return user

@@ -8,8 +8,42 @@ from accounts.phone_numbers import normalize_phone_number
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "email", "phone_number", "first_name", "last_name", "is_verified"]
+        fields = [
+            "id",
+            "email",
+            "phone_number",
+            "first_name",
+            "last_name",
+            "is_verified",
+            "language",
+            "avatar",
+            "referral_code",
+        ]
         read_only_fields = fields
+
+
+AVATAR_TYPES = {"image/jpeg", "image/png", "image/webp"}
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+
+
+class ProfileUpdateInputSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150, required=False)
+    last_name = serializers.CharField(max_length=150, required=False)
+    phone_number = serializers.CharField(max_length=20, required=False)
+    language = serializers.ChoiceField(choices=["en", "sw"], required=False)
+    email = serializers.EmailField(required=False, help_text="Changing it needs verifying the new address.")
+    avatar = serializers.FileField(required=False)
+
+    def validate_phone_number(self, value: str) -> str:
+        try:
+            return normalize_phone_number(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
+
+    def validate_avatar(self, value):
+        if value.content_type not in AVATAR_TYPES or value.size > AVATAR_MAX_BYTES:
+            raise serializers.ValidationError("A JPEG, PNG or WebP image of at most 2 MB.")
+        return value
 
 
 class LoginInputSerializer(serializers.Serializer):

@@ -1,5 +1,6 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +16,7 @@ from accounts.serializers import (
     PinSetInputSerializer,
     PinTokenOutputSerializer,
     PinVerifyInputSerializer,
+    ProfileUpdateInputSerializer,
     RefreshInputSerializer,
     SignupInputSerializer,
     TokenInputSerializer,
@@ -80,9 +82,21 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
+    parser_classes = (JSONParser, MultiPartParser)
+
     @extend_schema(summary="The signed-in user", responses={200: UserSerializer})
     def get(self, request):
         return Response(UserSerializer(request.user).data)
+
+    @extend_schema(
+        summary="Update names, phone, language, avatar (multipart) or email (then verify it again)",
+        request={"application/json": ProfileUpdateInputSerializer, "multipart/form-data": ProfileUpdateInputSerializer},
+        responses={200: UserSerializer},
+    )
+    def patch(self, request):
+        data = ProfileUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        return Response(UserSerializer(registration.update_profile(user=request.user, **data.validated_data)).data)
 
 
 class PinApi(APIView):
