@@ -130,3 +130,17 @@ class StaffAuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_id} {self.action} {self.target_type}:{self.target_id}"
+
+
+class Device(models.Model):
+    """A phone or browser that receives push notifications (its FCM registration token)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    fcm_token = models.CharField(max_length=512, unique=True)
+    platform = models.CharField(max_length=8, choices=[("android", "Android"), ("ios", "iOS"), ("web", "Web")])
+    name = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.platform} device of {self.user_id}"

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import Device, User
 from accounts.phone_numbers import normalize_phone_number
 
 
@@ -116,3 +116,11 @@ class PasswordChangeInputSerializer(serializers.Serializer):
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Device
+        fields = ["id", "fcm_token", "platform", "name", "created_at", "last_seen_at"]
+        read_only_fields = ["id", "created_at", "last_seen_at"]
+        extra_kwargs = {"fcm_token": {"validators": []}}

@@ -28,7 +28,7 @@ from accounts.errors import (
     PinRequiredError,
     PinTokenInvalidError,
 )
-from accounts.models import PinToken, StaffAuditEntry, User
+from accounts.models import Device, PinToken, StaffAuditEntry, User
 from config.client_ip import client_ip
 
 FAMILY_CLAIM = "fam"
@@ -211,3 +211,16 @@ def record_staff_action(
         ip_address=ip_address,
         user_agent=user_agent,
     )
+
+
+def register_device(*, user: User, fcm_token: str, platform: str, name: str = "") -> Device:
+    """One row per FCM token: a phone that changes hands (or accounts) moves to its new user."""
+    device, _ = Device.objects.update_or_create(
+        fcm_token=fcm_token, defaults={"user": user, "platform": platform, "name": name}
+    )
+    return device
+
+
+def unregister_device(*, user: User, device_id: int) -> bool:
+    deleted, _ = Device.objects.filter(user=user, pk=device_id).delete()
+    return bool(deleted)

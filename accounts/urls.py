@@ -14,4 +14,6 @@ urlpatterns = [
     path("auth/pin/", views.PinApi.as_view(), name="auth-pin"),
     path("auth/pin/verify/", views.PinVerifyApi.as_view(), name="auth-pin-verify"),
     path("users/me/", views.MeApi.as_view(), name="users-me"),
+    path("devices/", views.DeviceListApi.as_view(), name="devices"),
+    path("devices/<int:device_id>/", views.DeviceApi.as_view(), name="device"),
 ]

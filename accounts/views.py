@@ -1,5 +1,6 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -8,6 +9,7 @@ from rest_framework.views import APIView
 from accounts import registration, services
 from accounts.serializers import (
     AcceptedSerializer,
+    DeviceSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     PasswordChangeInputSerializer,
@@ -210,3 +212,26 @@ class PasswordChangeApi(APIView):
         data.is_valid(raise_exception=True)
         registration.change_password(user=request.user, **data.validated_data)
         return Response(services.issue_tokens(user=request.user))
+
+
+class DeviceListApi(APIView):
+    @extend_schema(summary="My devices registered for push", responses={200: DeviceSerializer(many=True)})
+    def get(self, request):
+        return Response(DeviceSerializer(request.user.devices.order_by("-last_seen_at"), many=True).data)
+
+    @extend_schema(
+        summary="Register this device's FCM token", request=DeviceSerializer, responses={201: DeviceSerializer}
+    )
+    def post(self, request):
+        data = DeviceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = services.register_device(user=request.user, **data.validated_data)
+        return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
+
+
+class DeviceApi(APIView):
+    @extend_schema(summary="Unregister a device (no more push to it)", responses={204: None})
+    def delete(self, request, device_id: int):
+        if not services.unregister_device(user=request.user, device_id=device_id):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
