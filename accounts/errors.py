@@ -60,3 +60,15 @@ class AccountLockedError(ApplicationError):
 class LinkInvalidError(ApplicationError):
     code = "link_invalid"
     message = "This link is invalid, expired or already used; ask for a new one."
+
+
+class TwoFactorInvalidError(ApplicationError):
+    code = "two_factor_invalid"
+    message = "That code is not right, or was already used."
+    status_code = status.HTTP_401_UNAUTHORIZED
+
+
+class TwoFactorStateError(ApplicationError):
+    code = "conflict"
+    message = "Two-factor sign-in is not in a state for this."
+    status_code = status.HTTP_409_CONFLICT

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.phone_numbers import validate_e164
+from config.encryption import EncryptedTextField
 
 
 def new_referral_code() -> str:
@@ -57,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(max_length=2, choices=[("en", "English"), ("sw", "Kiswahili")], default="en")
     avatar = models.FileField(upload_to="avatars/", blank=True, default="")
     referral_code = models.CharField(max_length=12, unique=True, default=new_referral_code, editable=False)
+    totp_secret = EncryptedTextField(blank=True, default="", help_text="Encrypted at rest.")
+    totp_enabled = models.BooleanField(default=False)
+    totp_last_step = models.BigIntegerField(default=0, help_text="The last TOTP time step used (no replays).")
     pin_hash = models.CharField(max_length=128, blank=True, default="", help_text="The transaction PIN, hashed.")
     pin_failed_attempts = models.PositiveSmallIntegerField(default=0)
     pin_locked_until = models.DateTimeField(null=True, blank=True)
@@ -144,3 +148,14 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform} device of {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """One of ten single-use codes that stand in for the authenticator app; only its hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=128)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

@@ -124,3 +124,30 @@ class DeviceSerializer(serializers.ModelSerializer):
         fields = ["id", "fcm_token", "platform", "name", "created_at", "last_seen_at"]
         read_only_fields = ["id", "created_at", "last_seen_at"]
         extra_kwargs = {"fcm_token": {"validators": []}}
+
+
+class TwoFactorChallengeSerializer(serializers.Serializer):
+    two_factor_required = serializers.BooleanField()
+    challenge = serializers.CharField(help_text="Send to auth/2fa/verify/ with a code, within five minutes.")
+
+
+class TwoFactorSetupSerializer(serializers.Serializer):
+    otpauth_uri = serializers.CharField()
+    qr_code_png = serializers.CharField(help_text="PNG image, base64.")
+
+
+class TwoFactorCodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=16)
+
+
+class TwoFactorVerifySerializer(serializers.Serializer):
+    challenge = serializers.CharField(max_length=500)
+    code = serializers.CharField(max_length=16, help_text="From the app, or one of the recovery codes.")
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(child=serializers.CharField())
+
+
+class PasswordConfirmSerializer(serializers.Serializer):
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})

@@ -71,7 +71,7 @@ def _end_family_if_reused(refresh: str) -> None:
             BlacklistedToken.objects.get_or_create(token=outstanding)
 
 
-def log_in(*, request, email: str, password: str) -> tuple[User, dict[str, str]]:
+def log_in(*, request, email: str, password: str) -> tuple[User, dict[str, str] | None]:
     """Known and unknown emails fail alike (same code, same body); django-axes counts failures per account and
     per address and, past the limit, refuses even the right password until the cool-off ends."""
     user = authenticate(request, email=User.objects.normalize_email(email), password=password)
@@ -79,6 +79,8 @@ def log_in(*, request, email: str, password: str) -> tuple[User, dict[str, str]]
         raise AccountLockedError(retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()))
     if user is None:
         raise InvalidCredentialsError()
+    if user.totp_enabled:
+        return user, None  # the caller answers with a two-factor challenge instead of tokens
     return user, issue_tokens(user=user)
 
 

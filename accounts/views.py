@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -6,23 +6,29 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import registration, services
+from accounts import registration, services, two_factor
 from accounts.serializers import (
     AcceptedSerializer,
     DeviceSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     PasswordChangeInputSerializer,
+    PasswordConfirmSerializer,
     PasswordResetConfirmInputSerializer,
     PasswordResetInputSerializer,
     PinSetInputSerializer,
     PinTokenOutputSerializer,
     PinVerifyInputSerializer,
     ProfileUpdateInputSerializer,
+    RecoveryCodesSerializer,
     RefreshInputSerializer,
     SignupInputSerializer,
     TokenInputSerializer,
     TokenPairSerializer,
+    TwoFactorChallengeSerializer,
+    TwoFactorCodeSerializer,
+    TwoFactorSetupSerializer,
+    TwoFactorVerifySerializer,
     UserSerializer,
 )
 
@@ -36,8 +42,13 @@ class LoginApi(APIView):
         summary="Log in with email and password",
         request=LoginInputSerializer,
         responses={
-            200: LoginOutputSerializer,
+            200: PolymorphicProxySerializer(
+                component_name="LoginResult",
+                serializers=[LoginOutputSerializer, TwoFactorChallengeSerializer],
+                resource_type_field_name=None,
+            ),
             401: OpenApiResponse(description="Wrong email or password (`invalid_credentials`)."),
+            429: OpenApiResponse(description="`account_locked` or `throttled`; see `Retry-After`."),
         },
         auth=[],
     )
@@ -45,6 +56,8 @@ class LoginApi(APIView):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user, tokens = services.log_in(request=request, **data.validated_data)
+        if tokens is None:
+            return Response({"two_factor_required": True, "challenge": two_factor.login_challenge(user=user)})
         return Response(LoginOutputSerializer({**tokens, "user": user}).data)
 
 
@@ -234,4 +247,57 @@ class DeviceApi(APIView):
     def delete(self, request, device_id: int):
         if not services.unregister_device(user=request.user, device_id=device_id):
             raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TwoFactorSetupApi(APIView):
+    @extend_schema(
+        summary="Start two-factor setup: the otpauth URI and its QR code (PNG, base64)",
+        request=None,
+        responses={200: TwoFactorSetupSerializer, 409: OpenApiResponse(description="Already on.")},
+    )
+    def post(self, request):
+        return Response(two_factor.start_setup(user=request.user))
+
+
+class TwoFactorConfirmApi(APIView):
+    @extend_schema(
+        summary="Confirm setup with a code from the app; answers ten single-use recovery codes, shown once",
+        request=TwoFactorCodeSerializer,
+        responses={200: RecoveryCodesSerializer, 401: OpenApiResponse(description="`two_factor_invalid`.")},
+    )
+    def post(self, request):
+        data = TwoFactorCodeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            {"recovery_codes": two_factor.confirm_setup(user=request.user, code=data.validated_data["code"])}
+        )
+
+
+class TwoFactorVerifyApi(_PublicApi):
+    @extend_schema(
+        summary="Finish a two-factor sign-in: the login challenge and a code from the app (or a recovery code)",
+        request=TwoFactorVerifySerializer,
+        responses={200: LoginOutputSerializer, 401: OpenApiResponse(description="`two_factor_invalid`.")},
+        auth=[],
+    )
+    def post(self, request):
+        data = TwoFactorVerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = two_factor.complete_login(**data.validated_data)
+        return Response(LoginOutputSerializer({**services.issue_tokens(user=user), "user": user}).data)
+
+
+class TwoFactorDisableApi(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Turn two-factor sign-in off (confirm with the password)",
+        request=PasswordConfirmSerializer,
+        responses={204: None, 401: OpenApiResponse(description="`invalid_credentials`.")},
+    )
+    def post(self, request):
+        data = PasswordConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        two_factor.disable(user=request.user, password=data.validated_data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
