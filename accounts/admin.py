@@ -1,10 +1,32 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db import transaction
 
 from accounts.models import StaffAuditEntry, User
 from accounts.services import record_staff_action
+from accounts.two_factor import check_code
+
+
+class StaffTwoFactorLoginForm(AdminAuthenticationForm):
+    """The admin asks staff for a two-factor code too; staff without two-factor sign-in cannot enter."""
+
+    otp_code = forms.CharField(label="Two-factor code", max_length=16, required=False)
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.totp_enabled:
+            raise forms.ValidationError(
+                "Turn on two-factor sign-in (auth/2fa/setup/) before using the admin.", code="two_factor_required"
+            )
+        if not check_code(user=user, code=self.data.get("otp_code", "").strip()):
+            raise forms.ValidationError("That two-factor code is not right.", code="two_factor_invalid")
+
+
+admin.site.login_form = StaffTwoFactorLoginForm
+admin.site.login_template = "accounts/admin_login.html"
 
 
 class UserCreateForm(UserCreationForm):

@@ -79,7 +79,7 @@ def complete_login(*, challenge: str, code: str) -> User:
         raise TwoFactorInvalidError("The sign-in challenge expired; sign in again.") from exc
     if data.get("n") != hashlib.sha256(user.password.encode()).hexdigest()[:16]:
         raise TwoFactorInvalidError("The sign-in challenge expired; sign in again.")
-    if not (_accept_totp(user=user, code=code) or _use_recovery_code(user=user, code=code)):
+    if not check_code(user=user, code=code):
         raise TwoFactorInvalidError()
     return user
 
@@ -100,3 +100,8 @@ def disable(*, user: User, password: str) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(totp_enabled=False, totp_secret="", totp_last_step=0)
         RecoveryCode.objects.filter(user=user).delete()
+
+
+def check_code(*, user: User, code: str) -> bool:
+    """A code from the app or an unused recovery code (which this uses up)."""
+    return _accept_totp(user=user, code=code) or _use_recovery_code(user=user, code=code)

@@ -1,4 +1,5 @@
 import base64
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -96,3 +97,34 @@ def test_disable_needs_the_password(member):
         == 204
     )
     assert "access" in login(member)
+
+
+def admin_login(client, user, code=""):
+    return client.post(
+        "/admin/login/?next=/admin/",
+        {"username": user.email, "password": DEFAULT_PASSWORD, "otp_code": code, "next": "/admin/"},
+    )
+
+
+def test_staff_without_two_factor_cannot_use_the_admin():
+    from django.test import Client
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    page = admin_login(client, staff)
+    assert page.status_code == 200 and b"Turn on two-factor" in page.content
+    assert client.get("/admin/").status_code == 302  # still sent to the login page
+
+
+def test_staff_with_two_factor_signs_in_to_the_admin_with_a_code():
+    from django.test import Client
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    totp, _ = enable(staff)
+    client = Client()
+    assert b"Two-factor code" in client.get("/admin/login/").content
+    wrong = admin_login(client, staff, "000000")
+    assert wrong.status_code == 200 and b"not right" in wrong.content
+    with time_machine.travel(timedelta(seconds=31), tick=False):  # a fresh step: the setup code was used
+        assert admin_login(client, staff, totp.now()).status_code == 302
+        assert client.get("/admin/").status_code == 200
