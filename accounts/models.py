@@ -58,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(max_length=2, choices=[("en", "English"), ("sw", "Kiswahili")], default="en")
     avatar = models.FileField(upload_to="avatars/", blank=True, default="")
     referral_code = models.CharField(max_length=12, unique=True, default=new_referral_code, editable=False)
+    kyc_tier = models.PositiveSmallIntegerField(
+        default=0, choices=[(0, "Unverified"), (1, "Basic"), (2, "Full")], help_text="Sets money limits."
+    )
     totp_secret = EncryptedTextField(blank=True, default="", help_text="Encrypted at rest.")
     totp_enabled = models.BooleanField(default=False)
     totp_last_step = models.BigIntegerField(default=0, help_text="The last TOTP time step used (no replays).")
@@ -159,3 +162,42 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of {self.user_id}"
+
+
+class KycStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class KycSubmission(models.Model):
+    """Identity data sent to Smile ID; its signed callback decides the status and the user's tier."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="kyc_submissions")
+    country = models.CharField(max_length=2, choices=[("NG", "Nigeria"), ("KE", "Kenya")])
+    id_type = models.CharField(max_length=16, choices=[("NIN", "NIN"), ("BVN", "BVN"), ("NATIONAL_ID", "National ID")])
+    id_number = EncryptedTextField(help_text="Encrypted at rest.")
+    id_number_hash = models.CharField(max_length=64, db_index=True)
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    date_of_birth = models.DateField()
+    status = models.CharField(max_length=16, choices=KycStatus.choices, default=KycStatus.PENDING)
+    result_code = models.CharField(max_length=8, blank=True, default="")
+    result_text = models.CharField(max_length=255, blank=True, default="")
+    tier_granted = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(country="NG", id_type__in=["NIN", "BVN"])
+                | models.Q(country="KE", id_type="NATIONAL_ID"),
+                name="accounts_kyc_id_type_fits_country",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KYC {self.id_type} of {self.user_id} ({self.status})"

@@ -151,3 +151,26 @@ class RecoveryCodesSerializer(serializers.Serializer):
 
 class PasswordConfirmSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class KycInputSerializer(serializers.Serializer):
+    country = serializers.ChoiceField(choices=["NG", "KE"])
+    id_type = serializers.ChoiceField(
+        choices=["NIN", "BVN", "NATIONAL_ID"], help_text="NIN or BVN (NG), NATIONAL_ID (KE)."
+    )
+    id_number = serializers.RegexField(r"^[0-9]{7,11}$")
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    date_of_birth = serializers.DateField()
+
+    def validate(self, attrs):
+        fits = {"NG": {"NIN", "BVN"}, "KE": {"NATIONAL_ID"}}[attrs["country"]]
+        if attrs["id_type"] not in fits:
+            raise serializers.ValidationError({"id_type": [f"Use {' or '.join(sorted(fits))} for {attrs['country']}."]})
+        return attrs
+
+
+class KycStatusSerializer(serializers.Serializer):
+    tier = serializers.IntegerField()
+    status = serializers.CharField(allow_null=True, help_text="The latest submission's status, if any.")
+    result_text = serializers.CharField(allow_blank=True)

@@ -19,5 +19,7 @@ urlpatterns = [
     path("auth/pin/verify/", views.PinVerifyApi.as_view(), name="auth-pin-verify"),
     path("users/me/", views.MeApi.as_view(), name="users-me"),
     path("devices/", views.DeviceListApi.as_view(), name="devices"),
+    path("kyc/", views.KycApi.as_view(), name="kyc"),
+    path("webhooks/smileid/", views.SmileIdWebhookApi.as_view(), name="webhook-smileid"),
     path("devices/<int:device_id>/", views.DeviceApi.as_view(), name="device"),
 ]

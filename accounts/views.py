@@ -6,10 +6,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import registration, services, two_factor
+from accounts import kyc, registration, services, two_factor
+from accounts.providers.smileid import SmileIdSignatureError, get_smileid
 from accounts.serializers import (
     AcceptedSerializer,
     DeviceSerializer,
+    KycInputSerializer,
+    KycStatusSerializer,
     LoginInputSerializer,
     LoginOutputSerializer,
     PasswordChangeInputSerializer,
@@ -31,6 +34,8 @@ from accounts.serializers import (
     TwoFactorVerifySerializer,
     UserSerializer,
 )
+from config.errors import WebhookRejectedError
+from config.raw_body import RawBodyParser
 
 
 class LoginApi(APIView):
@@ -301,3 +306,48 @@ class TwoFactorDisableApi(APIView):
         data.is_valid(raise_exception=True)
         two_factor.disable(user=request.user, password=data.validated_data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class KycApi(APIView):
+    @extend_schema(summary="My KYC tier and the latest verification's status", responses={200: KycStatusSerializer})
+    def get(self, request):
+        latest = request.user.kyc_submissions.first()
+        return Response(
+            {
+                "tier": request.user.kyc_tier,
+                "status": latest.status if latest else None,
+                "result_text": latest.result_text if latest else "",
+            }
+        )
+
+    @extend_schema(
+        summary="Submit identity data (NIN or BVN in Nigeria, national ID in Kenya) for verification",
+        request=KycInputSerializer,
+        responses={202: KycStatusSerializer, 409: OpenApiResponse(description="`conflict`: one is under way.")},
+    )
+    def post(self, request):
+        data = KycInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = kyc.submit_kyc(user=request.user, **data.validated_data)
+        return Response(
+            {"tier": request.user.kyc_tier, "status": submission.status, "result_text": ""},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class SmileIdWebhookApi(_PublicApi):
+    throttle_classes = ()
+    parser_classes = (RawBodyParser,)
+
+    @extend_schema(
+        summary="Smile ID job results (signed with our API key)",
+        request={"application/json": {"type": "object"}},
+        responses={200: AcceptedSerializer, 401: OpenApiResponse(description="`signature_invalid`.")},
+        auth=[],
+    )
+    def post(self, request):
+        try:
+            result = get_smileid().parse_callback(request.data)
+        except (SmileIdSignatureError, ValueError) as exc:
+            raise WebhookRejectedError() from exc
+        return Response({"detail": kyc.apply_kyc_result(result=result)})

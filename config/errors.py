@@ -67,6 +67,18 @@ class ProviderUnavailableError(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
+class WebhookRejectedError(ApplicationError):
+    code = "signature_invalid"
+    message = "Webhook signature missing or invalid."
+    status_code = status.HTTP_401_UNAUTHORIZED
+
+
+class LimitExceededError(ApplicationError):
+    code = "limit_exceeded"
+    message = "This is over your limit."
+    status_code = status.HTTP_403_FORBIDDEN
+
+
 class ServiceUnavailableError(ApplicationError):
     code = "service_unavailable"
     message = "The service is not ready."

@@ -421,3 +421,16 @@ PROVIDER_CURRENCIES = {
 # The SPA: where links in emails (verify email, reset password) lead.
 FRONTEND_URL = env.str("FRONTEND_URL", default=SITE_URL).rstrip("/")
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+
+# Smile ID (KYC) and what each KYC tier may move out per currency: single transaction and per day.
+SMILE_ID_PARTNER_ID = env.str("SMILE_ID_PARTNER_ID", default="0000")
+SMILE_ID_API_KEY = env.str("SMILE_ID_API_KEY", default="smileid-sandbox-key")
+SMILE_ID_BASE_URL = env.str("SMILE_ID_BASE_URL", default="https://testapi.smileidentity.com/v1")
+KYC_LIMITS = env.json(
+    "KYC_LIMITS",
+    default={
+        "0": {"KES": ["10000", "20000"], "NGN": ["50000", "100000"], "default": ["0", "0"]},
+        "1": {"KES": ["70000", "150000"], "NGN": ["300000", "1000000"], "default": ["500", "1000"]},
+        "2": {"KES": ["250000", "1000000"], "NGN": ["5000000", "20000000"], "default": ["10000", "50000"]},
+    },
+)

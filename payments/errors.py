@@ -1,6 +1,6 @@
 from rest_framework import status
 
-from config.errors import ApplicationError, ConflictError, InsufficientFundsError, NotFoundError
+from config.errors import ApplicationError, ConflictError, InsufficientFundsError, NotFoundError, WebhookRejectedError
 
 __all__ = [
     "AlreadyReversedError",
@@ -65,12 +65,6 @@ class IdempotencyKeyInUseError(ConflictError):
 class ProviderNotSupportedError(ApplicationError):
     code = "provider_not_supported"
     message = "This provider does not take this currency or method."
-
-
-class WebhookRejectedError(ApplicationError):
-    code = "signature_invalid"
-    message = "Webhook signature missing or invalid."
-    status_code = status.HTTP_401_UNAUTHORIZED
 
 
 class CardNotReusableError(ApplicationError):

@@ -3,23 +3,14 @@ nothing changed) and answers 200 once the event is handled, or was handled befor
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from payments.errors import WebhookRejectedError
+from config.errors import WebhookRejectedError
+from config.raw_body import RawBodyParser
 from payments.providers.base import WebhookSignatureError
 from payments.services.webhooks import receive_webhook
-
-
-class RawBodyParser(BaseParser):
-    """Keeps the body as bytes: signatures are computed over the exact bytes the provider sent."""
-
-    media_type = "*/*"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        return stream.read() if stream else b""
 
 
 class _WebhookApi(APIView):

@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import httpx
 from django.conf import settings
 from django.db import transaction
 
+from config.sandbox_delivery import deliver
 from payments.models import SandboxPayment
 from payments.money import to_minor_units
 from payments.providers.base import (
@@ -189,18 +189,9 @@ def complete_payment(*, record: SandboxPayment, outcome: str) -> SandboxPayment:
 def deliver_webhook(*, record: SandboxPayment) -> int:
     """POST the provider-shaped, signed webhook for `record` to our endpoint; returns the HTTP status."""
     url, body, headers = _webhook_for(record)
-    headers = {"Content-Type": "application/json", "User-Agent": f"pamoja-sandbox/{record.provider}", **headers}
-    if settings.SANDBOX_DELIVERY == "inprocess":
-        # Django's test client: the app in this process, in this thread's database transaction.
-        from django.test import Client
-
-        path = url.removeprefix(settings.SITE_URL)
-        content_type = headers.pop("Content-Type")
-        response = Client().post(path, data=body, content_type=content_type, headers=headers)
-    else:
-        response = httpx.post(url, content=body, headers=headers, timeout=10)
-    logger.info("sandbox %s webhook for %s answered %s", record.provider, record.reference, response.status_code)
-    return response.status_code
+    status = deliver(url, body, {"User-Agent": f"pamoja-sandbox/{record.provider}", **headers})
+    logger.info("sandbox %s webhook for %s answered %s", record.provider, record.reference, status)
+    return status
 
 
 def card_authorization(record: SandboxPayment) -> dict:

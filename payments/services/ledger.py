@@ -39,6 +39,18 @@ def _check_legs(legs: Sequence[Leg]) -> None:
         raise UnbalancedTransactionError(details={"sums": unbalanced})
 
 
+def lock_accounts(accounts: Sequence[LedgerAccount]) -> dict[int, LedgerAccount]:
+    """Lock the guarded ones among `accounts`, in id order (so two postings never deadlock), and return them
+    fresh from the database. Must run inside a transaction; locking again later in it costs nothing."""
+    guarded_ids = sorted({account.pk for account in accounts if account.is_guarded})
+    if not guarded_ids:
+        return {}
+    return {
+        account.pk: account
+        for account in LedgerAccount.objects.select_for_update().filter(pk__in=guarded_ids).order_by("pk")
+    }
+
+
 def post_transaction(
     *,
     kind: TransactionKind,
@@ -58,13 +70,7 @@ def post_transaction(
     """
     _check_legs(legs)
     with transaction.atomic():
-        guarded_ids = sorted({leg.account.pk for leg in legs if leg.account.is_guarded})
-        locked: dict[int, LedgerAccount] = {}
-        if guarded_ids:
-            locked = {
-                account.pk: account
-                for account in LedgerAccount.objects.select_for_update().filter(pk__in=guarded_ids).order_by("pk")
-            }
+        locked = lock_accounts([leg.account for leg in legs])
         existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing

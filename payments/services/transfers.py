@@ -7,7 +7,8 @@ from accounts.models import User
 from payments.errors import SelfTransferError
 from payments.models import TransactionKind, Transfer
 from payments.services.accounts import get_wallet
-from payments.services.ledger import Leg, post_transaction
+from payments.services.ledger import Leg, lock_accounts, post_transaction
+from payments.services.limits import check_outgoing_limit
 
 
 def post_transfer(*, sender: User, recipient: User, amount: Decimal, currency: str, note: str = "") -> Transfer:
@@ -21,6 +22,8 @@ def post_transfer(*, sender: User, recipient: User, amount: Decimal, currency: s
     with transaction.atomic():
         source = get_wallet(user_id=sender.pk, currency=currency)
         target = get_wallet(user_id=recipient.pk, currency=currency)
+        lock_accounts([source, target])
+        check_outgoing_limit(user=sender, amount=amount, currency=currency)
         transfer_id = uuid.uuid4()
         posted = post_transaction(
             kind=TransactionKind.TRANSFER,

@@ -17,7 +17,8 @@ from payments.providers.base import PaymentStatus, ProviderError, ProviderReject
 from payments.providers.registry import get_provider
 from payments.services.accounts import get_house_account, get_wallet
 from payments.services.deposits import callback_url, check_provider_takes
-from payments.services.ledger import Leg, post_transaction
+from payments.services.ledger import Leg, lock_accounts, post_transaction
+from payments.services.limits import check_outgoing_limit
 
 logger = logging.getLogger("pamoja.payments")
 
@@ -44,6 +45,8 @@ def start_withdrawal(
     withdrawal_id = uuid.uuid4()
     with transaction.atomic():
         wallet = get_wallet(user_id=user.pk, currency=currency)
+        lock_accounts([wallet])
+        check_outgoing_limit(user=user, amount=amount, currency=currency)
         in_flight = get_house_account(kind=AccountKind.IN_FLIGHT, currency=currency, code=provider)
         hold = post_transaction(
             kind=TransactionKind.WITHDRAWAL,

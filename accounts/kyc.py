@@ -1,0 +1,91 @@
+"""KYC: identity data to Smile ID, its signed callback sets the status and the user's tier; tiers set limits."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.models import KycStatus, KycSubmission, User
+from accounts.providers.smileid import RESULTS, KycJob, KycResult, get_smileid
+from config.encryption import keyed_hash
+from config.errors import ConflictError
+
+
+def submit_kyc(
+    *,
+    user: User,
+    country: str,
+    id_type: str,
+    id_number: str,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+) -> KycSubmission:
+    """One pending submission at a time; the provider answers later, on our signed callback."""
+    with transaction.atomic():
+        User.objects.select_for_update().only("pk").get(pk=user.pk)
+        if KycSubmission.objects.filter(user=user, status=KycStatus.PENDING).exists():
+            raise ConflictError("A verification is already under way.")
+        if user.kyc_tier >= 2:
+            raise ConflictError("Your identity is already fully verified.")
+        submission = KycSubmission.objects.create(
+            id=uuid.uuid4(),
+            user=user,
+            country=country,
+            id_type=id_type,
+            id_number=id_number,
+            id_number_hash=keyed_hash(f"{country}:{id_type}:{id_number}"),
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+        )
+        get_smileid().submit(
+            KycJob(
+                job_id=str(submission.pk),
+                user_id=str(user.pk),
+                country=country,
+                id_type=id_type,
+                id_number=id_number,
+                first_name=first_name,
+                last_name=last_name,
+                date_of_birth=date_of_birth.isoformat(),
+                callback_url=f"{settings.SITE_URL}{reverse('webhook-smileid')}",
+            )
+        )
+    return submission
+
+
+def apply_kyc_result(*, result: KycResult) -> str:
+    """Settle a pending submission once; an approval raises the user's tier (never lowers it)."""
+    try:
+        job_id = uuid.UUID(result.job_id)
+    except ValueError:
+        return "unknown_job"
+    with transaction.atomic():
+        submission = KycSubmission.objects.select_for_update().filter(pk=job_id).first()
+        if submission is None:
+            return "unknown_job"
+        if submission.status != KycStatus.PENDING:
+            return f"already_{submission.status}"
+        if result.result_code not in RESULTS:
+            submission.result_code, submission.result_text = result.result_code, result.result_text[:255]
+            submission.save(update_fields=["result_code", "result_text", "updated_at"])
+            return "still_pending"
+        approved, tier = RESULTS[result.result_code]
+        submission.status = KycStatus.APPROVED if approved else KycStatus.REJECTED
+        submission.result_code, submission.result_text = result.result_code, result.result_text[:255]
+        submission.tier_granted = tier
+        submission.save(update_fields=["status", "result_code", "result_text", "tier_granted", "updated_at"])
+        if approved:
+            User.objects.filter(pk=submission.user_id, kyc_tier__lt=tier).update(kyc_tier=tier)
+        return submission.status
+
+
+def money_limits(*, user: User, currency: str) -> tuple[Decimal, Decimal]:
+    """(single transaction, per day) that the user's tier may move out of the wallet in `currency`."""
+    tier = settings.KYC_LIMITS[str(user.kyc_tier)]
+    single, daily = tier.get(currency, tier["default"])
+    return Decimal(single), Decimal(daily)

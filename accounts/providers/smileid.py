@@ -1,0 +1,146 @@
+"""Smile ID Enhanced KYC (async): signed job submission and signed result callbacks.
+
+signature = base64(HMAC-SHA256(key=API key, msg=timestamp + partner_id + "sid_request")), timestamp ISO 8601;
+callbacks carry `signature` and `timestamp` and are verified the same way.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from config.errors import ProviderUnavailableError
+
+# Result code → (approved?, tier granted). 1015 (ID authority unavailable) is left pending.
+RESULTS = {
+    "1020": (True, 2),  # Exact Match
+    "1021": (True, 1),  # Partial Match
+    "1012": (True, 1),  # Valid ID
+    "1013": (False, 0),  # Unable to validate ID
+    "1014": (False, 0),  # Unsupported ID format
+    "1022": (False, 0),  # No Match
+    "1023": (False, 0),  # Not Found
+}
+
+
+class SmileIdSignatureError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class SmileIdConfig:
+    partner_id: str
+    api_key: str
+    base_url: str = "https://testapi.smileidentity.com/v1"
+    timeout: float = 15.0
+
+
+@dataclass(frozen=True)
+class KycJob:
+    job_id: str
+    user_id: str
+    country: str
+    id_type: str
+    id_number: str
+    first_name: str
+    last_name: str
+    date_of_birth: str  # YYYY-MM-DD
+    callback_url: str
+
+
+@dataclass(frozen=True)
+class KycResult:
+    job_id: str
+    result_code: str
+    result_text: str
+
+
+def sign(*, partner_id: str, api_key: str, timestamp: str) -> str:
+    digest = hmac.new(api_key.encode(), f"{timestamp}{partner_id}sid_request".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def now_timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class SmileIdProvider:
+    def __init__(self, config: SmileIdConfig, client: httpx.Client | None = None):
+        self.config = config
+        self.client = client or httpx.Client(timeout=config.timeout)
+
+    def submit(self, job: KycJob) -> None:
+        timestamp = now_timestamp()
+        body = {
+            "partner_id": self.config.partner_id,
+            "source_sdk": "rest_api",
+            "source_sdk_version": "1.0.0",
+            "signature": sign(partner_id=self.config.partner_id, api_key=self.config.api_key, timestamp=timestamp),
+            "timestamp": timestamp,
+            "country": job.country,
+            "id_type": job.id_type,
+            "id_number": job.id_number,
+            "callback_url": job.callback_url,
+            "first_name": job.first_name,
+            "last_name": job.last_name,
+            "dob": job.date_of_birth,
+            "partner_params": {"job_id": job.job_id, "user_id": job.user_id, "job_type": 5},
+        }
+        try:
+            response = self.client.post(f"{self.config.base_url}/async_id_verification", json=body)
+        except httpx.TransportError as exc:
+            raise ProviderUnavailableError("The identity provider could not be reached.") from exc
+        if response.status_code >= 400:
+            raise ProviderUnavailableError(f"The identity provider refused the job ({response.status_code}).")
+
+    def parse_callback(self, body: bytes) -> KycResult:
+        payload = json.loads(body)
+        timestamp, signature = str(payload.get("timestamp", "")), str(payload.get("signature", ""))
+        expected = sign(partner_id=self.config.partner_id, api_key=self.config.api_key, timestamp=timestamp)
+        if not timestamp or not signature or not hmac.compare_digest(signature, expected):
+            raise SmileIdSignatureError("signature missing or wrong")
+        params = payload.get("PartnerParams") or {}
+        return KycResult(
+            job_id=str(params.get("job_id", "")),
+            result_code=str(payload.get("ResultCode", "")),
+            result_text=str(payload.get("ResultText", "")),
+        )
+
+
+class SmileIdSandbox(SmileIdProvider):
+    """Accepts the job and, through Celery, calls our callback with a correctly signed result: an ID number
+    ending in 0000 is No Match (1022); any other is Exact Match (1020)."""
+
+    def submit(self, job: KycJob) -> None:
+        from django.db import transaction
+
+        from accounts.tasks import deliver_smileid_result
+
+        code, text = ("1022", "No Match") if job.id_number.endswith("0000") else ("1020", "Exact Match")
+        transaction.on_commit(lambda: deliver_smileid_result.delay(job.job_id, job.callback_url, code, text))
+
+    def result_body(self, *, job_id: str, code: str, text: str) -> bytes:
+        timestamp = now_timestamp()
+        return json.dumps(
+            {
+                "ResultCode": code,
+                "ResultText": text,
+                "PartnerParams": {"job_id": job_id, "job_type": 5},
+                "SmileJobID": f"sbx-{job_id[:8]}",
+                "timestamp": timestamp,
+                "signature": sign(partner_id=self.config.partner_id, api_key=self.config.api_key, timestamp=timestamp),
+            }
+        ).encode()
+
+
+def get_smileid() -> SmileIdProvider:
+    from django.conf import settings
+
+    config = SmileIdConfig(
+        partner_id=settings.SMILE_ID_PARTNER_ID, api_key=settings.SMILE_ID_API_KEY, base_url=settings.SMILE_ID_BASE_URL
+    )
+    return SmileIdSandbox(config) if settings.PROVIDERS_SANDBOX else SmileIdProvider(config)
