@@ -72,3 +72,9 @@ class TwoFactorStateError(ApplicationError):
     code = "conflict"
     message = "Two-factor sign-in is not in a state for this."
     status_code = status.HTTP_409_CONFLICT
+
+
+class SocialTokenInvalidError(ApplicationError):
+    code = "social_token_invalid"
+    message = "The sign-in token is invalid or expired."
+    status_code = status.HTTP_401_UNAUTHORIZED

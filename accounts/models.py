@@ -201,3 +201,19 @@ class KycSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"KYC {self.id_type} of {self.user_id} ({self.status})"
+
+
+class SocialIdentity(models.Model):
+    """A Google or Apple account linked to a user (by the provider's stable subject id)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="social_identities")
+    provider = models.CharField(max_length=8, choices=[("google", "Google"), ("apple", "Apple")])
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "subject"], name="accounts_social_identity_once")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject}"

@@ -174,3 +174,10 @@ class KycStatusSerializer(serializers.Serializer):
     tier = serializers.IntegerField()
     status = serializers.CharField(allow_null=True, help_text="The latest submission's status, if any.")
     result_text = serializers.CharField(allow_blank=True)
+
+
+class SocialSignInInputSerializer(serializers.Serializer):
+    id_token = serializers.CharField(max_length=5000)
+    nonce = serializers.CharField(max_length=200, required=False, help_text="Apple: the raw nonce you sent.")
+    first_name = serializers.CharField(max_length=150, required=False, default="")
+    last_name = serializers.CharField(max_length=150, required=False, default="")

@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import kyc, registration, services, two_factor
+from accounts import kyc, registration, services, social, two_factor
 from accounts.providers.smileid import SmileIdSignatureError, get_smileid
 from accounts.serializers import (
     AcceptedSerializer,
@@ -26,6 +26,7 @@ from accounts.serializers import (
     RecoveryCodesSerializer,
     RefreshInputSerializer,
     SignupInputSerializer,
+    SocialSignInInputSerializer,
     TokenInputSerializer,
     TokenPairSerializer,
     TwoFactorChallengeSerializer,
@@ -351,3 +352,32 @@ class SmileIdWebhookApi(_PublicApi):
         except (SmileIdSignatureError, ValueError) as exc:
             raise WebhookRejectedError() from exc
         return Response({"detail": kyc.apply_kyc_result(result=result)})
+
+
+class SocialSignInApi(_PublicApi):
+    @extend_schema(
+        summary="Sign in with a Google or Apple ID token (linked by verified email, or a new account)",
+        request=SocialSignInInputSerializer,
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="SocialLoginResult",
+                serializers=[LoginOutputSerializer, TwoFactorChallengeSerializer],
+                resource_type_field_name=None,
+            ),
+            401: OpenApiResponse(description="`social_token_invalid`: forged, expired, another app's, or no email."),
+        },
+        auth=[],
+    )
+    def post(self, request, provider: str):
+        data = SocialSignInInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = social.social_sign_in(
+            provider_name=provider,
+            token=data.validated_data["id_token"],
+            nonce=data.validated_data.get("nonce"),
+            first_name=data.validated_data["first_name"],
+            last_name=data.validated_data["last_name"],
+        )
+        if user.totp_enabled:
+            return Response({"two_factor_required": True, "challenge": two_factor.login_challenge(user=user)})
+        return Response(LoginOutputSerializer({**services.issue_tokens(user=user), "user": user}).data)

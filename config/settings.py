@@ -434,3 +434,7 @@ KYC_LIMITS = env.json(
         "2": {"KES": ["250000", "1000000"], "NGN": ["5000000", "20000000"], "default": ["10000", "50000"]},
     },
 )
+
+# Social sign-in: the OAuth client ids an ID token's audience must match.
+GOOGLE_CLIENT_IDS = env.list("GOOGLE_CLIENT_IDS", default=[])
+APPLE_CLIENT_IDS = env.list("APPLE_CLIENT_IDS", default=[])
