@@ -78,3 +78,9 @@ class SocialTokenInvalidError(ApplicationError):
     code = "social_token_invalid"
     message = "The sign-in token is invalid or expired."
     status_code = status.HTTP_401_UNAUTHORIZED
+
+
+class AccountHasObligationsError(ApplicationError):
+    code = "account_has_obligations"
+    message = "Settle what is still open before deleting the account."
+    status_code = status.HTTP_409_CONFLICT

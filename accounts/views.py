@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import kyc, registration, services, social, two_factor
+from accounts import kyc, personal_data, registration, services, social, two_factor
 from accounts.providers.smileid import SmileIdSignatureError, get_smileid
 from accounts.serializers import (
     AcceptedSerializer,
@@ -381,3 +381,30 @@ class SocialSignInApi(_PublicApi):
         if user.totp_enabled:
             return Response({"two_factor_required": True, "challenge": two_factor.login_challenge(user=user)})
         return Response(LoginOutputSerializer({**services.issue_tokens(user=user), "user": user}).data)
+
+
+class ExportApi(APIView):
+    @extend_schema(summary="Everything Pamoja holds about me, as JSON", responses={200: {"type": "object"}})
+    def get(self, request):
+        response = Response(personal_data.export_personal_data(user=request.user))
+        response["Content-Disposition"] = 'attachment; filename="pamoja-my-data.json"'
+        return response
+
+
+class DeleteAccountApi(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Delete my account: anonymised, financial records kept; refused while money is open",
+        request=PasswordConfirmSerializer,
+        responses={
+            204: None,
+            401: OpenApiResponse(description="`invalid_credentials`."),
+            409: OpenApiResponse(description="`account_has_obligations`; `details.reasons` lists them."),
+        },
+    )
+    def post(self, request):
+        data = PasswordConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        personal_data.delete_account(user=request.user, password=data.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
