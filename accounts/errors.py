@@ -84,3 +84,14 @@ class AccountHasObligationsError(ApplicationError):
     code = "account_has_obligations"
     message = "Settle what is still open before deleting the account."
     status_code = status.HTTP_409_CONFLICT
+
+
+class AccountDormantError(ApplicationError):
+    code = "account_dormant"
+    message = "Welcome back: enter the code we emailed you (auth/reactivate/) before moving money."
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class ReactivationCodeInvalidError(ApplicationError):
+    code = "reactivation_code_invalid"
+    message = "That code is not right or has expired; sign in again for a new one."

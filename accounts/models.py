@@ -58,6 +58,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(max_length=2, choices=[("en", "English"), ("sw", "Kiswahili")], default="en")
     avatar = models.FileField(upload_to="avatars/", blank=True, default="")
     referral_code = models.CharField(max_length=12, unique=True, default=new_referral_code, editable=False)
+    dormant_since = models.DateTimeField(
+        null=True, blank=True, help_text="No sign-in for 90 days: money stays in until an emailed code is entered."
+    )
+    reactivation_code_hash = models.CharField(max_length=128, blank=True, default="")
+    reactivation_code_expires_at = models.DateTimeField(null=True, blank=True)
     kyc_tier = models.PositiveSmallIntegerField(
         default=0, choices=[(0, "Unverified"), (1, "Basic"), (2, "Full")], help_text="Sets money limits."
     )

@@ -13,4 +13,10 @@ JOBS = [
         schedule=Crontab(minute="40", hour="2"),
         description="Delete PIN tokens a day past their five minutes.",
     ),
+    PeriodicJob(
+        name="accounts.mark_dormant_accounts",
+        task="accounts.mark_dormant_accounts",
+        schedule=Crontab(minute="0", hour="3", day_of_week="1"),
+        description="Weekly: mark accounts with no sign-in for 90 days dormant.",
+    ),
 ]

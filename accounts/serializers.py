@@ -181,3 +181,7 @@ class SocialSignInInputSerializer(serializers.Serializer):
     nonce = serializers.CharField(max_length=200, required=False, help_text="Apple: the raw nonce you sent.")
     first_name = serializers.CharField(max_length=150, required=False, default="")
     last_name = serializers.CharField(max_length=150, required=False, default="")
+
+
+class ReactivateInputSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^[0-9]{6}$")

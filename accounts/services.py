@@ -18,6 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.errors import (
+    AccountDormantError,
     AccountLockedError,
     EmailNotVerifiedError,
     InvalidCredentialsError,
@@ -40,6 +41,10 @@ def issue_tokens(*, user: User) -> dict[str, str]:
     refresh = RefreshToken.for_user(user)
     refresh[FAMILY_CLAIM] = secrets.token_hex(8)
     update_last_login(None, user)
+    if user.dormant_since is not None:
+        from accounts.dormancy import send_reactivation_code
+
+        send_reactivation_code(user=user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -187,6 +192,8 @@ def authorize_money_movement(*, user: User, pin_token: str | None) -> None:
     spent here. Runs after the Idempotency-Key replay check, so a retried request still gets its first answer."""
     if not user.is_verified:
         raise EmailNotVerifiedError()
+    if user.dormant_since is not None:
+        raise AccountDormantError()
     if not pin_token:
         raise PinRequiredError()
     spend_pin_token(user=user, token=pin_token)

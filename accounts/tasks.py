@@ -20,3 +20,10 @@ def deliver_smileid_result(job_id: str, callback_url: str, code: str, text: str)
     from config.sandbox_delivery import deliver
 
     return deliver(callback_url, get_smileid().result_body(job_id=job_id, code=code, text=text), {})
+
+
+@shared_task(name="accounts.mark_dormant_accounts")
+def mark_dormant_accounts() -> int:
+    from accounts.dormancy import mark_dormant_accounts as mark
+
+    return mark()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("auth/password/reset/confirm/", views.PasswordResetConfirmApi.as_view(), name="auth-password-reset-confirm"),
     path("auth/password/change/", views.PasswordChangeApi.as_view(), name="auth-password-change"),
     path("auth/login/", views.LoginApi.as_view(), name="auth-login"),
+    path("auth/reactivate/", views.ReactivateApi.as_view(), name="auth-reactivate"),
     re_path(r"^auth/social/(?P<provider>google|apple)/$", views.SocialSignInApi.as_view(), name="auth-social"),
     path("auth/2fa/setup/", views.TwoFactorSetupApi.as_view(), name="auth-2fa-setup"),
     path("auth/2fa/confirm/", views.TwoFactorConfirmApi.as_view(), name="auth-2fa-confirm"),

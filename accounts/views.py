@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import kyc, personal_data, registration, services, social, two_factor
+from accounts import dormancy, kyc, personal_data, registration, services, social, two_factor
 from accounts.providers.smileid import SmileIdSignatureError, get_smileid
 from accounts.serializers import (
     AcceptedSerializer,
@@ -23,6 +23,7 @@ from accounts.serializers import (
     PinTokenOutputSerializer,
     PinVerifyInputSerializer,
     ProfileUpdateInputSerializer,
+    ReactivateInputSerializer,
     RecoveryCodesSerializer,
     RefreshInputSerializer,
     SignupInputSerializer,
@@ -407,4 +408,19 @@ class DeleteAccountApi(APIView):
         data = PasswordConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         personal_data.delete_account(user=request.user, password=data.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReactivateApi(APIView):
+    throttle_scope = "auth"
+
+    @extend_schema(
+        summary="Enter the code emailed at a dormant account's sign-in, so money can move again",
+        request=ReactivateInputSerializer,
+        responses={204: None, 400: OpenApiResponse(description="`reactivation_code_invalid`.")},
+    )
+    def post(self, request):
+        data = ReactivateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        dormancy.reactivate(user=request.user, code=data.validated_data["code"])
         return Response(status=status.HTTP_204_NO_CONTENT)
