@@ -58,6 +58,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(max_length=2, choices=[("en", "English"), ("sw", "Kiswahili")], default="en")
     avatar = models.FileField(upload_to="avatars/", blank=True, default="")
     referral_code = models.CharField(max_length=12, unique=True, default=new_referral_code, editable=False)
+    referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
     dormant_since = models.DateTimeField(
         null=True, blank=True, help_text="No sign-in for 90 days: money stays in until an emailed code is entered."
     )

@@ -36,11 +36,19 @@ def email_verification_link(user: User) -> str:
     return f"{settings.FRONTEND_URL}/verify-email?token={token}"
 
 
-def sign_up(*, email: str, password: str, first_name: str, last_name: str, phone_number: str) -> None:
+def sign_up(
+    *, email: str, password: str, first_name: str, last_name: str, phone_number: str, referral_code: str = ""
+) -> None:
     """Create an unverified account and mail a verification link; for an email (or phone) already in use, mail
     the owner a notice instead. Both paths validate, hash and mail alike, so neither answer nor timing tells."""
     email = User.objects.normalize_email(email)
-    candidate = User(email=email, first_name=first_name, last_name=last_name, phone_number=phone_number)
+    candidate = User(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone_number=phone_number,
+        referred_by=User.objects.filter(referral_code=referral_code).first() if referral_code else None,
+    )
     _check_password_rules(password, candidate)
     hashed = make_password(password)
     if User.objects.filter(email=email).exists():

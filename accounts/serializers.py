@@ -82,12 +82,19 @@ class SignupInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     phone_number = serializers.CharField(max_length=20, help_text="E.164, e.g. +254712345678.")
+    referral_code = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
 
     def validate_phone_number(self, value: str) -> str:
         try:
             return normalize_phone_number(value)
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from exc
+
+    def validate_referral_code(self, value: str) -> str:
+        value = value.strip().upper()
+        if value and not User.objects.filter(referral_code=value).exists():
+            raise serializers.ValidationError("No member has this referral code.")
+        return value
 
 
 class AcceptedSerializer(serializers.Serializer):

@@ -107,3 +107,19 @@ def test_password_change_ends_other_sessions_and_keeps_this_one():
     assert response.status_code == 200 and {"access", "refresh"} <= set(response.json())
     assert APIClient().post("/api/v1/auth/refresh/", {"refresh": other_device["refresh"]}).status_code == 401
     assert APIClient().post("/api/v1/auth/refresh/", {"refresh": response.json()["refresh"]}).status_code == 200
+
+
+def test_signup_with_a_referral_code(mailoutbox):
+    referrer = UserFactory()
+    body = {
+        "email": "friend@example.com",
+        "password": "a-long-enough-password-1",
+        "first_name": "F",
+        "last_name": "R",
+        "phone_number": "+254733000999",
+        "referral_code": referrer.referral_code.lower(),
+    }
+    assert APIClient().post("/api/v1/auth/signup/", body, format="json").status_code == 202
+    assert User.objects.get(email="friend@example.com").referred_by == referrer
+    bad = APIClient().post("/api/v1/auth/signup/", {**body, "referral_code": "NOPE1234"}, format="json")
+    assert bad.status_code == 400 and "referral_code" in bad.json()["error"]["details"]
