@@ -364,7 +364,8 @@ if not DEBUG:
 
 # --- Email ----------------------------------------------------------------------------------------------------
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# EMAIL_URL: consolemail:// (default), smtp+tls://user:password@host:587, or an email API's SMTP relay.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pamoja <no-reply@pamoja.africa>")
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
