@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from payments.models import Charge, ChargeStatus, ReconciliationDecision, Withdrawal, WithdrawalStatus
-from payments.providers.base import ProviderError
+from payments.providers.base import PaymentStatus, ProviderError, ProviderRejectedError
 from payments.providers.registry import get_provider
 from payments.services.deposits import apply_charge_result
 from payments.services.withdrawals import apply_transfer_result
@@ -14,6 +14,9 @@ from payments.services.withdrawals import apply_transfer_result
 logger = logging.getLogger("pamoja.payments")
 
 STALE_AFTER = timedelta(minutes=15)
+
+
+ABANDONED_AFTER = timedelta(hours=24)
 
 
 def reconcile_charge(*, charge: Charge) -> ReconciliationDecision:
@@ -25,10 +28,25 @@ def reconcile_charge(*, charge: Charge) -> ReconciliationDecision:
         return ReconciliationDecision.objects.create(
             charge=charge, provider_status="unknown", decision="provider_unreachable", details={"error": str(exc)}
         )
+    except ProviderRejectedError as exc:
+        # The provider has no such payment (a checkout never opened). After a day it is abandoned: failed; a late
+        # success would still credit it (apply_charge_result accepts a success on a failed charge).
+        decision = "provider_has_no_record"
+        if timezone.now() - charge.created_at > ABANDONED_AFTER:
+            decision = apply_charge_result(
+                charge_id=charge.pk, status=PaymentStatus.FAILED, amount=None, currency=None, message=exc.message
+            )
+        return ReconciliationDecision.objects.create(
+            charge=charge, provider_status="not_found", decision=decision, details={"error": exc.message}
+        )
+    amount = result.amount
+    if amount is None and charge.provider == "mpesa":
+        # Daraja's STK query confirms the push we made, whose amount we fixed; it reports no amount of its own.
+        amount = charge.amount
     decision = apply_charge_result(
         charge_id=charge.pk,
         status=result.status,
-        amount=result.amount,
+        amount=amount,
         currency=result.currency,
         message=result.message,
     )

@@ -91,7 +91,11 @@ def submit_withdrawal_to_provider(*, withdrawal_id) -> str:
         amount=withdrawal.amount,
         currency=withdrawal.currency,
         reason="Pamoja withdrawal",
-        callback_url=callback_url("webhook-mpesa", token=withdrawal.callback_token),
+        callback_url=(
+            callback_url("webhook-mpesa", token=withdrawal.callback_token)
+            if withdrawal.provider == "mpesa"
+            else callback_url(f"webhook-{withdrawal.provider}")
+        ),
         recipient_code=account.recipient_code if account else None,
         bank_code=account.bank_code if account else None,
         account_number=account.account_number if account else None,

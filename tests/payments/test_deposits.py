@@ -356,3 +356,45 @@ def test_a_late_success_credits_a_charge_marked_failed_once(client, member, ledg
         APIClient().generic("POST", "/api/v1/webhooks/paystack/", body, "application/json", **headers)
     assert Charge.objects.get(pk=charge.pk).status == "succeeded"
     assert wallet_balance(user_id=member.pk, currency="NGN") == Decimal("400.00")
+
+
+def test_reconciliation_credits_an_mpesa_push_the_query_confirms(client, member, monkeypatch, ledger_is_clean):
+    """Daraja's STK query answers no amount: the push's own amount, which we fixed, is what it confirms."""
+    from payments.providers.base import ChargeResult, PaymentStatus
+    from payments.providers.sandbox import SandboxProvider
+    from payments.services.reconciliation import reconcile_charge
+
+    response = deposit(
+        client, {"amount": "300", "currency": "KES", "provider": "mpesa", "phone_number": "+254712345678"}
+    )
+    charge = Charge.objects.get(reference=response.json()["reference"])
+    monkeypatch.setattr(
+        SandboxProvider,
+        "verify_charge",
+        lambda self, *, reference, provider_reference=None: ChargeResult(
+            reference=reference, status=PaymentStatus.SUCCEEDED
+        ),
+    )
+    assert reconcile_charge(charge=charge).decision == "credited"
+    assert wallet_balance(user_id=member.pk, currency="KES") == Decimal("300.00")
+
+
+def test_a_checkout_the_provider_never_saw_is_failed_after_a_day(client, member, monkeypatch):
+    from payments.providers.base import ProviderRejectedError
+    from payments.providers.sandbox import SandboxProvider
+    from payments.services.reconciliation import reconcile_charge
+
+    def not_found(self, *, reference, provider_reference=None):
+        raise ProviderRejectedError("No transaction was found for this id")
+
+    monkeypatch.setattr(SandboxProvider, "verify_charge", not_found)
+    with time_machine.travel("2026-11-20 08:00Z"):
+        reference = deposit(client, {"amount": "10.00", "currency": "KES", "provider": "flutterwave"}).json()[
+            "reference"
+        ]
+    charge = Charge.objects.get(reference=reference)
+    with time_machine.travel("2026-11-20 09:00Z"):
+        assert reconcile_charge(charge=charge).decision == "provider_has_no_record"
+    with time_machine.travel("2026-11-21 09:00Z"):
+        assert reconcile_charge(charge=charge).decision == "failed"
+    assert Charge.objects.get(pk=charge.pk).status == "failed"
