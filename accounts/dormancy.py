@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.errors import ReactivationCodeInvalidError
 from accounts.models import User
+from accounts.registration import send_email
 
 DORMANT_AFTER = timedelta(days=90)
 CODE_LIFETIME = timedelta(minutes=30)
@@ -24,13 +25,11 @@ def mark_dormant_accounts() -> int:
 
 def send_reactivation_code(*, user: User) -> None:
     """At a dormant user's sign-in: a fresh six-digit code by email (hashed here, 30 minutes, single use)."""
-    from accounts.registration import _mail
-
     code = f"{secrets.randbelow(10**6):06d}"
     User.objects.filter(pk=user.pk).update(
         reactivation_code_hash=make_password(code), reactivation_code_expires_at=timezone.now() + CODE_LIFETIME
     )
-    _mail(
+    send_email(
         user.email,
         "your code to reactivate your account",
         f"Welcome back. To move money again, enter this code in the app: {code}\nIt works for 30 minutes.",

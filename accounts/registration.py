@@ -27,7 +27,7 @@ def _check_password_rules(password: str, user: User) -> None:
         raise ValidationError({"password": exc.messages}) from exc
 
 
-def _mail(to: str, subject: str, body: str) -> None:
+def send_email(to: str, subject: str, body: str) -> None:
     send_mail(subject=f"Pamoja: {subject}", message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[to])
 
 
@@ -52,7 +52,7 @@ def sign_up(
     _check_password_rules(password, candidate)
     hashed = make_password(password)
     if User.objects.filter(email=email).exists():
-        _mail(
+        send_email(
             email,
             "someone tried to sign up with your email",
             "Someone tried to create a Pamoja account with this email address. If it was you, sign in or reset "
@@ -60,7 +60,7 @@ def sign_up(
         )
         return
     if phone_number and User.objects.filter(phone_number=phone_number).exists():
-        _mail(
+        send_email(
             email,
             "we could not create your account",
             "That phone number is already on a Pamoja account. Sign in to that account, or sign up with another "
@@ -73,7 +73,7 @@ def sign_up(
             candidate.save()
     except IntegrityError:  # the same email or phone, signed up a moment ago
         return
-    _mail(
+    send_email(
         email,
         "confirm your email",
         f"Welcome to Pamoja, {first_name}. Confirm your email to move money: {email_verification_link(candidate)}\n"
@@ -100,7 +100,7 @@ def request_password_reset(*, email: str) -> None:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    _mail(
+    send_email(
         user.email,
         "reset your password",
         f"Reset your Pamoja password: {settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}\n"
@@ -159,5 +159,7 @@ def update_profile(*, user: User, **changes) -> User:
             user.email, user.is_verified = new_email, False
         user.save()
     if email_changed:
-        _mail(user.email, "confirm your new email", f"Confirm your new email address: {email_verification_link(user)}")
+        send_email(
+            user.email, "confirm your new email", f"Confirm your new email address: {email_verification_link(user)}"
+        )
     return user

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.dormancy import send_reactivation_code
 from accounts.errors import (
     AccountDormantError,
     AccountLockedError,
@@ -30,6 +31,7 @@ from accounts.errors import (
     PinTokenInvalidError,
 )
 from accounts.models import Device, PinToken, StaffAuditEntry, User
+from accounts.two_factor import login_challenge
 from config.client_ip import client_ip
 
 FAMILY_CLAIM = "fam"
@@ -42,8 +44,6 @@ def issue_tokens(*, user: User) -> dict[str, str]:
     refresh[FAMILY_CLAIM] = secrets.token_hex(8)
     update_last_login(None, user)
     if user.dormant_since is not None:
-        from accounts.dormancy import send_reactivation_code
-
         send_reactivation_code(user=user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
@@ -76,7 +76,7 @@ def _end_family_if_reused(refresh: str) -> None:
             BlacklistedToken.objects.get_or_create(token=outstanding)
 
 
-def log_in(*, request, email: str, password: str) -> tuple[User, dict[str, str] | None]:
+def log_in(*, request, email: str, password: str) -> User:
     """Known and unknown emails fail alike (same code, same body); django-axes counts failures per account and
     per address and, past the limit, refuses even the right password until the cool-off ends."""
     user = authenticate(request, email=User.objects.normalize_email(email), password=password)
@@ -84,9 +84,14 @@ def log_in(*, request, email: str, password: str) -> tuple[User, dict[str, str] 
         raise AccountLockedError(retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()))
     if user is None:
         raise InvalidCredentialsError()
+    return user
+
+
+def sign_in_answer(*, user: User) -> dict:
+    """What a successful first factor earns: tokens and the user, or, with 2FA on, a challenge for auth/2fa/verify/."""
     if user.totp_enabled:
-        return user, None  # the caller answers with a two-factor challenge instead of tokens
-    return user, issue_tokens(user=user)
+        return {"two_factor_required": True, "challenge": login_challenge(user=user)}
+    return {**issue_tokens(user=user), "user": user}
 
 
 def log_out(*, user: User, refresh: str) -> None:

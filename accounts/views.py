@@ -39,6 +39,18 @@ from accounts.serializers import (
 from config.errors import WebhookRejectedError
 from config.raw_body import RawBodyParser
 
+SIGN_IN_RESULT = PolymorphicProxySerializer(
+    component_name="SignInResult",
+    serializers=[LoginOutputSerializer, TwoFactorChallengeSerializer],
+    resource_type_field_name=None,
+)
+
+
+def sign_in_response(user) -> Response:
+    answer = services.sign_in_answer(user=user)
+    serializer = TwoFactorChallengeSerializer if "challenge" in answer else LoginOutputSerializer
+    return Response(serializer(answer).data)
+
 
 class LoginApi(APIView):
     authentication_classes = ()
@@ -49,11 +61,7 @@ class LoginApi(APIView):
         summary="Log in with email and password",
         request=LoginInputSerializer,
         responses={
-            200: PolymorphicProxySerializer(
-                component_name="LoginResult",
-                serializers=[LoginOutputSerializer, TwoFactorChallengeSerializer],
-                resource_type_field_name=None,
-            ),
+            200: SIGN_IN_RESULT,
             401: OpenApiResponse(description="Wrong email or password (`invalid_credentials`)."),
             429: OpenApiResponse(description="`account_locked` or `throttled`; see `Retry-After`."),
         },
@@ -62,10 +70,7 @@ class LoginApi(APIView):
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user, tokens = services.log_in(request=request, **data.validated_data)
-        if tokens is None:
-            return Response({"two_factor_required": True, "challenge": two_factor.login_challenge(user=user)})
-        return Response(LoginOutputSerializer({**tokens, "user": user}).data)
+        return sign_in_response(services.log_in(request=request, **data.validated_data))
 
 
 class RefreshApi(APIView):
@@ -360,11 +365,7 @@ class SocialSignInApi(_PublicApi):
         summary="Sign in with a Google or Apple ID token (linked by verified email, or a new account)",
         request=SocialSignInInputSerializer,
         responses={
-            200: PolymorphicProxySerializer(
-                component_name="SocialLoginResult",
-                serializers=[LoginOutputSerializer, TwoFactorChallengeSerializer],
-                resource_type_field_name=None,
-            ),
+            200: SIGN_IN_RESULT,
             401: OpenApiResponse(description="`social_token_invalid`: forged, expired, another app's, or no email."),
         },
         auth=[],
@@ -379,9 +380,7 @@ class SocialSignInApi(_PublicApi):
             first_name=data.validated_data["first_name"],
             last_name=data.validated_data["last_name"],
         )
-        if user.totp_enabled:
-            return Response({"two_factor_required": True, "challenge": two_factor.login_challenge(user=user)})
-        return Response(LoginOutputSerializer({**services.issue_tokens(user=user), "user": user}).data)
+        return sign_in_response(user)
 
 
 class ExportApi(APIView):
