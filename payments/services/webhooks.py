@@ -65,6 +65,10 @@ def _finish(delivery: WebhookDelivery, outcome: str, *, signature_valid: bool = 
 def _process_event(*, provider: str, event: WebhookEvent, target: Charge | Withdrawal | None) -> str:
     if ProcessedEvent.objects.filter(provider=provider, event_id=event.event_id).exists():
         return "duplicate"
+    if target is not None and target.provider_reference and event.provider_reference != target.provider_reference:
+        # A callback on this payment's URL about another payment: believe neither.
+        logger.warning("%s callback for %s names %r", provider, target.reference, event.provider_reference)
+        return "provider_reference_mismatch"
     if event.kind == EventKind.CHARGE:
         charge = target if isinstance(target, Charge) else Charge.objects.filter(reference=event.reference).first()
         if charge is None or charge.provider != provider:

@@ -398,3 +398,15 @@ def test_a_checkout_the_provider_never_saw_is_failed_after_a_day(client, member,
     with time_machine.travel("2026-11-21 09:00Z"):
         assert reconcile_charge(charge=charge).decision == "failed"
     assert Charge.objects.get(pk=charge.pk).status == "failed"
+
+
+def test_mpesa_callback_about_another_push_on_this_url_is_ignored(client, member):
+    response = deposit(
+        client, {"amount": "250", "currency": "KES", "provider": "mpesa", "phone_number": "+254712345678"}
+    )
+    charge = Charge.objects.get(reference=response.json()["reference"])
+    callback = stk_callback(charge, amount=250)
+    callback["Body"]["stkCallback"]["CheckoutRequestID"] = "ws_CO_someone_else"
+    APIClient().post(f"/api/v1/webhooks/mpesa/{charge.callback_token}/", callback, format="json")
+    assert Charge.objects.get(pk=charge.pk).status == "pending"
+    assert WebhookDelivery.objects.get().outcome == "provider_reference_mismatch"
