@@ -60,3 +60,29 @@ def test_cors_lets_the_spa_send_our_headers_and_read_the_request_id(api_client, 
     response = api_client.get("/api/v1/health/", HTTP_ORIGIN="https://app.pamoja.africa")
     assert "X-Request-ID" in response["Access-Control-Expose-Headers"]
     assert "Access-Control-Allow-Origin" not in api_client.get("/api/v1/health/", HTTP_ORIGIN="https://evil.example")
+
+
+def test_tasks_carry_the_request_id_into_the_worker():
+    from types import SimpleNamespace
+
+    from config.celery import REQUEST_ID_TASK_HEADER, carry_request_id, forget_request_id, restore_request_id
+    from config.request_context import request_id_var
+
+    token = request_id_var.set("req-task-1")
+    headers: dict = {}
+    carry_request_id(headers=headers)
+    request_id_var.reset(token)
+    assert headers == {REQUEST_ID_TASK_HEADER: "req-task-1"}
+
+    task = SimpleNamespace(request=SimpleNamespace(**headers))  # how the worker sees the message's headers
+    restore_request_id(task=task)
+    assert request_id_var.get() == "req-task-1"
+    forget_request_id(task=task)
+    assert request_id_var.get() is None
+
+    outer = request_id_var.set("req-outer")  # an eager task inside a request keeps the request's id
+    plain = SimpleNamespace(request=SimpleNamespace())
+    restore_request_id(task=plain)
+    forget_request_id(task=plain)
+    assert request_id_var.get() == "req-outer"
+    request_id_var.reset(outer)
