@@ -294,7 +294,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ---------------------------------------------------------------------------------------------------
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(RUN_DIR / "broker"),
