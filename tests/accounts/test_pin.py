@@ -4,8 +4,8 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.hashers import check_password
 import time_machine
+from django.contrib.auth.hashers import check_password
 from rest_framework.test import APIClient
 
 from accounts.models import User
