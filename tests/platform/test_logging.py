@@ -35,6 +35,11 @@ def log_output():
     logger.removeHandler(handler)
 
 
+def without_timestamps(stream) -> str:
+    """The log text minus its clock, whose digits could spell a four-digit secret by chance."""
+    return "\n".join(json.dumps({k: v for k, v in line.items() if k != "time"}) for line in lines(stream))
+
+
 def lines(stream) -> list[dict]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
@@ -58,7 +63,7 @@ def test_secrets_in_extra_fields_args_and_text_are_redacted(log_output):
         )
     finally:
         request_id_var.reset(token)
-    raw = stream.getvalue()
+    raw = without_timestamps(stream)
     for secret in [*SECRETS, "pt_abc", "4084 0840 8408 4081"]:
         assert secret not in raw, secret
     (line,) = lines(stream)
@@ -74,7 +79,7 @@ def test_traceback_text_is_redacted(log_output):
         raise ValueError(f"could not charge, token={SECRETS[5]}")
     except ValueError:
         logger.exception("charge failed")
-    raw = stream.getvalue()
+    raw = without_timestamps(stream)
     assert SECRETS[5] not in raw
     assert "Traceback" in lines(stream)[0]["traceback"]
 
