@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, DecimalField, Value, When
 
 from payments.errors import AlreadyReversedError, InsufficientFundsError, UnbalancedTransactionError
-from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
+from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind, Transfer, TransferStatus
 from payments.money import minor_unit
 
 MONEY_FIELD = DecimalField(max_digits=20, decimal_places=2)
@@ -145,7 +145,7 @@ def reverse_transaction(
     legs = [Leg(entry.account, -entry.amount) for entry in original.entries.select_related("account")]
     try:
         with transaction.atomic():
-            return post_transaction(
+            reversal = post_transaction(
                 kind=TransactionKind.REVERSAL,
                 legs=legs,
                 idempotency_key=key,
@@ -154,5 +154,8 @@ def reverse_transaction(
                 metadata={"reverses": original.pk, "reason": reason},
                 reverses=original,
             )
+            # the wallet-to-wallet record says so too (deposits and withdrawals keep their provider's status)
+            Transfer.objects.filter(ledger_transaction=original).update(status=TransferStatus.REVERSED)
+            return reversal
     except IntegrityError as exc:  # a concurrent reversal under another key won the unique `reverses`
         raise AlreadyReversedError() from exc

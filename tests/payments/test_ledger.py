@@ -170,3 +170,14 @@ def test_nightly_ledger_check_emails_staff_on_a_discrepancy(mailoutbox):
     assert run_ledger_check() == 1
     assert mailoutbox[0].to == ["finance@pamoja.africa"]
     assert "ledger_check" in mailoutbox[0].subject
+
+
+def test_reversing_a_transfer_marks_it_reversed(ledger_is_clean):
+    from payments.services import post_transfer
+
+    sender, recipient = UserFactory(), UserFactory()
+    fund_wallet(sender, "50.00")
+    transfer = post_transfer(sender=sender, recipient=recipient, amount=D("20.00"), currency="KES")
+    reverse_transaction(original=transfer.ledger_transaction, reason="wrong member")
+    transfer.refresh_from_db()
+    assert transfer.status == "reversed"
