@@ -275,6 +275,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PaymentProviderEnum": "payments.models.Provider",
         "BankProviderEnum": "payments.models.BANK_PROVIDERS",
+        "GroupKindEnum": "groups.models.GroupKind",
+        "GroupStatusEnum": "groups.models.GroupStatus",
+        "MembershipStatusEnum": "groups.models.MembershipStatus",
+        "PayoutOrderEnum": "groups.models.PayoutOrder",
+        "SwapStatusEnum": "groups.models.SwapStatus",
+        "ContributionStatusEnum": "contributions.models.ContributionStatus",
+        "CycleStatusEnum": "contributions.models.CycleStatus",
+        "SettledItemKindEnum": "contributions.serializers.SETTLED_KINDS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -10,6 +10,8 @@ api_v1 = [
     path("ready/", views.ReadyApi.as_view(), name="ready"),
     path("", include("accounts.urls")),
     path("", include("payments.urls")),
+    path("", include("groups.urls")),
+    path("", include("contributions.urls")),
 ]
 
 urlpatterns = [

@@ -1,1 +1,177 @@
-# This app's models arrive with its own issue (see DESIGN.md).
+"""Cycles, contributions, penalties and payouts of a savings group.
+
+Every money movement here is a ledger posting (`payments.services.post_transaction`); these rows say what each
+posting was for. The database enforces the "exactly once" rules: one payout per cycle, one penalty per
+contribution per period, one reminder per contribution per kind.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from groups.models import Membership, SavingsGroup
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+
+
+class CycleStatus(models.TextChoices):
+    OPEN = "open", "Collecting"
+    PAID_OUT = "paid_out", "Paid out"
+
+
+class Cycle(models.Model):
+    """One turn of the rotation: everyone contributes by `due_date` and `recipient` takes the pot."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="cycles")
+    number = models.PositiveSmallIntegerField()
+    due_date = models.DateField(help_text="In the group's time zone.")
+    recipient = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="payout_cycles")
+    recipient_slot = models.PositiveSmallIntegerField(default=1, help_text="Which of the recipient's turns this is.")
+    status = models.CharField(max_length=10, choices=CycleStatus.choices, default=CycleStatus.OPEN)
+
+    class Meta:
+        ordering = ["group", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "number"], name="contributions_cycle_number_unique"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="contributions_cycle_number_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"], name="contributions_cycle_due")]
+
+    def __str__(self) -> str:
+        return f"{self.group} cycle {self.number}"
+
+
+class ContributionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    LATE = "late", "Late"
+    PAID = "paid", "Paid"
+    COVERED = "covered", "Covered by the member's deposit (still owed)"
+
+
+UNPAID_STATUSES = (ContributionStatus.PENDING, ContributionStatus.LATE)
+OWED_STATUSES = (ContributionStatus.PENDING, ContributionStatus.LATE, ContributionStatus.COVERED)
+
+
+class SettledBy(models.TextChoices):
+    WALLET = "wallet", "Wallet"
+    MPESA = "mpesa", "M-Pesa"
+    DEPOSIT = "deposit", "Security deposit"
+    PAYOUT = "payout", "Deducted from the member's payout"
+
+
+class Contribution(models.Model):
+    """What one member slot owes one cycle. A covered contribution was paid into the pot from the member's
+    deposit; the member still owes it (paying it refills the deposit)."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="contributions")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="contributions")
+    slot = models.PositiveSmallIntegerField(default=1)
+    amount = models.DecimalField(**MONEY)
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=ContributionStatus.choices, default=ContributionStatus.PENDING)
+    settled_by = models.CharField(max_length=10, choices=SettledBy.choices, blank=True, default="")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    covered_at = models.DateTimeField(null=True, blank=True)
+    ledger_transaction = models.ForeignKey(
+        "payments.LedgerTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_date", "cycle__number", "slot", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "membership", "slot"], name="contributions_one_per_slot"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="contributions_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "late"]) | Q(ledger_transaction__isnull=False),
+                name="contributions_settled_has_posting",
+            ),
+        ]
+        indexes = [models.Index(fields=["membership", "status", "due_date"], name="contributions_owed")]
+
+    def __str__(self) -> str:
+        return f"{self.membership.user} → {self.cycle}"
+
+
+class PenaltyStatus(models.TextChoices):
+    OWED = "owed", "Owed"
+    PAID = "paid", "Paid"
+
+
+class Penalty(models.Model):
+    """A late fee owed by a member: at most one per contribution per period (period 1 for a one-off penalty,
+    day N late for a daily one)."""
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.PROTECT, related_name="penalties")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="penalties")
+    period = models.PositiveIntegerField()
+    amount = models.DecimalField(**MONEY)
+    status = models.CharField(max_length=8, choices=PenaltyStatus.choices, default=PenaltyStatus.OWED)
+    settled_by = models.CharField(max_length=10, choices=SettledBy.choices, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    ledger_transaction = models.ForeignKey(
+        "payments.LedgerTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "penalties"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["contribution", "period"], name="contributions_one_penalty_per_period"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="contributions_penalty_positive"),
+            models.CheckConstraint(
+                condition=Q(status="owed") | Q(ledger_transaction__isnull=False), name="contributions_penalty_posted"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} penalty on {self.contribution_id} (period {self.period})"
+
+
+class Payout(models.Model):
+    """The pot of one cycle paid to its recipient: gross less the service fee and the recipient's arrears."""
+
+    cycle = models.OneToOneField(Cycle, on_delete=models.PROTECT, related_name="payout")
+    recipient = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="payouts")
+    gross_amount = models.DecimalField(**MONEY)
+    fee = models.DecimalField(**MONEY)
+    deductions = models.DecimalField(**MONEY, help_text="The recipient's arrears settled from the pot.")
+    amount = models.DecimalField(**MONEY, help_text="What reached the recipient's wallet.")
+    details = models.JSONField(default=list, blank=True, help_text="Each deduction: what it settled and how much.")
+    ledger_transaction = models.OneToOneField("payments.LedgerTransaction", on_delete=models.PROTECT, related_name="+")
+    paid_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-paid_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0, fee__gte=0, deductions__gte=0), name="contributions_payout_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(gross_amount=models.F("amount") + models.F("fee") + models.F("deductions")),
+                name="contributions_payout_adds_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payout of cycle {self.cycle_id}: {self.amount}"
+
+
+class ReminderKind(models.TextChoices):
+    DUE_SOON = "due_soon", "Due in two days"
+    DUE_TODAY = "due_today", "Due today"
+
+
+class ContributionReminder(models.Model):
+    """A reminder already sent, so the reminder job sends each one once however often it runs."""
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=ReminderKind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contribution", "kind"], name="contributions_one_reminder_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder for {self.contribution_id}"

@@ -1,1 +1,264 @@
-# This app's models arrive with its own issue (see DESIGN.md).
+"""Savings groups: the group and its rules, its members and their roles, swaps of payout turns, and messages.
+
+The money of a group lives in `payments` ledger accounts (its pot, one deposit escrow per member); cycles,
+contributions, penalties and payouts are in `contributions`.
+"""
+
+import uuid
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from payments.money import CURRENCIES, CURRENCY_CHOICES
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+PERCENT = {"max_digits": 5, "decimal_places": 2}
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA zone name (Africa/Nairobi, Africa/Lagos, ...); not choices, so a tzdata update needs no migration."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not a known time zone, e.g. Africa/Nairobi.") from exc
+
+
+class GroupKind(models.TextChoices):
+    CHAMA = "chama", "Chama"
+    AJO = "ajo", "Ajo / esusu"
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    BIWEEKLY = "biweekly", "Every two weeks"
+    MONTHLY = "monthly", "Monthly"
+
+
+class PayoutOrder(models.TextChoices):
+    JOIN = "join", "Join order"
+    CHAIR = "chair", "Set by the chair"
+    RANDOM = "random", "Verifiable random draw"
+
+
+class PenaltyKind(models.TextChoices):
+    NONE = "none", "No penalty"
+    FLAT = "flat", "Flat amount"
+    PERCENT = "percent", "Percent of the contribution"
+
+
+class PenaltyRecurrence(models.TextChoices):
+    ONCE = "once", "Once per late contribution"
+    DAILY = "daily", "Every day late, up to the cap"
+
+
+class DefaultPolicy(models.TextChoices):
+    DEPOSIT_COVERS = "deposit_covers", "The defaulter's deposit covers the pot"
+    PAYOUT_WAITS = "payout_waits", "The payout waits for every contribution"
+
+
+class GroupStatus(models.TextChoices):
+    FORMING = "forming", "Forming"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Settings that shape money: fixed once the group starts (and the deposit/fee amounts once anyone has paid them).
+MONEY_SETTINGS = (
+    "kind",
+    "currency",
+    "contribution_amount",
+    "frequency",
+    "start_date",
+    "time_zone",
+    "member_limit",
+    "max_slots_per_member",
+    "payout_order",
+    "grace_days",
+    "penalty_kind",
+    "penalty_amount",
+    "penalty_recurrence",
+    "penalty_cap",
+    "service_fee_percent",
+    "security_deposit",
+    "registration_fee",
+    "default_policy",
+)
+
+
+class SavingsGroup(models.Model):
+    """A chama or an ajo circle. Its pot and deposit escrows are ledger accounts owned by ("group", id)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, default="")
+    kind = models.CharField(max_length=8, choices=GroupKind.choices)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    contribution_amount = models.DecimalField(**MONEY)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    start_date = models.DateField(help_text="The first contribution's due date, in the group's time zone.")
+    time_zone = models.CharField(max_length=40, default="Africa/Nairobi", validators=[validate_time_zone])
+    member_limit = models.PositiveSmallIntegerField(
+        default=12, validators=[MinValueValidator(2), MaxValueValidator(100)]
+    )
+    max_slots_per_member = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Payout turns one member may hold.",
+    )
+    payout_order = models.CharField(max_length=8, choices=PayoutOrder.choices, default=PayoutOrder.JOIN)
+    grace_days = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(30)])
+    penalty_kind = models.CharField(max_length=8, choices=PenaltyKind.choices, default=PenaltyKind.NONE)
+    penalty_amount = models.DecimalField(
+        **MONEY, default=Decimal("0"), help_text="A flat amount, or a percent of the contribution."
+    )
+    penalty_recurrence = models.CharField(
+        max_length=8, choices=PenaltyRecurrence.choices, default=PenaltyRecurrence.ONCE
+    )
+    penalty_cap = models.DecimalField(
+        **MONEY, null=True, blank=True, help_text="The most one late contribution can be fined in all."
+    )
+    service_fee_percent = models.DecimalField(**PERCENT, default=Decimal("0"))
+    security_deposit = models.DecimalField(**MONEY, default=Decimal("0"))
+    registration_fee = models.DecimalField(**MONEY, default=Decimal("0"))
+    default_policy = models.CharField(max_length=16, choices=DefaultPolicy.choices, default=DefaultPolicy.PAYOUT_WAITS)
+    rules = models.TextField(blank=True, default="")
+    objectives = models.TextField(blank=True, default="")
+    meeting_day = models.CharField(max_length=20, blank=True, default="")
+    meeting_time = models.TimeField(null=True, blank=True)
+    meeting_place = models.CharField(max_length=200, blank=True, default="")
+    status = models.CharField(max_length=10, choices=GroupStatus.choices, default=GroupStatus.FORMING)
+    invite_code = models.CharField(max_length=16, unique=True)
+    seed = models.CharField(max_length=64, blank=True, default="", help_text="Secret until the group starts.")
+    seed_commitment = models.CharField(max_length=64, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="Completed or cancelled.")
+    flagged_inactive_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(contribution_amount__gt=0), name="groups_contribution_positive"),
+            models.CheckConstraint(condition=Q(currency__in=CURRENCIES), name="groups_currency_known"),
+            models.CheckConstraint(
+                condition=Q(service_fee_percent__gte=0, service_fee_percent__lte=10), name="groups_fee_percent_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(security_deposit__gte=0, registration_fee__gte=0, penalty_amount__gte=0),
+                name="groups_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="forming") | ~Q(seed_commitment="") | ~Q(payout_order="random"),
+                name="groups_random_order_committed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    CHAIR = "chair", "Chair"
+    TREASURER = "treasurer", "Treasurer"
+    SECRETARY = "secretary", "Secretary"
+    MEMBER = "member", "Member"
+
+
+OFFICIAL_ROLES = frozenset({Role.CHAIR, Role.TREASURER, Role.SECRETARY})
+
+
+class MembershipStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    LEFT = "left", "Left"
+
+
+class Membership(models.Model):
+    """A user in a group. `slots` is how many payout turns (and contributions per cycle) the member holds."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="group_memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(max_length=10, choices=MembershipStatus.choices, default=MembershipStatus.ACTIVE)
+    slots = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    chair_position = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Where the chair placed this member (payout order `chair`)."
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+    dues_paid_at = models.DateTimeField(null=True, blank=True, help_text="Security deposit and registration fee.")
+    deposit_paid = models.DecimalField(**MONEY, default=Decimal("0"))
+    registration_fee_paid = models.DecimalField(**MONEY, default=Decimal("0"))
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user"], name="groups_one_membership_per_user"),
+            models.UniqueConstraint(
+                fields=["group"], condition=Q(role="chair", status="active"), name="groups_one_chair"
+            ),
+            models.CheckConstraint(condition=Q(slots__gte=1), name="groups_membership_slots_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group}"
+
+    @property
+    def is_official(self) -> bool:
+        return self.status == MembershipStatus.ACTIVE and self.role in OFFICIAL_ROLES
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MembershipStatus.ACTIVE
+
+
+class SwapStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the other member"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SwapRequest(models.Model):
+    """One member asks another to exchange payout turns (cycle numbers); both must agree."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.CASCADE, related_name="swap_requests")
+    requested_by = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    counterparty = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    from_cycle = models.PositiveSmallIntegerField(help_text="The requester's turn.")
+    to_cycle = models.PositiveSmallIntegerField(help_text="The counterparty's turn.")
+    status = models.CharField(max_length=10, choices=SwapStatus.choices, default=SwapStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=~Q(from_cycle=models.F("to_cycle")), name="groups_swap_two")]
+
+    def __str__(self) -> str:
+        return f"Swap of cycles {self.from_cycle} and {self.to_cycle}"
+
+
+class GroupMessage(models.Model):
+    group = models.ForeignKey(SavingsGroup, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.body[:40]

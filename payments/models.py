@@ -228,6 +228,10 @@ class Charge(models.Model):
     ledger_transaction = models.OneToOneField(
         LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="charge"
     )
+    purpose = models.CharField(
+        max_length=32, blank=True, default="", help_text="What the money is for once it lands (e.g. `contribution`)."
+    )
+    purpose_id = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     settled_at = models.DateTimeField(null=True, blank=True)

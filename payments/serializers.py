@@ -105,11 +105,11 @@ class DepositInputSerializer(AmountInputMixin, serializers.Serializer):
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if attrs.get("phone_number"):
-            attrs["phone_number"] = _e164(attrs["phone_number"])
+            attrs["phone_number"] = e164_phone(attrs["phone_number"])
         if attrs["provider"] == Provider.MPESA:
             if not attrs.get("phone_number"):
                 raise serializers.ValidationError({"phone_number": ["M-Pesa deposits need the paying phone number."]})
-            _kenyan(attrs["phone_number"])
+            require_kenyan_phone(attrs["phone_number"])
             if attrs["amount"] != attrs["amount"].to_integral_value():
                 raise serializers.ValidationError({"amount": ["M-Pesa takes whole shillings."]})
         return attrs
@@ -146,8 +146,8 @@ class WithdrawInputSerializer(AmountInputMixin, serializers.Serializer):
                 {"non_field_errors": ["Give either bank_account or phone_number (M-Pesa), not both."]}
             )
         if attrs.get("phone_number"):
-            attrs["phone_number"] = _e164(attrs["phone_number"])
-            _kenyan(attrs["phone_number"])
+            attrs["phone_number"] = e164_phone(attrs["phone_number"])
+            require_kenyan_phone(attrs["phone_number"])
             if attrs["amount"] != attrs["amount"].to_integral_value():
                 raise serializers.ValidationError({"amount": ["M-Pesa takes whole shillings."]})
         return attrs
@@ -189,7 +189,7 @@ class BankAccountSerializer(serializers.ModelSerializer):
         ]
 
 
-def _e164(value: str) -> str:
+def e164_phone(value: str) -> str:
     try:
         return normalize_phone_number(value)
     except DjangoValidationError as exc:
@@ -206,6 +206,6 @@ class CardSerializer(serializers.ModelSerializer):
         fields = ["id", "provider", "brand", "last4", "exp_month", "exp_year", "bank", "created_at"]
 
 
-def _kenyan(phone_number: str) -> None:
+def require_kenyan_phone(phone_number: str) -> None:
     if not phone_number.startswith("+254"):
         raise serializers.ValidationError({"phone_number": ["M-Pesa works with Kenyan numbers (+254…)."]})

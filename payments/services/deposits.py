@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from payments.charge_purposes import apply_charge_purpose
 from payments.errors import ProviderNotSupportedError
 from payments.models import AccountKind, Charge, ChargeStatus, PaymentReview, TransactionKind
 from payments.providers.base import ChargeRequest, PaymentStatus
@@ -32,9 +33,19 @@ def callback_url(name: str, **kwargs) -> str:
 
 
 def start_deposit(
-    *, user: User, amount: Decimal, currency: str, provider: str, phone_number: str | None = None
+    *,
+    user: User,
+    amount: Decimal,
+    currency: str,
+    provider: str,
+    phone_number: str | None = None,
+    purpose: str = "",
+    purpose_id: str = "",
 ) -> Charge:
-    """Open a charge with the provider: a checkout URL for cards, an STK push for M-Pesa. Nothing is credited yet."""
+    """Open a charge with the provider: a checkout URL for cards, an STK push for M-Pesa. Nothing is credited yet.
+
+    With a `purpose`, the money is credited to the wallet and then handed to that purpose's registered handler in
+    the same database transaction (see `payments.charge_purposes`)."""
     check_provider_takes(provider=provider, currency=currency)
     token = secrets.token_urlsafe(32)
     charge = Charge.objects.create(
@@ -45,6 +56,8 @@ def start_deposit(
         currency=currency,
         phone_number=phone_number or "",
         callback_token=token,
+        purpose=purpose,
+        purpose_id=purpose_id,
     )
     if provider == "mpesa":
         url = callback_url("webhook-mpesa", token=token)
@@ -125,6 +138,8 @@ def apply_charge_result(
         charge.status = ChargeStatus.SUCCEEDED
         charge.settled_at = timezone.now()
         charge.save(update_fields=["ledger_transaction", "status", "settled_at", "updated_at"])
+        if charge.purpose:
+            return apply_charge_purpose(charge=charge)
         return "credited"
 
 

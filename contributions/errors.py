@@ -1,0 +1,16 @@
+from config.errors import ConflictError, NotFoundError
+
+
+class ContributionNotFoundError(NotFoundError):
+    code = "contribution_not_found"
+    message = "No such contribution."
+
+
+class ContributionAlreadyPaidError(ConflictError):
+    code = "contribution_already_paid"
+    message = "This contribution is already paid."
+
+
+class ContributionNotPayableError(ConflictError):
+    code = "contribution_not_payable"
+    message = "This contribution cannot be paid now."

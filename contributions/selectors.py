@@ -1,0 +1,41 @@
+"""Reads about contributions and payouts: always the caller's own, or a group the caller belongs to."""
+
+from django.db.models import Count, Q, QuerySet
+
+from contributions.errors import ContributionNotFoundError
+from contributions.models import Contribution, ContributionStatus, Cycle, Payout
+from groups.models import MembershipStatus, SavingsGroup
+
+
+def contributions_of(*, user) -> QuerySet[Contribution]:
+    return (
+        Contribution.objects.filter(membership__user=user)
+        .exclude(membership__status=MembershipStatus.LEFT)
+        .select_related("cycle__group", "membership")
+        .order_by("due_date", "cycle__number", "slot", "pk")
+    )
+
+
+def contribution_of(*, user, pk) -> Contribution:
+    contribution = contributions_of(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    if contribution is None:
+        raise ContributionNotFoundError()
+    return contribution
+
+
+def payouts_of(*, user) -> QuerySet[Payout]:
+    return Payout.objects.filter(recipient__user=user).select_related("cycle__group", "recipient__user")
+
+
+def cycles_of(*, group: SavingsGroup) -> QuerySet[Cycle]:
+    return (
+        group.cycles.select_related("recipient__user", "payout")
+        .annotate(
+            paid_count=Count(
+                "contributions",
+                filter=Q(contributions__status__in=[ContributionStatus.PAID, ContributionStatus.COVERED]),
+            ),
+            contribution_count=Count("contributions"),
+        )
+        .order_by("number")
+    )

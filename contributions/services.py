@@ -1,0 +1,533 @@
+"""Every write about a group's money once it runs: the schedule, paying dues, penalties, payouts, completion.
+
+Locking order, the same everywhere so two operations never deadlock: the cycle row (payouts), then membership
+rows in id order, then (inside `post_transaction`) ledger accounts in id order. A member's payment locks their
+membership first, so it and a payout netting the same member's arrears never settle one obligation twice.
+"""
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from contributions.errors import (
+    ContributionAlreadyPaidError,
+    ContributionNotPayableError,
+)
+from contributions.models import (
+    OWED_STATUSES,
+    UNPAID_STATUSES,
+    Contribution,
+    ContributionReminder,
+    ContributionStatus,
+    Cycle,
+    CycleStatus,
+    Payout,
+    Penalty,
+    PenaltyStatus,
+    ReminderKind,
+    SettledBy,
+)
+from groups.models import (
+    DefaultPolicy,
+    Frequency,
+    GroupStatus,
+    Membership,
+    MembershipStatus,
+    PenaltyKind,
+    PenaltyRecurrence,
+    SavingsGroup,
+)
+from groups.money import escrow_of, pot_of
+from notifications.services import notify
+from payments.models import AccountKind, Charge, LedgerTransaction, TransactionKind
+from payments.money import allocate, round_money
+from payments.services import Leg, get_house_account, get_wallet, post_transaction, start_deposit
+
+logger = logging.getLogger("pamoja.contributions")
+
+CHARGE_PURPOSE = "contribution"
+
+
+def local_today(group: SavingsGroup) -> date:
+    return timezone.now().astimezone(group.tz).date()
+
+
+def due_date_for(group: SavingsGroup, number: int) -> date:
+    """Cycle `number`'s due date, counted from the start date (so a monthly group started on the 31st falls due
+    on the last day of shorter months and on the 31st again after them)."""
+    steps = number - 1
+    if group.frequency == Frequency.MONTHLY:
+        return group.start_date + relativedelta(months=steps)
+    days = 7 if group.frequency == Frequency.WEEKLY else 14
+    return group.start_date + timedelta(days=days * steps)
+
+
+def payout_date_for(group: SavingsGroup, cycle: Cycle) -> date:
+    """The last day of grace; unpaid contributions are late (and penalised) from the next day."""
+    return cycle.due_date + timedelta(days=group.grace_days)
+
+
+def create_schedule(*, group: SavingsGroup, order: list[tuple[Membership, int]]) -> list[Cycle]:
+    """One cycle per payout turn, and in each cycle one pending contribution per member slot."""
+    cycles = Cycle.objects.bulk_create(
+        Cycle(
+            group=group,
+            number=number,
+            due_date=due_date_for(group, number),
+            recipient=membership,
+            recipient_slot=slot,
+        )
+        for number, (membership, slot) in enumerate(order, start=1)
+    )
+    members = sorted({membership for membership, _slot in order}, key=lambda m: m.pk)
+    Contribution.objects.bulk_create(
+        Contribution(
+            cycle=cycle,
+            membership=membership,
+            slot=slot,
+            amount=group.contribution_amount,
+            due_date=cycle.due_date,
+        )
+        for cycle in cycles
+        for membership in members
+        for slot in range(1, membership.slots + 1)
+    )
+    return cycles
+
+
+# --- paying what a member owes -------------------------------------------------------------------------------
+
+
+@dataclass
+class Settlement:
+    """What one payment settled, oldest first, and the posting that moved the money."""
+
+    total: Decimal
+    penalties: list[Penalty] = field(default_factory=list)
+    contributions: list[Contribution] = field(default_factory=list)
+    ledger_transaction: LedgerTransaction | None = None
+
+
+def obligations_through(*, membership: Membership, target: Contribution) -> Settlement:
+    """Everything the member must settle to pay `target`: every owed penalty, then every owed contribution due no
+    later than it (oldest first), then `target` itself. A payment always settles the oldest obligation first."""
+    penalties = list(membership.penalties.filter(status=PenaltyStatus.OWED).order_by("created_at", "id"))
+    contributions = list(
+        membership.contributions.filter(status__in=OWED_STATUSES)
+        .filter(Q(due_date__lt=target.due_date) | Q(pk=target.pk))
+        .select_related("cycle")
+        .order_by("due_date", "cycle__number", "slot", "id")
+    )
+    total = sum((p.amount for p in penalties), Decimal("0")) + sum((c.amount for c in contributions), Decimal("0"))
+    return Settlement(total=total, penalties=penalties, contributions=contributions)
+
+
+def _settle_from_wallet(*, membership: Membership, target: Contribution, settled_by: str) -> Settlement:
+    """Inside a transaction, with the membership locked: one posting from the member's wallet."""
+    group = membership.group
+    target = Contribution.objects.select_related("cycle").get(pk=target.pk)
+    if target.status == ContributionStatus.PAID:
+        raise ContributionAlreadyPaidError()
+    if group.status != GroupStatus.ACTIVE:
+        raise ContributionNotPayableError("This group is not running.")
+    owed = obligations_through(membership=membership, target=target)
+    wallet = get_wallet(user_id=membership.user_id, currency=group.currency)
+    legs = [Leg(wallet, -owed.total)]
+    penalty_total = sum((p.amount for p in owed.penalties), Decimal("0"))
+    if penalty_total:
+        legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), penalty_total))
+    to_pot = sum((c.amount for c in owed.contributions if c.status != ContributionStatus.COVERED), Decimal("0"))
+    if to_pot:
+        legs.append(Leg(pot_of(group), to_pot))
+    refill = sum((c.amount for c in owed.contributions if c.status == ContributionStatus.COVERED), Decimal("0"))
+    if refill:
+        legs.append(Leg(escrow_of(membership), refill))
+    owed.ledger_transaction = post_transaction(
+        kind=TransactionKind.CONTRIBUTION,
+        legs=legs,
+        idempotency_key=f"contribution-payment:{uuid.uuid4()}",
+        reference=str(group.pk),
+        memo=f"{group.name}: contribution"[:255],
+        metadata={
+            "group": str(group.pk),
+            "membership": membership.pk,
+            "contributions": [c.pk for c in owed.contributions],
+            "penalties": [p.pk for p in owed.penalties],
+        },
+    )
+    now = timezone.now()
+    Penalty.objects.filter(pk__in=[p.pk for p in owed.penalties]).update(
+        status=PenaltyStatus.PAID, settled_by=settled_by, paid_at=now, ledger_transaction=owed.ledger_transaction
+    )
+    Contribution.objects.filter(pk__in=[c.pk for c in owed.contributions]).update(
+        status=ContributionStatus.PAID, settled_by=settled_by, paid_at=now, ledger_transaction=owed.ledger_transaction
+    )
+    return owed
+
+
+def pay_contribution(*, membership: Membership, contribution: Contribution) -> Settlement:
+    """Pay `contribution` from the member's wallet, with everything older that is still owed (never a part of
+    it: the wallet covers the whole or nothing moves). The caller has checked the PIN."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("group").get(pk=membership.pk)
+        settled = _settle_from_wallet(membership=membership, target=contribution, settled_by=SettledBy.WALLET)
+    _after_payment(membership.group_id)
+    return settled
+
+
+def start_mpesa_payment(*, membership: Membership, contribution: Contribution, phone_number: str) -> Charge:
+    """An STK push for what paying `contribution` costs now; when it succeeds the money lands in the wallet and
+    goes straight on to the pot (`settle_contribution_charge`)."""
+    group = membership.group
+    if contribution.status == ContributionStatus.PAID:
+        raise ContributionAlreadyPaidError()
+    if group.status != GroupStatus.ACTIVE:
+        raise ContributionNotPayableError("This group is not running.")
+    owed = obligations_through(membership=membership, target=contribution)
+    return start_deposit(
+        user=membership.user,
+        amount=owed.total,
+        currency=group.currency,
+        provider="mpesa",
+        phone_number=phone_number,
+        purpose=CHARGE_PURPOSE,
+        purpose_id=str(contribution.pk),
+    )
+
+
+def settle_contribution_charge(charge: Charge) -> None:
+    """Registered for charge purpose `contribution`; runs inside the credit's transaction."""
+    contribution = Contribution.objects.select_related("membership").get(pk=int(charge.purpose_id))
+    membership = Membership.objects.select_for_update().select_related("group").get(pk=contribution.membership_id)
+    _settle_from_wallet(membership=membership, target=contribution, settled_by=SettledBy.MPESA)
+    transaction.on_commit(lambda: _enqueue_payouts(membership.group_id))
+
+
+def _after_payment(group_id) -> None:
+    transaction.on_commit(lambda: _enqueue_payouts(group_id))
+
+
+def _enqueue_payouts(group_id) -> None:
+    from contributions.tasks import run_group_payouts
+
+    run_group_payouts.delay(str(group_id))
+
+
+# --- penalties -----------------------------------------------------------------------------------------------
+
+
+def penalty_amount(group: SavingsGroup, contribution: Contribution) -> Decimal:
+    if group.penalty_kind == PenaltyKind.FLAT:
+        return group.penalty_amount
+    if group.penalty_kind == PenaltyKind.PERCENT:
+        return round_money(contribution.amount * group.penalty_amount / 100, group.currency)
+    return Decimal("0")
+
+
+def assess_penalties(*, group: SavingsGroup, today: date | None = None) -> int:
+    """Mark contributions late after due date + grace and post the penalties their policy asks for, up to today.
+
+    Each penalty has a unique (contribution, period) row, so running this any number of times (or on two workers
+    at once) adds each one exactly once; a missed night is caught up on the next run. Returns how many were added.
+    """
+    today = today or local_today(group)
+    with transaction.atomic():
+        return _assess_penalties(group=group, today=today)
+
+
+def _assess_penalties(*, group: SavingsGroup, today: date) -> int:
+    # Locked, so a payment that commits first is seen as paid here, and one that comes after waits for us.
+    last_on_time = today - timedelta(days=group.grace_days + 1)
+    overdue = list(
+        Contribution.objects.select_for_update()
+        .filter(cycle__group=group, status__in=UNPAID_STATUSES, due_date__lte=last_on_time)
+        .order_by("pk")
+    )
+    if not overdue:
+        return 0
+    Contribution.objects.filter(pk__in=[c.pk for c in overdue], status=ContributionStatus.PENDING).update(
+        status=ContributionStatus.LATE
+    )
+    unit = penalty_amount(group, overdue[0]) if group.penalty_kind == PenaltyKind.FLAT else None
+    if group.penalty_kind == PenaltyKind.NONE or (unit is not None and unit <= 0):
+        return 0
+    existing: dict[int, Decimal] = {
+        row["contribution"]: row["total"]
+        for row in Penalty.objects.filter(contribution__in=overdue).values("contribution").annotate(total=Sum("amount"))
+    }
+    existing_periods = set(Penalty.objects.filter(contribution__in=overdue).values_list("contribution_id", "period"))
+    new = []
+    for contribution in overdue:
+        per_period = penalty_amount(group, contribution)
+        if per_period <= 0:
+            continue
+        days_late = (today - contribution.due_date).days - group.grace_days
+        periods = 1 if group.penalty_recurrence == PenaltyRecurrence.ONCE else days_late
+        so_far = existing.get(contribution.pk, Decimal("0"))
+        for period in range(1, periods + 1):
+            if (contribution.pk, period) in existing_periods:
+                continue
+            amount = per_period
+            if group.penalty_cap is not None:
+                amount = min(amount, group.penalty_cap - so_far)
+                if amount <= 0:
+                    break
+            so_far += amount
+            new.append(
+                Penalty(
+                    contribution=contribution, membership_id=contribution.membership_id, period=period, amount=amount
+                )
+            )
+    created = Penalty.objects.bulk_create(new, ignore_conflicts=True)
+    return len(created)
+
+
+# --- payouts -------------------------------------------------------------------------------------------------
+
+
+def run_payouts(*, group: SavingsGroup, today: date | None = None) -> list[Payout]:
+    """Pay every cycle that is ready, in order; complete the group after the last. Safe to run any number of
+    times and on several workers at once: each cycle row is locked, and its payout is unique."""
+    today = today or local_today(group)
+    paid = []
+    while True:
+        with transaction.atomic():
+            group = SavingsGroup.objects.select_for_update().get(pk=group.pk)
+            if group.status != GroupStatus.ACTIVE:
+                return paid
+            cycle = (
+                Cycle.objects.select_for_update()
+                .filter(group=group, status=CycleStatus.OPEN)
+                .order_by("number")
+                .first()
+            )
+            if cycle is None:
+                complete_group(group=group)
+                return paid
+            payout = _pay_out_cycle(group=group, cycle=cycle, today=today)
+            if payout is None:
+                return paid
+            paid.append(payout)
+        notify(
+            user=payout.recipient.user,
+            kind="payout_paid",
+            title=f"{group.name}: your payout is in your wallet",
+            body=f"{group.currency} {payout.amount} (fee {payout.fee}, deductions {payout.deductions}).",
+            data={"group": str(group.pk), "payout": payout.pk},
+        )
+
+
+def _cover_from_deposits(*, group: SavingsGroup, unpaid: list[Contribution], members: dict[int, Membership]) -> None:
+    """The defaulters' deposits pay their missing contributions into the pot, where a deposit is large enough;
+    the contributions stay owed (paying them refills the deposit)."""
+    pot = pot_of(group)
+    for contribution in unpaid:
+        escrow = escrow_of(members[contribution.membership_id])
+        escrow.refresh_from_db(fields=["balance"])
+        if escrow.balance < contribution.amount:
+            continue
+        posted = post_transaction(
+            kind=TransactionKind.CONTRIBUTION,
+            legs=[Leg(escrow, -contribution.amount), Leg(pot, contribution.amount)],
+            idempotency_key=f"deposit-covers:{contribution.pk}",
+            reference=str(group.pk),
+            memo=f"{group.name}: deposit covers cycle {contribution.cycle.number}"[:255],
+            metadata={"group": str(group.pk), "contribution": contribution.pk},
+        )
+        contribution.status = ContributionStatus.COVERED
+        contribution.settled_by = SettledBy.DEPOSIT
+        contribution.covered_at = timezone.now()
+        contribution.ledger_transaction = posted
+        contribution.save(update_fields=["status", "settled_by", "covered_at", "ledger_transaction"])
+
+
+def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout | None:
+    """Pay `cycle` if it is ready: every contribution in (the recipient's own may be netted), or its payout date
+    reached and the default policy lets deposits cover the rest. Runs with the cycle locked."""
+    members = {
+        m.pk: m
+        for m in Membership.objects.select_for_update()
+        .select_related("user", "group")
+        .filter(group=group)
+        .order_by("pk")
+    }
+    recipient = members[cycle.recipient_id]
+    contributions = list(cycle.contributions.select_related("cycle").order_by("pk"))
+    others_unpaid = [c for c in contributions if c.status in UNPAID_STATUSES and c.membership_id != recipient.pk]
+    if others_unpaid:
+        if today < payout_date_for(group, cycle) or group.default_policy != DefaultPolicy.DEPOSIT_COVERS:
+            return None
+        _cover_from_deposits(group=group, unpaid=others_unpaid, members=members)
+        if any(c.status in UNPAID_STATUSES for c in others_unpaid):
+            logger.info("cycle %s waits: a defaulter's deposit cannot cover the contribution", cycle.pk)
+            return None
+    if today < payout_date_for(group, cycle) and any(
+        c.status in UNPAID_STATUSES for c in contributions if c.membership_id == recipient.pk
+    ):
+        return None  # the recipient may still pay their own share before the payout date
+
+    gross = sum((c.amount for c in contributions), Decimal("0"))
+    fee = round_money(gross * group.service_fee_percent / 100, group.currency)
+    room = gross - fee
+    details = []
+    netted: list[Contribution] = []
+    netted_penalties: list[Penalty] = []
+    refilled: list[Contribution] = []
+    # the recipient's own unpaid shares of this cycle first: without them the pot is short
+    own_unpaid = [c for c in contributions if c.membership_id == recipient.pk and c.status in UNPAID_STATUSES]
+    for c in own_unpaid:
+        netted.append(c)
+        room -= c.amount
+        details.append({"kind": "contribution", "cycle": c.cycle.number, "amount": str(c.amount)})
+    for penalty in recipient.penalties.filter(status=PenaltyStatus.OWED).order_by("created_at", "id"):
+        if penalty.amount > room:
+            break
+        netted_penalties.append(penalty)
+        room -= penalty.amount
+        details.append({"kind": "penalty", "penalty": penalty.pk, "amount": str(penalty.amount)})
+    for c in (
+        recipient.contributions.filter(status=ContributionStatus.COVERED)
+        .select_related("cycle")
+        .order_by("due_date", "cycle__number", "slot")
+    ):
+        if c.amount > room:
+            break
+        refilled.append(c)
+        room -= c.amount
+        details.append({"kind": "deposit_refill", "cycle": c.cycle.number, "amount": str(c.amount)})
+    if room < 0:
+        logger.warning("cycle %s waits: the recipient's unpaid shares exceed the payout", cycle.pk)
+        return None
+
+    net = room
+    netted_total = sum((c.amount for c in netted), Decimal("0"))
+    penalty_total = sum((p.amount for p in netted_penalties), Decimal("0"))
+    refill_total = sum((c.amount for c in refilled), Decimal("0"))
+    legs = [Leg(pot_of(group), -(gross - netted_total))]
+    if net:
+        legs.append(Leg(get_wallet(user_id=recipient.user_id, currency=group.currency), net))
+    if fee:
+        legs.append(Leg(get_house_account(kind=AccountKind.FEE_INCOME, currency=group.currency), fee))
+    if penalty_total:
+        legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), penalty_total))
+    if refill_total:
+        legs.append(Leg(escrow_of(recipient), refill_total))
+    posted = post_transaction(
+        kind=TransactionKind.PAYOUT,
+        legs=legs,
+        idempotency_key=f"payout:{cycle.pk}",
+        reference=str(group.pk),
+        memo=f"{group.name}: payout for cycle {cycle.number}"[:255],
+        metadata={"group": str(group.pk), "cycle": cycle.number, "recipient": recipient.pk, "deductions": details},
+    )
+    now = timezone.now()
+    Contribution.objects.filter(pk__in=[c.pk for c in netted + refilled]).update(
+        status=ContributionStatus.PAID, settled_by=SettledBy.PAYOUT, paid_at=now, ledger_transaction=posted
+    )
+    Penalty.objects.filter(pk__in=[p.pk for p in netted_penalties]).update(
+        status=PenaltyStatus.PAID, settled_by=SettledBy.PAYOUT, paid_at=now, ledger_transaction=posted
+    )
+    cycle.status = CycleStatus.PAID_OUT
+    cycle.save(update_fields=["status"])
+    return Payout.objects.create(
+        cycle=cycle,
+        recipient=recipient,
+        gross_amount=gross,
+        fee=fee,
+        deductions=gross - fee - net,
+        amount=net,
+        details=details,
+        ledger_transaction=posted,
+    )
+
+
+def complete_group(*, group: SavingsGroup) -> SavingsGroup:
+    """After the last payout: each member's deposit comes back less penalties still owed (which go to income),
+    and what is left in the pot (registration fees) is shared equally among the members. Runs with the group
+    locked."""
+    members = list(Membership.objects.select_for_update().select_related("group").filter(group=group).order_by("pk"))
+    penalty_income = get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency)
+    for membership in members:
+        escrow = escrow_of(membership)
+        escrow.refresh_from_db(fields=["balance"])
+        if escrow.balance <= 0:
+            continue
+        room = escrow.balance
+        owed = []
+        for penalty in membership.penalties.filter(status=PenaltyStatus.OWED).order_by("created_at", "id"):
+            if penalty.amount > room:
+                break
+            owed.append(penalty)
+            room -= penalty.amount
+        legs = [Leg(escrow, -escrow.balance)]
+        if room:
+            legs.append(Leg(get_wallet(user_id=membership.user_id, currency=group.currency), room))
+        if owed:
+            legs.append(Leg(penalty_income, escrow.balance - room))
+        posted = post_transaction(
+            kind=TransactionKind.DEPOSIT_HOLD,
+            legs=legs,
+            idempotency_key=f"deposit-return:{membership.pk}",
+            reference=str(group.pk),
+            memo=f"{group.name}: security deposit returned"[:255],
+            metadata={"group": str(group.pk), "membership": membership.pk, "penalties": [p.pk for p in owed]},
+        )
+        Penalty.objects.filter(pk__in=[p.pk for p in owed]).update(
+            status=PenaltyStatus.PAID, settled_by=SettledBy.DEPOSIT, paid_at=timezone.now(), ledger_transaction=posted
+        )
+    pot = pot_of(group)
+    pot.refresh_from_db(fields=["balance"])
+    sharing = [m for m in members if m.status != MembershipStatus.LEFT]
+    if pot.balance > 0 and sharing:
+        shares = allocate(pot.balance, [1] * len(sharing), group.currency)
+        legs = [Leg(pot, -pot.balance)] + [
+            Leg(get_wallet(user_id=m.user_id, currency=group.currency), share)
+            for m, share in zip(sharing, shares, strict=True)
+            if share
+        ]
+        post_transaction(
+            kind=TransactionKind.PAYOUT,
+            legs=legs,
+            idempotency_key=f"pot-share-out:{group.pk}",
+            reference=str(group.pk),
+            memo=f"{group.name}: what was left in the pot, shared out"[:255],
+            metadata={"group": str(group.pk)},
+        )
+    group.status = GroupStatus.COMPLETED
+    group.finished_at = timezone.now()
+    group.save(update_fields=["status", "finished_at", "updated_at"])
+    return group
+
+
+# --- reminders -----------------------------------------------------------------------------------------------
+
+
+def send_reminders(*, group: SavingsGroup, today: date | None = None) -> int:
+    """Remind each member of contributions due in two days and due today, once each (a unique row per reminder)."""
+    today = today or local_today(group)
+    sent = 0
+    for kind, due in ((ReminderKind.DUE_SOON, today + timedelta(days=2)), (ReminderKind.DUE_TODAY, today)):
+        for contribution in (
+            Contribution.objects.filter(cycle__group=group, status__in=UNPAID_STATUSES, due_date=due)
+            .exclude(reminders__kind=kind)
+            .select_related("membership__user", "cycle")
+        ):
+            _, created = ContributionReminder.objects.get_or_create(contribution=contribution, kind=kind)
+            if not created:
+                continue
+            sent += 1
+            notify(
+                user=contribution.membership.user,
+                kind=f"contribution_{kind}",
+                title=f"{group.name}: {group.currency} {contribution.amount} due {due:%d %b}",
+                body=f"Cycle {contribution.cycle.number} contribution.",
+                data={"group": str(group.pk), "contribution": contribution.pk},
+            )
+    return sent

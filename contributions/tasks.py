@@ -1,0 +1,37 @@
+from celery import shared_task
+
+from contributions import services
+from contributions.jobs import groups_due
+from groups.models import SavingsGroup
+
+
+def _group(group_id: str) -> SavingsGroup | None:
+    return SavingsGroup.objects.filter(pk=group_id).first()
+
+
+@shared_task(name="contributions.dispatch_group_job")
+def dispatch_group_job(job: str, every_zone: bool = False) -> int:
+    """Hourly: queue `job` for each running group whose local hour it is (see `contributions.jobs`)."""
+    task = {"reminders": group_reminders, "penalties": group_penalties, "payouts": run_group_payouts}[job]
+    group_ids = groups_due(job=job, every_zone=every_zone)
+    for group_id in group_ids:
+        task.delay(group_id)
+    return len(group_ids)
+
+
+@shared_task(name="contributions.group_reminders")
+def group_reminders(group_id: str) -> int:
+    group = _group(group_id)
+    return services.send_reminders(group=group) if group else 0
+
+
+@shared_task(name="contributions.group_penalties")
+def group_penalties(group_id: str) -> int:
+    group = _group(group_id)
+    return services.assess_penalties(group=group) if group else 0
+
+
+@shared_task(name="contributions.run_group_payouts")
+def run_group_payouts(group_id: str) -> int:
+    group = _group(group_id)
+    return len(services.run_payouts(group=group)) if group else 0

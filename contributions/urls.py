@@ -1,0 +1,10 @@
+from django.urls import path
+
+from contributions import views
+
+urlpatterns = [
+    path("contributions/", views.ContributionListApi.as_view(), name="contribution-list"),
+    path("contributions/<str:contribution_id>/pay/", views.ContributionPayApi.as_view(), name="contribution-pay"),
+    path("payouts/", views.PayoutListApi.as_view(), name="payout-list"),
+    path("groups/<str:group_id>/cycles/", views.CycleListApi.as_view(), name="group-cycles"),
+]

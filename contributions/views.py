@@ -1,0 +1,109 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.services import authorize_money_movement
+from contributions import selectors, services
+from contributions.filters import ContributionFilter, PayoutFilter
+from contributions.models import Contribution, Cycle, Payout
+from contributions.serializers import (
+    ContributionPayInputSerializer,
+    ContributionPaymentSerializer,
+    ContributionSerializer,
+    CycleSerializer,
+    PayoutSerializer,
+)
+from groups.selectors import membership_of
+from groups.views import NOT_MEMBER
+from payments.idempotency import idempotent
+from payments.views import IDEMPOTENCY_KEY, MONEY_ERRORS, PIN_TOKEN
+
+
+class ContributionListApi(ListAPIView):
+    queryset = Contribution.objects.none()  # for the schema; get_queryset scopes to the caller
+    serializer_class = ContributionSerializer
+    filterset_class = ContributionFilter
+
+    def get_queryset(self):
+        return selectors.contributions_of(user=self.request.user)
+
+    @extend_schema(summary="My contributions, oldest due first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class ContributionPayApi(APIView):
+    @extend_schema(
+        summary="Pay a contribution, with any older dues and penalties first, from the wallet or by M-Pesa",
+        request=ContributionPayInputSerializer,
+        responses={
+            200: ContributionPaymentSerializer,
+            202: ContributionPaymentSerializer,
+            404: OpenApiResponse(description="`contribution_not_found`."),
+            **MONEY_ERRORS,
+            409: OpenApiResponse(
+                description="`contribution_already_paid`, `contribution_not_payable` or `idempotency_key_in_use`."
+            ),
+        },
+        parameters=[IDEMPOTENCY_KEY, PIN_TOKEN],
+    )
+    @idempotent
+    def post(self, request, contribution_id):
+        contribution = selectors.contribution_of(user=request.user, pk=contribution_id)
+        data = ContributionPayInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = contribution.membership
+        if data.validated_data["source"] == "mpesa":
+            charge = services.start_mpesa_payment(
+                membership=membership, contribution=contribution, phone_number=data.validated_data["phone_number"]
+            )
+            body = {
+                "id": contribution.pk,
+                "status": "pending",
+                "total": str(charge.amount),
+                "settled": [],
+                "deposit_reference": charge.reference,
+            }
+            return Response(ContributionPaymentSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+        authorize_money_movement(user=request.user, pin_token=request.headers.get("X-Pin-Token"))
+        settled = services.pay_contribution(membership=membership, contribution=contribution)
+        body = {
+            "id": contribution.pk,
+            "status": "paid",
+            "total": str(settled.total),
+            "settled": [{"kind": "penalty", "id": p.pk, "amount": p.amount} for p in settled.penalties]
+            + [{"kind": "contribution", "id": c.pk, "amount": c.amount} for c in settled.contributions],
+            "deposit_reference": None,
+        }
+        return Response(ContributionPaymentSerializer(body).data)
+
+
+class PayoutListApi(ListAPIView):
+    queryset = Payout.objects.none()  # for the schema; get_queryset scopes to the caller
+    serializer_class = PayoutSerializer
+    filterset_class = PayoutFilter
+
+    def get_queryset(self):
+        return selectors.payouts_of(user=self.request.user)
+
+    @extend_schema(summary="Payouts I have received, newest first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class CycleListApi(ListAPIView):
+    queryset = Cycle.objects.none()  # for the schema; get_queryset scopes to the caller
+    serializer_class = CycleSerializer
+
+    def get_queryset(self):
+        membership = membership_of(user=self.request.user, group_id=self.kwargs["group_id"])
+        return selectors.cycles_of(group=membership.group)
+
+    @extend_schema(
+        summary="The group's cycles: due dates, recipients, how many have paid, payouts",
+        responses={200: CycleSerializer(many=True), **NOT_MEMBER},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

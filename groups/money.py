@@ -1,0 +1,97 @@
+"""A group's ledger accounts and the dues paid before it starts (security deposit, registration fee).
+
+The pot is one guarded account owned by ("group", id); each member's security deposit sits in a guarded escrow
+account of their own, owned by ("membership", id), so one member's deposit can never cover another's shortfall
+by accident and its balance can never go below zero.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from groups.errors import GroupStateError
+from groups.models import GroupStatus, Membership, SavingsGroup
+from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
+from payments.services import Leg, get_owned_account, get_wallet, post_transaction
+
+
+def pot_of(group: SavingsGroup) -> LedgerAccount:
+    return get_owned_account(kind=AccountKind.GROUP_POT, owner_type="group", owner_id=group.pk, currency=group.currency)
+
+
+def escrow_of(membership: Membership) -> LedgerAccount:
+    return get_owned_account(
+        kind=AccountKind.GROUP_DEPOSIT_ESCROW,
+        owner_type="membership",
+        owner_id=membership.pk,
+        currency=membership.group.currency,
+    )
+
+
+def dues_of(group: SavingsGroup) -> Decimal:
+    return group.security_deposit + group.registration_fee
+
+
+def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
+    """Move the security deposit (into the member's escrow) and the registration fee (into the pot) from the
+    member's wallet, once. The caller has already checked the PIN."""
+    group = membership.group
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("group").get(pk=membership.pk)
+        group = membership.group
+        if group.status != GroupStatus.FORMING:
+            raise GroupStateError("Dues are paid while the group is forming.")
+        if membership.dues_paid_at is not None:
+            raise GroupStateError("You have already paid this group's dues.")
+        if dues_of(group) == 0:
+            raise GroupStateError("This group asks for no deposit or registration fee.")
+        wallet = get_wallet(user_id=membership.user_id, currency=group.currency)
+        legs = [Leg(wallet, -dues_of(group))]
+        if group.security_deposit:
+            legs.append(Leg(escrow_of(membership), group.security_deposit))
+        if group.registration_fee:
+            legs.append(Leg(pot_of(group), group.registration_fee))
+        posted = post_transaction(
+            kind=TransactionKind.DEPOSIT_HOLD,
+            legs=legs,
+            idempotency_key=f"group-dues:{membership.pk}:{uuid.uuid4()}",
+            reference=str(group.pk),
+            memo=f"Deposit and fees for {group.name}"[:255],
+            metadata={"group": str(group.pk), "membership": membership.pk},
+        )
+        membership.dues_paid_at = timezone.now()
+        membership.deposit_paid = group.security_deposit
+        membership.registration_fee_paid = group.registration_fee
+        membership.save(update_fields=["dues_paid_at", "deposit_paid", "registration_fee_paid"])
+        return posted
+
+
+def refund_group_dues(*, membership: Membership, reason: str) -> LedgerTransaction | None:
+    """Give back what the member paid before the group started (a member leaving a forming group, or a group
+    cancelled before it started). Runs inside the caller's transaction, with the membership locked."""
+    group = membership.group
+    if membership.dues_paid_at is None:
+        return None
+    wallet = get_wallet(user_id=membership.user_id, currency=group.currency)
+    legs = []
+    if membership.deposit_paid:
+        legs.append(Leg(escrow_of(membership), -membership.deposit_paid))
+    if membership.registration_fee_paid:
+        legs.append(Leg(pot_of(group), -membership.registration_fee_paid))
+    total = membership.deposit_paid + membership.registration_fee_paid
+    legs.append(Leg(wallet, total))
+    posted = post_transaction(
+        kind=TransactionKind.DEPOSIT_HOLD,
+        legs=legs,
+        idempotency_key=f"group-dues-refund:{membership.pk}:{membership.dues_paid_at.isoformat()}",
+        reference=str(group.pk),
+        memo=f"Refund of dues: {reason}"[:255],
+        metadata={"group": str(group.pk), "membership": membership.pk, "reason": reason},
+    )
+    membership.dues_paid_at = None
+    membership.deposit_paid = Decimal("0")
+    membership.registration_fee_paid = Decimal("0")
+    membership.save(update_fields=["dues_paid_at", "deposit_paid", "registration_fee_paid"])
+    return posted

@@ -1,0 +1,368 @@
+"""Every write to a savings group: create, change, join, leave, roles, rotation, start, cancel, swaps, messages."""
+
+import logging
+import secrets
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from contributions.services import create_schedule
+from groups import rotation
+from groups.errors import (
+    AlreadyMemberError,
+    ChairMustHandOverError,
+    GroupFullError,
+    GroupNotReadyError,
+    GroupSettingsLockedError,
+    GroupStateError,
+    InviteCodeInvalidError,
+    NotAnOfficialError,
+    NotTheChairError,
+    SwapNotAllowedError,
+)
+from groups.models import (
+    MONEY_SETTINGS,
+    GroupKind,
+    GroupMessage,
+    GroupStatus,
+    Membership,
+    MembershipStatus,
+    PayoutOrder,
+    Role,
+    SavingsGroup,
+    SwapRequest,
+    SwapStatus,
+)
+from groups.money import dues_of, refund_group_dues
+from notifications.services import notify
+
+logger = logging.getLogger("pamoja.groups")
+
+INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
+INVITE_LENGTH = 12  # 32**12 = 2**60 codes
+
+
+def new_invite_code() -> str:
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+
+
+def local_today(group: SavingsGroup) -> date:
+    return timezone.now().astimezone(group.tz).date()
+
+
+def require_official(membership: Membership) -> None:
+    if not membership.is_official:
+        raise NotAnOfficialError()
+
+
+def require_chair(membership: Membership) -> None:
+    if not (membership.is_active and membership.role == Role.CHAIR):
+        raise NotTheChairError()
+
+
+def _check_money_settings(fields: dict[str, Any]) -> None:
+    if fields.get("kind") == GroupKind.AJO and fields.get("registration_fee"):
+        raise GroupStateError("An ajo circle takes a security deposit, not a registration fee.")
+    if fields.get("kind") == GroupKind.CHAMA and fields.get("security_deposit"):
+        raise GroupStateError("A chama takes a registration fee, not a security deposit.")
+
+
+def create_group(*, creator, fields: dict[str, Any]) -> SavingsGroup:
+    """Open a group in `forming`; the creator becomes its chair and first member. A random payout order commits
+    to its seed now (sha256(seed) is published), so nobody can choose the seed after seeing who joined."""
+    _check_money_settings(fields)
+    with transaction.atomic():
+        group = SavingsGroup(created_by=creator, invite_code=new_invite_code(), **fields)
+        if group.payout_order == PayoutOrder.RANDOM:
+            group.seed = rotation.new_seed()
+            group.seed_commitment = rotation.commitment(group.seed)
+        group.full_clean(exclude=["invite_code"])
+        group.save()
+        Membership.objects.create(group=group, user=creator, role=Role.CHAIR)
+    return group
+
+
+def update_group(*, actor: Membership, changes: dict[str, Any]) -> SavingsGroup:
+    """Officials change the group. Money-shaping settings only while it is forming, and the deposit, fee and
+    currency only until someone has paid their dues."""
+    require_official(actor)
+    with transaction.atomic():
+        group = SavingsGroup.objects.select_for_update().get(pk=actor.group_id)
+        money_changes = sorted(name for name in changes if name in MONEY_SETTINGS)
+        if money_changes and actor.role != Role.CHAIR:
+            raise NotTheChairError("Only the chair changes the group's money settings.")
+        if money_changes and group.status != GroupStatus.FORMING:
+            raise GroupSettingsLockedError(details={"fields": money_changes})
+        if group.status in (GroupStatus.COMPLETED, GroupStatus.CANCELLED):
+            raise GroupStateError("A finished group cannot change.")
+        paid_fields = {"currency", "security_deposit", "registration_fee", "kind"} & set(changes)
+        if paid_fields and group.memberships.filter(dues_paid_at__isnull=False).exists():
+            raise GroupSettingsLockedError(
+                "Members have paid their dues; the deposit, fee and currency can no longer change.",
+                details={"fields": sorted(paid_fields)},
+            )
+        if changes.get("payout_order") == PayoutOrder.RANDOM and not group.seed:
+            group.seed = rotation.new_seed()
+            group.seed_commitment = rotation.commitment(group.seed)
+        for name, value in changes.items():
+            setattr(group, name, value)
+        _check_money_settings({name: getattr(group, name) for name in MONEY_SETTINGS})
+        group.full_clean()
+        group.save()
+        return group
+
+
+def rotate_invite_code(*, actor: Membership) -> SavingsGroup:
+    """A new code; the old one stops working at once."""
+    require_chair(actor)
+    group = actor.group
+    if group.status != GroupStatus.FORMING:
+        raise GroupStateError("Only a forming group takes new members.")
+    group.invite_code = new_invite_code()
+    group.save(update_fields=["invite_code", "updated_at"])
+    return group
+
+
+def join_group(*, user, invite_code: str, slots: int = 1) -> Membership:
+    code = invite_code.strip().upper().replace("-", "").replace(" ", "")
+    with transaction.atomic():
+        group = SavingsGroup.objects.select_for_update().filter(invite_code=code).first()
+        if group is None or group.status != GroupStatus.FORMING:
+            raise InviteCodeInvalidError()
+        if slots > group.max_slots_per_member:
+            raise GroupStateError(f"This group allows at most {group.max_slots_per_member} payout turn(s) per member.")
+        existing = group.memberships.filter(user=user).first()
+        if existing is not None and existing.status != MembershipStatus.LEFT:
+            raise AlreadyMemberError()
+        taken = group.memberships.filter(status=MembershipStatus.ACTIVE).aggregate(total=Sum("slots"))["total"] or 0
+        if taken + slots > group.member_limit:
+            raise GroupFullError(details={"member_limit": group.member_limit, "taken": taken})
+        if existing is not None:  # came back after leaving while the group was still forming
+            existing.status = MembershipStatus.ACTIVE
+            existing.role = Role.MEMBER
+            existing.slots = slots
+            existing.left_at = None
+            existing.joined_at = timezone.now()
+            existing.save(update_fields=["status", "role", "slots", "left_at", "joined_at"])
+            return existing
+        try:
+            with transaction.atomic():
+                return Membership.objects.create(group=group, user=user, slots=slots)
+        except IntegrityError as exc:
+            raise AlreadyMemberError() from exc
+
+
+def leave_group(*, membership: Membership) -> Membership:
+    """Leave a forming group (dues refunded). Once the rotation has started, a member's turn and dues are part of
+    everyone's money: they stay until the group completes (officials can suspend)."""
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().select_related("group").get(pk=membership.pk)
+        if membership.role == Role.CHAIR and membership.is_active:
+            raise ChairMustHandOverError()
+        if membership.group.status == GroupStatus.ACTIVE:
+            raise GroupStateError("The rotation has started; you can leave once the group completes.")
+        refund_group_dues(membership=membership, reason="left the group")
+        membership.status = MembershipStatus.LEFT
+        membership.left_at = timezone.now()
+        membership.chair_position = None
+        membership.save(update_fields=["status", "left_at", "chair_position"])
+        return membership
+
+
+def change_member(
+    *, actor: Membership, membership: Membership, role: str | None = None, status: str | None = None
+) -> Membership:
+    """The chair assigns roles (handing over the chair makes the old chair a member) and suspends or reinstates."""
+    require_chair(actor)
+    with transaction.atomic():
+        members = {
+            m.pk: m
+            for m in Membership.objects.select_for_update().filter(pk__in=[actor.pk, membership.pk]).order_by("pk")
+        }
+        actor, membership = members[actor.pk], members[membership.pk]
+        if membership.status == MembershipStatus.LEFT:
+            raise GroupStateError("That member has left the group.")
+        if status is not None:
+            if membership.pk == actor.pk:
+                raise GroupStateError("The chair cannot suspend themselves.")
+            membership.status = status
+        if role is not None:
+            if membership.pk == actor.pk:
+                raise GroupStateError("Hand the chair to another member instead.")
+            if role == Role.CHAIR:
+                if membership.status != MembershipStatus.ACTIVE:
+                    raise GroupStateError("Only an active member can take the chair.")
+                actor.role = Role.MEMBER
+                actor.save(update_fields=["role"])
+            membership.role = role
+        if membership.status == MembershipStatus.SUSPENDED and membership.role != Role.MEMBER:
+            membership.role = Role.MEMBER
+        membership.save(update_fields=["role", "status"])
+        return membership
+
+
+def set_chair_order(*, actor: Membership, user_ids: list[str]) -> list[Membership]:
+    """The chair's payout order (method `chair`), before start: every active member exactly once."""
+    require_chair(actor)
+    with transaction.atomic():
+        group = SavingsGroup.objects.select_for_update().get(pk=actor.group_id)
+        if group.status != GroupStatus.FORMING:
+            raise GroupSettingsLockedError("The payout order is fixed once the group starts.")
+        if group.payout_order != PayoutOrder.CHAIR:
+            raise GroupStateError("This group's payout order is not set by the chair.")
+        members = list(group.memberships.filter(status=MembershipStatus.ACTIVE))
+        by_user = {str(m.user_id): m for m in members}
+        if sorted(user_ids) != sorted(by_user) or len(set(user_ids)) != len(user_ids):
+            raise GroupStateError("List every active member exactly once.", details={"members": sorted(by_user)})
+        for position, user_id in enumerate(user_ids, start=1):
+            by_user[user_id].chair_position = position
+            by_user[user_id].save(update_fields=["chair_position"])
+        return [by_user[u] for u in user_ids]
+
+
+def planned_order(group: SavingsGroup, members: list[Membership]) -> list[tuple[Membership, int]]:
+    """(member, slot) in payout order. Each slot is the token `"<user id>:<slot>"` in the random draw."""
+    tokens = {f"{m.user_id}:{slot}": (m, slot) for m in members for slot in range(1, m.slots + 1)}
+    if group.payout_order == PayoutOrder.RANDOM:
+        return [tokens[token] for token in rotation.draw_order(list(tokens), group.seed)]
+    if group.payout_order == PayoutOrder.CHAIR:
+        ordered = sorted(members, key=lambda m: (m.chair_position is None, m.chair_position or 0, m.joined_at, m.pk))
+    else:
+        ordered = sorted(members, key=lambda m: (m.joined_at, m.pk))
+    return [(m, slot) for slot in range(1, max(m.slots for m in members) + 1) for m in ordered if m.slots >= slot]
+
+
+def start_group(*, actor: Membership) -> SavingsGroup:
+    """Fix the rotation and create the schedule: at least two members, every one's dues paid, the first due date
+    not yet past in the group's time zone."""
+    require_chair(actor)
+    with transaction.atomic():
+        group = SavingsGroup.objects.select_for_update().get(pk=actor.group_id)
+        if group.status != GroupStatus.FORMING:
+            raise GroupStateError("The group has already started or finished.")
+        members = list(group.memberships.select_for_update().filter(status=MembershipStatus.ACTIVE).order_by("pk"))
+        problems = {}
+        if len(members) < 2:
+            problems["members"] = "A group needs at least two members."
+        unpaid = [str(m.user_id) for m in members if dues_of(group) and m.dues_paid_at is None]
+        if unpaid:
+            problems["dues_unpaid"] = unpaid
+        if group.start_date < local_today(group):
+            problems["start_date"] = "The first due date has passed; set a new start date."
+        if group.payout_order == PayoutOrder.CHAIR and any(m.chair_position is None for m in members):
+            problems["payout_order"] = "Set the payout order for every member first."
+        if problems:
+            raise GroupNotReadyError(details=problems)
+        order = planned_order(group, members)
+        group.status = GroupStatus.ACTIVE
+        group.started_at = timezone.now()
+        group.save(update_fields=["status", "started_at", "updated_at"])
+        create_schedule(group=group, order=order)
+    for membership in members:
+        notify(
+            user=membership.user,
+            kind="group_started",
+            title=f"{group.name} has started",
+            body=f"The first contribution is due on {group.start_date:%d %b %Y}.",
+            data={"group": str(group.pk)},
+        )
+    return group
+
+
+def cancel_group(*, group: SavingsGroup, reason: str, actor: Membership | None = None) -> SavingsGroup:
+    """Cancel a group that never started; every member's dues go back to their wallet."""
+    if actor is not None:
+        require_chair(actor)
+    with transaction.atomic():
+        group = SavingsGroup.objects.select_for_update().get(pk=group.pk)
+        if group.status != GroupStatus.FORMING:
+            raise GroupStateError("Only a group that has not started can be cancelled.")
+        for membership in group.memberships.select_for_update().select_related("group").order_by("pk"):
+            refund_group_dues(membership=membership, reason=reason)
+        group.status = GroupStatus.CANCELLED
+        group.finished_at = timezone.now()
+        group.save(update_fields=["status", "finished_at", "updated_at"])
+    return group
+
+
+def request_swap(*, membership: Membership, from_cycle: int, to_cycle: int) -> SwapRequest:
+    from contributions.models import Cycle
+
+    if not membership.is_active:
+        raise SwapNotAllowedError("Only an active member can swap turns.")
+    cycles = {
+        c.number: c
+        for c in Cycle.objects.select_related("group", "recipient").filter(
+            group_id=membership.group_id, number__in=[from_cycle, to_cycle]
+        )
+    }
+    if len(cycles) != 2 or from_cycle == to_cycle:
+        raise SwapNotAllowedError("Name two different cycles of this group.")
+    if cycles[from_cycle].recipient_id != membership.pk:
+        raise SwapNotAllowedError("You can only offer a turn that is yours.")
+    counterparty = cycles[to_cycle].recipient
+    if counterparty.pk == membership.pk:
+        raise SwapNotAllowedError("Both turns are already yours.")
+    _check_swap_window(cycles[from_cycle], cycles[to_cycle])
+    return SwapRequest.objects.create(
+        group_id=membership.group_id,
+        requested_by=membership,
+        counterparty=counterparty,
+        from_cycle=from_cycle,
+        to_cycle=to_cycle,
+    )
+
+
+def _check_swap_window(first, second) -> None:
+    from contributions.models import CycleStatus
+
+    earlier = min(first, second, key=lambda c: c.number)
+    if first.status != CycleStatus.OPEN or second.status != CycleStatus.OPEN:
+        raise SwapNotAllowedError("A turn already paid out cannot be swapped.")
+    if local_today(earlier.group) >= earlier.due_date:
+        raise SwapNotAllowedError("Swaps must be agreed before the earlier of the two turns is due.")
+
+
+def answer_swap(*, membership: Membership, swap: SwapRequest, accept: bool) -> SwapRequest:
+    """The counterparty accepts (the two cycles exchange recipients) or declines; the requester may cancel."""
+    from contributions.models import Cycle
+
+    with transaction.atomic():
+        swap = SwapRequest.objects.select_for_update().get(pk=swap.pk)
+        if swap.status != SwapStatus.PENDING:
+            raise SwapNotAllowedError("This swap request has already been answered.")
+        if not accept and membership.pk == swap.requested_by_id:
+            swap.status = SwapStatus.CANCELLED
+        elif membership.pk != swap.counterparty_id:
+            raise SwapNotAllowedError("Only the member asked can answer this swap.")
+        elif not accept:
+            swap.status = SwapStatus.DECLINED
+        else:
+            cycles = {
+                c.number: c
+                for c in Cycle.objects.select_for_update()
+                .select_related("group")
+                .filter(group_id=swap.group_id, number__in=[swap.from_cycle, swap.to_cycle])
+                .order_by("pk")
+            }
+            first, second = cycles[swap.from_cycle], cycles[swap.to_cycle]
+            if first.recipient_id != swap.requested_by_id or second.recipient_id != swap.counterparty_id:
+                raise SwapNotAllowedError("These turns have changed hands since the request.")
+            _check_swap_window(first, second)
+            first.recipient_id, second.recipient_id = second.recipient_id, first.recipient_id
+            first.recipient_slot, second.recipient_slot = second.recipient_slot, first.recipient_slot
+            first.save(update_fields=["recipient", "recipient_slot"])
+            second.save(update_fields=["recipient", "recipient_slot"])
+            swap.status = SwapStatus.ACCEPTED
+        swap.decided_at = timezone.now()
+        swap.save(update_fields=["status", "decided_at"])
+        return swap
+
+
+def post_message(*, membership: Membership, body: str) -> GroupMessage:
+    if not membership.is_active:
+        raise GroupStateError("A suspended member cannot post to the group.")
+    return GroupMessage.objects.create(group_id=membership.group_id, author_id=membership.user_id, body=body)
