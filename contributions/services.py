@@ -233,6 +233,7 @@ def penalty_amount(group: SavingsGroup, contribution: Contribution) -> Decimal:
 
 def assess_penalties(*, group: SavingsGroup, today: date | None = None) -> int:
     """Mark contributions late after due date + grace and post the penalties their policy asks for, up to today.
+    A contribution the member's deposit covered is still the member's debt, and is penalised like an unpaid one.
 
     Each penalty has a unique (contribution, period) row, so running this any number of times (or on two workers
     at once) adds each one exactly once; a missed night is caught up on the next run. Returns how many were added.
@@ -247,7 +248,7 @@ def _assess_penalties(*, group: SavingsGroup, today: date) -> int:
     last_on_time = today - timedelta(days=group.grace_days + 1)
     overdue = list(
         Contribution.objects.select_for_update()
-        .filter(cycle__group=group, status__in=UNPAID_STATUSES, due_date__lte=last_on_time)
+        .filter(cycle__group=group, status__in=OWED_STATUSES, due_date__lte=last_on_time)
         .order_by("pk")
     )
     if not overdue:

@@ -1,0 +1,94 @@
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from tests.factories import UserFactory, pin_token
+from tests.payments.conftest import _sandbox_in_process, fund_wallet, ledger_is_clean  # noqa: F401 (fixtures)
+
+LAGOS = ZoneInfo("Africa/Lagos")
+NAIROBI = ZoneInfo("Africa/Nairobi")
+
+AJO = {
+    "name": "Balogun market ajo",
+    "kind": "ajo",
+    "currency": "NGN",
+    "contribution_amount": "10000.00",
+    "frequency": "monthly",
+    "start_date": "2027-01-05",
+    "time_zone": "Africa/Lagos",
+    "payout_order": "random",
+    "grace_days": 2,
+    "penalty_kind": "flat",
+    "penalty_amount": "500.00",
+    "penalty_recurrence": "once",
+    "service_fee_percent": "2.00",
+    "security_deposit": "10000.00",
+    "default_policy": "deposit_covers",
+}
+
+
+def at(when: str, tz=LAGOS):
+    """Travel to `when` (ISO, local to `tz`) with the clock stopped."""
+    return time_machine.travel(datetime.fromisoformat(when).replace(tzinfo=tz), tick=False)
+
+
+class Member:
+    """A user driving the API as themselves."""
+
+    def __init__(self, api_client_factory, user):
+        self.user = user
+        self.api = api_client_factory()
+        self.api.force_authenticate(user)
+
+    def get(self, path, **params):
+        return self.api.get(f"/api/v1/{path}", params)
+
+    def post(self, path, data=None, money=False):
+        headers = {}
+        if money:
+            headers = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()), "HTTP_X_PIN_TOKEN": pin_token(self.user)}
+        return self.api.post(f"/api/v1/{path}", data or {}, format="json", **headers)
+
+    def patch(self, path, data):
+        return self.api.patch(f"/api/v1/{path}", data, format="json")
+
+    def put(self, path, data):
+        return self.api.put(f"/api/v1/{path}", data, format="json")
+
+    def contributions(self, group_id, **filters):
+        return self.get("contributions/", group=group_id, page_size=100, **filters).json()["results"]
+
+    def pay(self, contribution_id):
+        return self.post(f"contributions/{contribution_id}/pay/", {"source": "wallet"}, money=True)
+
+
+@pytest.fixture
+def member(db):
+    from rest_framework.test import APIClient
+
+    def make(**kwargs):
+        return Member(APIClient, UserFactory(**kwargs))
+
+    return make
+
+
+@pytest.fixture
+def forming_group(member):
+    """A forming ajo (from `AJO`, overridable) with a chair and `size - 1` joined members, dues unpaid."""
+
+    def make(size=5, funded="200000.00", **overrides):
+        people = [member() for _ in range(size)]
+        for person in people:
+            fund_wallet(person.user, funded, overrides.get("currency", AJO["currency"]))
+        answer = people[0].post("groups/", {**AJO, **overrides})
+        assert answer.status_code == 201, answer.json()
+        group = answer.json()
+        for person in people[1:]:
+            joined = person.post("groups/join/", {"invite_code": group["invite_code"]})
+            assert joined.status_code == 201, joined.json()
+        return group, people
+
+    return make
