@@ -1,4 +1,5 @@
 import uuid
+from decimal import Decimal
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -90,5 +91,21 @@ def forming_group(member):
             joined = person.post("groups/join/", {"invite_code": group["invite_code"]})
             assert joined.status_code == 201, joined.json()
         return group, people
+
+    return make
+
+
+@pytest.fixture
+def started_group(forming_group):
+    """A started group (join order unless overridden) whose members have paid their dues."""
+
+    def make(size=3, **overrides):
+        group, people = forming_group(size=size, **{"payout_order": "join", **overrides})
+        for person in people:
+            if Decimal(group["security_deposit"]) or Decimal(group["registration_fee"]):
+                assert person.post(f"groups/{group['id']}/dues/", money=True).status_code == 200
+        answer = people[0].post(f"groups/{group['id']}/start/")
+        assert answer.status_code == 200, answer.json()
+        return answer.json(), people
 
     return make
