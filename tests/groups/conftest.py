@@ -1,6 +1,6 @@
 import uuid
-from decimal import Decimal
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest

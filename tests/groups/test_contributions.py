@@ -39,7 +39,7 @@ def balance(person, currency="NGN"):
 
 def test_paying_ahead_settles_every_older_due_first(started_group, ledger_is_clean):
     with at("2026-12-01T10:00"):
-        group, (chair, other, third) = started_group(size=3, security_deposit="0.00")
+        group, (_chair, other, third) = started_group(size=3, security_deposit="0.00")
         gid = group["id"]
         start = balance(other)
         answer = other.pay(mine(other, gid, 3)["id"])
@@ -78,7 +78,7 @@ def test_nobody_pays_someone_elses_contribution_or_a_missing_one(started_group, 
 
 def test_daily_penalties_post_once_per_day_up_to_the_cap(started_group):
     with at("2026-12-01T10:00"):
-        group, (chair, late) = started_group(
+        group, (_chair, late) = started_group(
             size=2,
             security_deposit="0.00",
             penalty_kind="percent",
@@ -192,8 +192,8 @@ def test_reminders_go_once_each_two_days_before_and_on_the_day(started_group, ca
 
 def test_jobs_run_at_the_local_hour_of_each_group(started_group):
     with at("2026-12-01T10:00"):
-        lagos, _ = started_group(size=2, security_deposit="0.00")
-        nairobi, _ = started_group(size=2, **CHAMA)
+        started_group(size=2, security_deposit="0.00")
+        started_group(size=2, **CHAMA)
     with at("2027-01-05T10:00"):  # 10:00 in Lagos is 12:00 in Nairobi
         assert dispatch_group_job("payouts") == 1
         assert dispatch_group_job("penalties") == 0
@@ -221,7 +221,7 @@ def test_groups_still_forming_after_30_days_are_cancelled_with_dues_refunded(for
 
 def test_quiet_groups_are_flagged_and_revived_ones_unflagged(started_group):
     with at("2026-12-01T10:00"):
-        group, (chair, other) = started_group(size=2, security_deposit="0.00")
+        group, (chair, _other) = started_group(size=2, security_deposit="0.00")
     with at("2027-03-01T10:00"):
         assert flag_inactive_groups() == 1
         assert flag_inactive_groups() == 0

@@ -210,7 +210,7 @@ def test_a_swap_needs_both_members_and_must_come_before_the_earlier_turn(forming
         # neither the requester nor a bystander can accept for the other member
         assert first.post(f"groups/{gid}/swaps/{swap_id}/accept/").json()["error"]["code"] == "swap_not_allowed"
         assert second.post(f"groups/{gid}/swaps/{swap_id}/accept/").json()["error"]["code"] == "swap_not_allowed"
-        assert [e["user"] for e in first.get(f"groups/{gid}/rotation/").json()["order"]][0] == str(first.user.pk)
+        assert first.get(f"groups/{gid}/rotation/").json()["order"][0]["user"] == str(first.user.pk)
         assert third.post(f"groups/{gid}/swaps/{swap_id}/accept/").status_code == 200
         order = [e["user"] for e in first.get(f"groups/{gid}/rotation/").json()["order"]]
         assert order == [str(third.user.pk), str(second.user.pk), str(first.user.pk)]
