@@ -3,6 +3,9 @@
 Locking order, the same everywhere so two operations never deadlock: the cycle row (payouts), then membership
 rows in id order, then (inside `post_transaction`) ledger accounts in id order. A member's payment locks their
 membership first, so it and a payout netting the same member's arrears never settle one obligation twice.
+Row locks are `FOR NO KEY UPDATE OF` the row itself: joined rows stay unlocked, and inserting a penalty or a
+posting that references a locked row (which takes a key-share lock) never waits on it — both were deadlocks
+under concurrent payments before.
 """
 
 import logging
@@ -176,7 +179,11 @@ def pay_contribution(*, membership: Membership, contribution: Contribution) -> S
     """Pay `contribution` from the member's wallet, with everything older that is still owed (never a part of
     it: the wallet covers the whole or nothing moves). The caller has checked the PIN."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().select_related("group").get(pk=membership.pk)
+        membership = (
+            Membership.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("group")
+            .get(pk=membership.pk)
+        )
         settled = _settle_from_wallet(membership=membership, target=contribution, settled_by=SettledBy.WALLET)
     _after_payment(membership.group_id)
     return settled
@@ -205,7 +212,11 @@ def start_mpesa_payment(*, membership: Membership, contribution: Contribution, p
 def settle_contribution_charge(charge: Charge) -> None:
     """Registered for charge purpose `contribution`; runs inside the credit's transaction."""
     contribution = Contribution.objects.select_related("membership").get(pk=int(charge.purpose_id))
-    membership = Membership.objects.select_for_update().select_related("group").get(pk=contribution.membership_id)
+    membership = (
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("group")
+        .get(pk=contribution.membership_id)
+    )
     _settle_from_wallet(membership=membership, target=contribution, settled_by=SettledBy.MPESA)
     transaction.on_commit(lambda: _enqueue_payouts(membership.group_id))
 
@@ -247,7 +258,7 @@ def _assess_penalties(*, group: SavingsGroup, today: date) -> int:
     # Locked, so a payment that commits first is seen as paid here, and one that comes after waits for us.
     last_on_time = today - timedelta(days=group.grace_days + 1)
     overdue = list(
-        Contribution.objects.select_for_update()
+        Contribution.objects.select_for_update(no_key=True, of=("self",))
         .filter(cycle__group=group, status__in=OWED_STATUSES, due_date__lte=last_on_time)
         .order_by("pk")
     )
@@ -300,11 +311,11 @@ def run_payouts(*, group: SavingsGroup, today: date | None = None) -> list[Payou
     paid = []
     while True:
         with transaction.atomic():
-            group = SavingsGroup.objects.select_for_update().get(pk=group.pk)
+            group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=group.pk)
             if group.status != GroupStatus.ACTIVE:
                 return paid
             cycle = (
-                Cycle.objects.select_for_update()
+                Cycle.objects.select_for_update(no_key=True, of=("self",))
                 .filter(group=group, status=CycleStatus.OPEN)
                 .order_by("number")
                 .first()
@@ -354,7 +365,7 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
     reached and the default policy lets deposits cover the rest. Runs with the cycle locked."""
     members = {
         m.pk: m
-        for m in Membership.objects.select_for_update()
+        for m in Membership.objects.select_for_update(no_key=True, of=("self",))
         .select_related("user", "group")
         .filter(group=group)
         .order_by("pk")
@@ -453,7 +464,12 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
     """After the last payout: each member's deposit comes back less penalties still owed (which go to income),
     and what is left in the pot (registration fees) is shared equally among the members. Runs with the group
     locked."""
-    members = list(Membership.objects.select_for_update().select_related("group").filter(group=group).order_by("pk"))
+    members = list(
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("group")
+        .filter(group=group)
+        .order_by("pk")
+    )
     penalty_income = get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency)
     for membership in members:
         escrow = escrow_of(membership)

@@ -39,7 +39,11 @@ def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
     member's wallet, once. The caller has already checked the PIN."""
     group = membership.group
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().select_related("group").get(pk=membership.pk)
+        membership = (
+            Membership.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("group")
+            .get(pk=membership.pk)
+        )
         group = membership.group
         if group.status != GroupStatus.FORMING:
             raise GroupStateError("Dues are paid while the group is forming.")

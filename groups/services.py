@@ -90,7 +90,7 @@ def update_group(*, actor: Membership, changes: dict[str, Any]) -> SavingsGroup:
     currency only until someone has paid their dues."""
     require_official(actor)
     with transaction.atomic():
-        group = SavingsGroup.objects.select_for_update().get(pk=actor.group_id)
+        group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=actor.group_id)
         money_changes = sorted(name for name in changes if name in MONEY_SETTINGS)
         if money_changes and actor.role != Role.CHAIR:
             raise NotTheChairError("Only the chair changes the group's money settings.")
@@ -129,7 +129,7 @@ def rotate_invite_code(*, actor: Membership) -> SavingsGroup:
 def join_group(*, user, invite_code: str, slots: int = 1) -> Membership:
     code = invite_code.strip().upper().replace("-", "").replace(" ", "")
     with transaction.atomic():
-        group = SavingsGroup.objects.select_for_update().filter(invite_code=code).first()
+        group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).filter(invite_code=code).first()
         if group is None or group.status != GroupStatus.FORMING:
             raise InviteCodeInvalidError()
         if slots > group.max_slots_per_member:
@@ -159,7 +159,11 @@ def leave_group(*, membership: Membership) -> Membership:
     """Leave a forming group (dues refunded). Once the rotation has started, a member's turn and dues are part of
     everyone's money: they stay until the group completes (officials can suspend)."""
     with transaction.atomic():
-        membership = Membership.objects.select_for_update().select_related("group").get(pk=membership.pk)
+        membership = (
+            Membership.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("group")
+            .get(pk=membership.pk)
+        )
         if membership.role == Role.CHAIR and membership.is_active:
             raise ChairMustHandOverError()
         if membership.group.status == GroupStatus.ACTIVE:
@@ -180,7 +184,9 @@ def change_member(
     with transaction.atomic():
         members = {
             m.pk: m
-            for m in Membership.objects.select_for_update().filter(pk__in=[actor.pk, membership.pk]).order_by("pk")
+            for m in Membership.objects.select_for_update(no_key=True, of=("self",))
+            .filter(pk__in=[actor.pk, membership.pk])
+            .order_by("pk")
         }
         actor, membership = members[actor.pk], members[membership.pk]
         if membership.status == MembershipStatus.LEFT:
@@ -208,7 +214,7 @@ def set_chair_order(*, actor: Membership, user_ids: list[str]) -> list[Membershi
     """The chair's payout order (method `chair`), before start: every active member exactly once."""
     require_chair(actor)
     with transaction.atomic():
-        group = SavingsGroup.objects.select_for_update().get(pk=actor.group_id)
+        group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=actor.group_id)
         if group.status != GroupStatus.FORMING:
             raise GroupSettingsLockedError("The payout order is fixed once the group starts.")
         if group.payout_order != PayoutOrder.CHAIR:
@@ -240,10 +246,14 @@ def start_group(*, actor: Membership) -> SavingsGroup:
     not yet past in the group's time zone."""
     require_chair(actor)
     with transaction.atomic():
-        group = SavingsGroup.objects.select_for_update().get(pk=actor.group_id)
+        group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=actor.group_id)
         if group.status != GroupStatus.FORMING:
             raise GroupStateError("The group has already started or finished.")
-        members = list(group.memberships.select_for_update().filter(status=MembershipStatus.ACTIVE).order_by("pk"))
+        members = list(
+            group.memberships.select_for_update(no_key=True, of=("self",))
+            .filter(status=MembershipStatus.ACTIVE)
+            .order_by("pk")
+        )
         problems = {}
         if len(members) < 2:
             problems["members"] = "A group needs at least two members."
@@ -277,10 +287,12 @@ def cancel_group(*, group: SavingsGroup, reason: str, actor: Membership | None =
     if actor is not None:
         require_chair(actor)
     with transaction.atomic():
-        group = SavingsGroup.objects.select_for_update().get(pk=group.pk)
+        group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=group.pk)
         if group.status != GroupStatus.FORMING:
             raise GroupStateError("Only a group that has not started can be cancelled.")
-        for membership in group.memberships.select_for_update().select_related("group").order_by("pk"):
+        for membership in (
+            group.memberships.select_for_update(no_key=True, of=("self",)).select_related("group").order_by("pk")
+        ):
             refund_group_dues(membership=membership, reason=reason)
         group.status = GroupStatus.CANCELLED
         group.finished_at = timezone.now()
@@ -331,7 +343,7 @@ def answer_swap(*, membership: Membership, swap: SwapRequest, accept: bool) -> S
     from contributions.models import Cycle
 
     with transaction.atomic():
-        swap = SwapRequest.objects.select_for_update().get(pk=swap.pk)
+        swap = SwapRequest.objects.select_for_update(no_key=True, of=("self",)).get(pk=swap.pk)
         if swap.status != SwapStatus.PENDING:
             raise SwapNotAllowedError("This swap request has already been answered.")
         if not accept and membership.pk == swap.requested_by_id:
@@ -343,7 +355,7 @@ def answer_swap(*, membership: Membership, swap: SwapRequest, accept: bool) -> S
         else:
             cycles = {
                 c.number: c
-                for c in Cycle.objects.select_for_update()
+                for c in Cycle.objects.select_for_update(no_key=True, of=("self",))
                 .select_related("group")
                 .filter(group_id=swap.group_id, number__in=[swap.from_cycle, swap.to_cycle])
                 .order_by("pk")

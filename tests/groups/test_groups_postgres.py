@@ -1,0 +1,73 @@
+"""Two workers at once, on PostgreSQL: the payout job pays once, the penalty job penalises once, a contribution is
+paid once."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from rest_framework.test import APIClient
+
+from contributions import services
+from contributions.models import Payout, Penalty
+from groups.models import SavingsGroup
+from payments.selectors import ledger_discrepancies
+from payments.services import get_wallet
+from tests.factories import pin_token
+from tests.groups.conftest import at
+from tests.payments.test_ledger_postgres import run_threads
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def mine(person, gid, cycle):
+    return next(c for c in person.contributions(gid) if c["cycle"] == cycle)
+
+
+def test_two_workers_running_the_payout_job_at_once_pay_once(started_group):
+    with at("2026-12-01T10:00"):
+        group, people = started_group(size=4, security_deposit="0.00")
+        for person in people[1:]:  # the recipient's own share is netted on the payout date
+            assert person.pay(mine(person, group["id"], 1)["id"]).status_code == 200
+    assert Payout.objects.count() == 0
+    group_obj = SavingsGroup.objects.get(pk=group["id"])
+    with at("2027-01-07T10:00"):
+        results = run_threads(6, lambda _i: len(services.run_payouts(group=group_obj)))
+    assert sorted(results) == [0, 0, 0, 0, 0, 1], results
+    assert Payout.objects.filter(cycle__group_id=group["id"]).count() == 1
+    # 40,000 gross, 800 fee, the recipient's own 10,000 netted
+    assert get_wallet(user_id=people[0].user.pk, currency="NGN").balance == Decimal("229200.00")
+    assert ledger_discrepancies() == []
+
+
+def test_two_workers_running_the_penalty_job_at_once_penalise_once(started_group):
+    with at("2026-12-01T10:00"):
+        group, _people = started_group(
+            size=3, security_deposit="0.00", penalty_recurrence="daily", penalty_amount="100.00"
+        )
+    group_obj = SavingsGroup.objects.get(pk=group["id"])
+    with at("2027-01-12T01:00"):  # 5 days past due + 2 days grace: 5 periods for each of 3 members
+        run_threads(5, lambda _i: services.assess_penalties(group=group_obj))
+    assert Penalty.objects.filter(contribution__cycle__group_id=group["id"]).count() == 15
+
+
+def test_one_contribution_paid_from_two_devices_at_once_is_paid_once(started_group):
+    with at("2026-12-01T10:00"):
+        group, (_chair, payer) = started_group(size=2, security_deposit="0.00")
+        target = mine(payer, group["id"], 2)["id"]
+        tokens = [pin_token(payer.user) for _ in range(4)]
+
+        def pay(index: int) -> int:
+            client = APIClient()
+            client.force_authenticate(payer.user)
+            return client.post(
+                f"/api/v1/contributions/{target}/pay/",
+                {"source": "wallet"},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+                HTTP_X_PIN_TOKEN=tokens[index],
+            ).status_code
+
+        results = run_threads(4, pay)
+    assert sorted(results) == [200, 409, 409, 409], results
+    assert get_wallet(user_id=payer.user.pk, currency="NGN").balance == Decimal("180000.00")
+    assert ledger_discrepancies() == []
