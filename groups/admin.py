@@ -1,0 +1,46 @@
+"""Finance staff see groups and their members; changes go through the API's services, so the admin is read-only."""
+
+from django.contrib import admin
+
+from groups.models import GroupMessage, Membership, SavingsGroup, SwapRequest
+from payments.admin import ReadOnlyAdmin
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("user", "role", "status", "slots", "dues_paid_at", "deposit_paid", "registration_fee_paid")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SavingsGroup)
+class SavingsGroupAdmin(ReadOnlyAdmin):
+    list_display = ("name", "kind", "currency", "contribution_amount", "frequency", "status", "time_zone", "created_at")
+    list_filter = ("kind", "status", "currency", "frequency", "payout_order", "default_policy")
+    search_fields = ("name", "id", "invite_code")
+    exclude = ("seed",)
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ("group", "user", "role", "status", "slots", "joined_at", "dues_paid_at")
+    list_filter = ("role", "status")
+    search_fields = ("group__name", "user__email")
+    list_select_related = ("group", "user")
+
+
+@admin.register(SwapRequest)
+class SwapRequestAdmin(ReadOnlyAdmin):
+    list_display = ("group", "from_cycle", "to_cycle", "status", "created_at", "decided_at")
+    list_filter = ("status",)
+
+
+@admin.register(GroupMessage)
+class GroupMessageAdmin(ReadOnlyAdmin):
+    list_display = ("group", "author", "created_at")
+    search_fields = ("group__name", "author__email", "body")
