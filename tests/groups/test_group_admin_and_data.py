@@ -47,7 +47,7 @@ def test_staff_see_groups_and_their_money_read_only(started_group, forming_group
 
 def test_an_unfinished_group_blocks_account_deletion_and_shows_in_the_export(forming_group):
     with at("2026-12-01T10:00"):
-        group, (chair, member) = forming_group(size=2, funded="0.01")
+        group, (_chair, member) = forming_group(size=2, funded="0.01")
         answer = member.post("users/me/delete/", {"password": DEFAULT_PASSWORD})
         assert answer.status_code == 409
         assert f"you are in {group['name']}, which has not finished" in answer.json()["error"]["details"]["reasons"]
