@@ -1,11 +1,13 @@
 """Reads about groups. Every group read goes through `membership_of`, so a non-member learns nothing (404)."""
 
 import uuid
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from groups.errors import GroupNotFoundError
 from groups.models import GroupMessage, Membership, MembershipStatus, SavingsGroup, SwapRequest
+from payments.models import AccountKind, LedgerAccount
 
 
 def groups_of(*, user) -> QuerySet[SavingsGroup]:
@@ -32,6 +34,14 @@ def membership_of(*, user, group_id) -> Membership:
     if membership is None:
         raise GroupNotFoundError()
     return membership
+
+
+def pot_balance_of(*, group: SavingsGroup) -> Decimal:
+    """Read without creating the account (a group nobody has paid into yet has none)."""
+    pot = LedgerAccount.objects.filter(
+        kind=AccountKind.GROUP_POT, owner_type="group", owner_id=str(group.pk), currency=group.currency
+    ).first()
+    return pot.balance if pot else Decimal("0.00")
 
 
 def members_of(*, group: SavingsGroup) -> QuerySet[Membership]:

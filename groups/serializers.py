@@ -157,9 +157,9 @@ class GroupSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AmountField())
     def get_pot_balance(self, group) -> str:
-        from groups.money import pot_of
+        from groups.selectors import pot_balance_of
 
-        return str(pot_of(group).balance)
+        return str(pot_balance_of(group=group))
 
     @extend_schema_field(MyMembershipSerializer(allow_null=True))
     def get_me(self, group):
