@@ -2,6 +2,7 @@
 
 import pytest
 
+from groups import rotation
 from groups.models import Membership
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
@@ -232,3 +233,19 @@ def test_members_post_and_read_messages(forming_group):
         assert other.post(f"groups/{gid}/messages/", {"body": ""}).status_code == 400
         messages = other.get(f"groups/{gid}/messages/").json()["results"]
         assert [m["body"] for m in messages] == ["Meeting on Sunday"]
+
+
+def test_a_member_may_hold_two_turns_where_the_group_allows(member, forming_group):
+    with at("2026-12-01T10:00"):
+        group, (chair,) = forming_group(size=1, max_slots_per_member=2, security_deposit="0.00")
+        gid = group["id"]
+        twice = member()
+        assert twice.post("groups/join/", {"invite_code": group["invite_code"], "slots": 3}).status_code == 409
+        assert twice.post("groups/join/", {"invite_code": group["invite_code"], "slots": 2}).status_code == 201
+        assert chair.post(f"groups/{gid}/start/").status_code == 200
+        drawn = chair.get(f"groups/{gid}/rotation/").json()
+        tokens = [f"{chair.user.pk}:1", f"{twice.user.pk}:1", f"{twice.user.pk}:2"]
+        assert sorted(entry["token"] for entry in drawn["order"]) == sorted(tokens)
+        assert [entry["token"] for entry in drawn["order"]] == rotation.draw_order(tokens, drawn["seed"])
+        assert len(twice.contributions(gid)) == 6  # two shares in each of three cycles
+        assert len(chair.contributions(gid)) == 3
