@@ -94,15 +94,29 @@ class Contribution(models.Model):
 class PenaltyStatus(models.TextChoices):
     OWED = "owed", "Owed"
     PAID = "paid", "Paid"
+    WAIVED = "waived", "Waived"
+
+
+class PenaltyCause(models.TextChoices):
+    LATE_CONTRIBUTION = "late_contribution", "Late contribution"
+    ABSENCE = "absence", "Missed meeting"
+    FINE = "fine", "Fine levied by an official"
 
 
 class Penalty(models.Model):
-    """A late fee owed by a member: at most one per contribution per period (period 1 for a one-off penalty,
-    day N late for a daily one)."""
+    """What a member owes besides contributions: a late fee (at most one per contribution per period: period 1 for
+    a one-off penalty, day N late for a daily one), an absence fine (one per meeting), or a fine an official levied
+    with a reason. Settled before contributions by any payment."""
 
-    contribution = models.ForeignKey(Contribution, on_delete=models.PROTECT, related_name="penalties")
+    kind = models.CharField(max_length=20, choices=PenaltyCause.choices, default=PenaltyCause.LATE_CONTRIBUTION)
+    contribution = models.ForeignKey(
+        Contribution, null=True, blank=True, on_delete=models.PROTECT, related_name="penalties"
+    )
+    meeting = models.ForeignKey("groups.Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="penalties")
-    period = models.PositiveIntegerField()
+    period = models.PositiveIntegerField(default=1)
+    reason = models.CharField(max_length=200, blank=True, default="")
+    levied_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     amount = models.DecimalField(**MONEY)
     status = models.CharField(max_length=8, choices=PenaltyStatus.choices, default=PenaltyStatus.OWED)
     settled_by = models.CharField(max_length=10, choices=SettledBy.choices, blank=True, default="")
@@ -117,14 +131,25 @@ class Penalty(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["contribution", "period"], name="contributions_one_penalty_per_period"),
+            models.UniqueConstraint(
+                fields=["meeting", "membership"],
+                condition=Q(kind="absence"),
+                name="contributions_one_absence_fine_per_meeting",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="late_contribution") & Q(contribution__isnull=False))
+                | (Q(kind="absence") & Q(meeting__isnull=False))
+                | Q(kind="fine"),
+                name="contributions_penalty_has_its_cause",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="contributions_penalty_positive"),
             models.CheckConstraint(
-                condition=Q(status="owed") | Q(ledger_transaction__isnull=False), name="contributions_penalty_posted"
+                condition=~Q(status="paid") | Q(ledger_transaction__isnull=False), name="contributions_penalty_posted"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} penalty on {self.contribution_id} (period {self.period})"
+        return f"{self.get_kind_display()}: {self.amount} ({self.status})"
 
 
 class Payout(models.Model):
