@@ -56,6 +56,7 @@ class SettledBy(models.TextChoices):
     MPESA = "mpesa", "M-Pesa"
     DEPOSIT = "deposit", "Security deposit"
     PAYOUT = "payout", "Deducted from the member's payout"
+    RECORDED = "recorded", "Paid to an official (cash, paybill), confirmed by a second"
 
 
 class Contribution(models.Model):

@@ -49,7 +49,7 @@ from groups.models import (
 )
 from groups.money import escrow_of, pot_of
 from notifications.services import notify
-from payments.models import AccountKind, Charge, LedgerTransaction, TransactionKind
+from payments.models import AccountKind, Charge, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.money import allocate, round_money
 from payments.services import Leg, get_house_account, get_wallet, post_transaction, start_deposit
 
@@ -142,7 +142,23 @@ def _settle_from_wallet(*, membership: Membership, target: Contribution, settled
         raise ContributionNotPayableError("This group is not running.")
     owed = obligations_through(membership=membership, target=target)
     wallet = get_wallet(user_id=membership.user_id, currency=group.currency)
-    legs = [Leg(wallet, -owed.total)]
+    return post_settlement(membership=membership, owed=owed, source=wallet, settled_by=settled_by)
+
+
+def post_settlement(
+    *,
+    membership: Membership,
+    owed: Settlement,
+    source: LedgerAccount,
+    settled_by: str,
+    remainder: Decimal = Decimal("0"),
+    metadata: dict | None = None,
+) -> Settlement:
+    """One posting from `source` (a wallet, or a clearing account for money an official took): penalties to
+    penalty income, contributions to the pot (a covered one refills the member's deposit), and any `remainder`
+    to the member's wallet. Marks what it settled. Runs inside the caller's transaction."""
+    group = membership.group
+    legs = [Leg(source, -(owed.total + remainder))]
     penalty_total = sum((p.amount for p in owed.penalties), Decimal("0"))
     if penalty_total:
         legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), penalty_total))
@@ -152,6 +168,8 @@ def _settle_from_wallet(*, membership: Membership, target: Contribution, settled
     refill = sum((c.amount for c in owed.contributions if c.status == ContributionStatus.COVERED), Decimal("0"))
     if refill:
         legs.append(Leg(escrow_of(membership), refill))
+    if remainder:
+        legs.append(Leg(get_wallet(user_id=membership.user_id, currency=group.currency), remainder))
     owed.ledger_transaction = post_transaction(
         kind=TransactionKind.CONTRIBUTION,
         legs=legs,
@@ -160,9 +178,10 @@ def _settle_from_wallet(*, membership: Membership, target: Contribution, settled
         memo=f"{group.name}: contribution"[:255],
         metadata={
             "group": str(group.pk),
-            "membership": membership.pk,
+            "member": membership.pk,
             "contributions": [c.pk for c in owed.contributions],
             "penalties": [p.pk for p in owed.penalties],
+            **(metadata or {}),
         },
     )
     now = timezone.now()
@@ -173,6 +192,43 @@ def _settle_from_wallet(*, membership: Membership, target: Contribution, settled
         status=ContributionStatus.PAID, settled_by=settled_by, paid_at=now, ledger_transaction=owed.ledger_transaction
     )
     return owed
+
+
+def obligations_within(*, membership: Membership, amount: Decimal, penalty: Penalty | None = None) -> Settlement:
+    """What `amount` settles, oldest first and whole items only: `penalty` alone if given, else every owed
+    penalty, then owed contributions by due date. The rest of `amount` is the caller's remainder."""
+    if penalty is not None:
+        candidates = [penalty]
+    else:
+        candidates = list(membership.penalties.filter(status=PenaltyStatus.OWED).order_by("created_at", "id"))
+        candidates += list(
+            membership.contributions.filter(status__in=OWED_STATUSES)
+            .select_related("cycle")
+            .order_by("due_date", "cycle__number", "slot", "id")
+        )
+    settled = Settlement(total=Decimal("0"))
+    for item in candidates:
+        if settled.total + item.amount > amount:
+            break
+        settled.total += item.amount
+        (settled.penalties if isinstance(item, Penalty) else settled.contributions).append(item)
+    return settled
+
+
+def pay_penalty(*, membership: Membership, penalty: Penalty) -> Settlement:
+    """Pay one owed penalty or fine from the member's wallet. The caller has checked the PIN."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("group")
+            .get(pk=membership.pk)
+        )
+        penalty = Penalty.objects.get(pk=penalty.pk)
+        if penalty.status != PenaltyStatus.OWED:
+            raise ContributionAlreadyPaidError("This penalty is not owed.")
+        owed = Settlement(total=penalty.amount, penalties=[penalty])
+        wallet = get_wallet(user_id=membership.user_id, currency=membership.group.currency)
+        return post_settlement(membership=membership, owed=owed, source=wallet, settled_by=SettledBy.WALLET)
 
 
 def pay_contribution(*, membership: Membership, contribution: Contribution) -> Settlement:
@@ -351,7 +407,7 @@ def _cover_from_deposits(*, group: SavingsGroup, unpaid: list[Contribution], mem
             idempotency_key=f"deposit-covers:{contribution.pk}",
             reference=str(group.pk),
             memo=f"{group.name}: deposit covers cycle {contribution.cycle.number}"[:255],
-            metadata={"group": str(group.pk), "contribution": contribution.pk},
+            metadata={"group": str(group.pk), "contribution": contribution.pk, "member": contribution.membership_id},
         )
         contribution.status = ContributionStatus.COVERED
         contribution.settled_by = SettledBy.DEPOSIT
@@ -437,7 +493,7 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
         idempotency_key=f"payout:{cycle.pk}",
         reference=str(group.pk),
         memo=f"{group.name}: payout for cycle {cycle.number}"[:255],
-        metadata={"group": str(group.pk), "cycle": cycle.number, "recipient": recipient.pk, "deductions": details},
+        metadata={"group": str(group.pk), "cycle": cycle.number, "member": recipient.pk, "deductions": details},
     )
     now = timezone.now()
     Contribution.objects.filter(pk__in=[c.pk for c in netted + refilled]).update(
@@ -494,7 +550,7 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
             idempotency_key=f"deposit-return:{membership.pk}",
             reference=str(group.pk),
             memo=f"{group.name}: security deposit returned"[:255],
-            metadata={"group": str(group.pk), "membership": membership.pk, "penalties": [p.pk for p in owed]},
+            metadata={"group": str(group.pk), "member": membership.pk, "penalties": [p.pk for p in owed]},
         )
         Penalty.objects.filter(pk__in=[p.pk for p in owed]).update(
             status=PenaltyStatus.PAID, settled_by=SettledBy.DEPOSIT, paid_at=timezone.now(), ledger_transaction=posted

@@ -63,7 +63,7 @@ def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
             idempotency_key=f"group-dues:{membership.pk}:{uuid.uuid4()}",
             reference=str(group.pk),
             memo=f"Deposit and fees for {group.name}"[:255],
-            metadata={"group": str(group.pk), "membership": membership.pk},
+            metadata={"group": str(group.pk), "member": membership.pk},
         )
         membership.dues_paid_at = timezone.now()
         membership.deposit_paid = group.security_deposit
@@ -92,7 +92,7 @@ def refund_group_dues(*, membership: Membership, reason: str) -> LedgerTransacti
         idempotency_key=f"group-dues-refund:{membership.pk}:{membership.dues_paid_at.isoformat()}",
         reference=str(group.pk),
         memo=f"Refund of dues: {reason}"[:255],
-        metadata={"group": str(group.pk), "membership": membership.pk, "reason": reason},
+        metadata={"group": str(group.pk), "member": membership.pk, "reason": reason},
     )
     membership.dues_paid_at = None
     membership.deposit_paid = Decimal("0")

@@ -29,6 +29,7 @@ class AccountKind(models.TextChoices):
     FEE_INCOME = "fee_income", "Fee income"
     PENALTY_INCOME = "penalty_income", "Penalty income"
     INTEREST_INCOME = "interest_income", "Interest income"
+    LOANS_ISSUED = "loans_issued", "Loans issued (contra to loans receivable)"
     PROVIDER_CLEARING = "provider_clearing", "Provider clearing"
     IN_FLIGHT = "in_flight", "In flight"
     SUSPENSE = "suspense", "Suspense"

@@ -1,0 +1,519 @@
+"""Group loans: the schedule, applying, guarantors, two officials' approval, disbursement from the pot,
+repayments (late fee → interest → principal, instalment by instalment), late fees, early payoff, write-off.
+
+The ledger: disbursing posts pot -P, borrower's wallet +P, and the loan's receivable +P against the house account
+`loans_issued` -P, so the books always show what members owe their groups. A repayment moves money from the
+payer's wallet (or the cash clearing account, for a payment an official recorded) into the pot (interest and
+principal) and penalty income (late fees), and brings the receivable down by the principal repaid.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from config.errors import ConflictError, InsufficientFundsError
+from contributions.models import Contribution, ContributionStatus, CycleStatus
+from groups.errors import NotAnOfficialError
+from groups.models import (
+    OFFICIAL_ROLES,
+    DecisionKind,
+    GroupStatus,
+    GuaranteeStatus,
+    InstalmentStatus,
+    InterestMethod,
+    Loan,
+    LoanDecision,
+    LoanGuarantee,
+    LoanInstalment,
+    LoanStatus,
+    Membership,
+    MembershipStatus,
+    SavingsGroup,
+)
+from groups.money import pot_of
+from groups.services import local_today, require_official
+from notifications.services import notify
+from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
+from payments.money import allocate, minor_unit, round_money
+from payments.services import Leg, get_house_account, get_owned_account, get_wallet, post_transaction
+
+APPROVALS_NEEDED = 2
+
+
+class LoanRefusedError(ConflictError):
+    code = "loan_refused"
+    message = "This loan cannot be granted."
+
+
+class LoanStateError(ConflictError):
+    code = "loan_state"
+    message = "The loan cannot do this in its current state."
+
+
+class RepaymentTooLargeError(ConflictError):
+    code = "repayment_too_large"
+    message = "That is more than the loan's payoff amount."
+
+
+@dataclass(frozen=True)
+class PlannedInstalment:
+    number: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.principal + self.interest
+
+
+def loan_schedule(
+    *, principal: Decimal, term_months: int, monthly_rate: Decimal, method: str, currency: str, start: date
+) -> list[PlannedInstalment]:
+    """Equal monthly instalments that add up exactly to principal plus interest.
+
+    Flat: interest is principal * rate * term, and both principal and interest are split by largest remainder
+    (the residue on the last instalment). Reducing balance: the annuity payment, rounded once (ROUND_HALF_EVEN);
+    each month's interest is the rate on the balance still owed, rounded; the last instalment takes whatever
+    principal remains, so the principal parts add up to the principal exactly.
+    """
+    rate = monthly_rate / 100
+    dates = [start + relativedelta(months=n) for n in range(1, term_months + 1)]
+    if method == InterestMethod.FLAT or rate == 0:
+        interest = round_money(principal * rate * term_months, currency)
+        principals = allocate(principal, [1] * term_months, currency)
+        interests = allocate(interest, [1] * term_months, currency) if interest else [Decimal("0")] * term_months
+        return [
+            PlannedInstalment(n, due, p, i)
+            for n, (due, p, i) in enumerate(zip(dates, principals, interests, strict=True), start=1)
+        ]
+    payment = round_money(principal * rate / (1 - (1 + rate) ** -term_months), currency)
+    balance = principal
+    planned = []
+    for n, due in enumerate(dates, start=1):
+        interest = round_money(balance * rate, currency)
+        part = balance if n == term_months else min(payment - interest, balance)
+        planned.append(PlannedInstalment(n, due, part, interest))
+        balance -= part
+    return planned
+
+
+# --- what a member may borrow ------------------------------------------------------------------------------
+
+
+def savings_of(membership: Membership) -> Decimal:
+    """What the member has paid into the group as contributions (covered ones are still owed, so not savings)."""
+    paid = Contribution.objects.filter(membership=membership, status=ContributionStatus.PAID).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return paid or Decimal("0")
+
+
+def held_for_guarantees(membership: Membership) -> Decimal:
+    held = LoanGuarantee.objects.filter(guarantor=membership, status=GuaranteeStatus.ACCEPTED).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return held or Decimal("0")
+
+
+def outstanding_principal(loan: Loan) -> Decimal:
+    account = receivable_of(loan, create=False)
+    return account.balance if account else Decimal("0")
+
+
+def receivable_of(loan: Loan, *, create: bool = True) -> LedgerAccount | None:
+    lookup = {"kind": AccountKind.LOAN_RECEIVABLE, "owner_type": "loan", "owner_id": loan.pk}
+    if create:
+        return get_owned_account(**lookup, currency=loan.group.currency)
+    return LedgerAccount.objects.filter(**{**lookup, "owner_id": str(loan.pk)}, currency=loan.group.currency).first()
+
+
+def in_arrears(loan: Loan, today: date) -> bool:
+    return (
+        loan.status == LoanStatus.DISBURSED
+        and loan.instalments.filter(status=InstalmentStatus.PENDING, due_date__lt=today).exists()
+    )
+
+
+def borrowing_limit(membership: Membership) -> Decimal:
+    group = membership.group
+    open_loans = Loan.objects.filter(
+        borrower=membership, status__in=[LoanStatus.APPLIED, LoanStatus.APPROVED, LoanStatus.DISBURSED]
+    )
+    committed = sum(
+        (outstanding_principal(loan) if loan.status == LoanStatus.DISBURSED else loan.principal for loan in open_loans),
+        Decimal("0"),
+    )
+    free_savings = max(savings_of(membership) - held_for_guarantees(membership), Decimal("0"))
+    limit = round_money(free_savings * group.loan_limit_multiplier, group.currency) - committed
+    return max(limit, Decimal("0"))
+
+
+def lendable_balance(group: SavingsGroup) -> Decimal:
+    """The pot less what open cycles' payouts are owed (contributions already paid into them)."""
+    pot = pot_of(group)
+    reserved = Contribution.objects.filter(
+        cycle__group=group,
+        cycle__status=CycleStatus.OPEN,
+        status__in=[ContributionStatus.PAID, ContributionStatus.COVERED],
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return max(pot.balance - reserved, Decimal("0"))
+
+
+# --- applying, guarantees, decisions ------------------------------------------------------------------------
+
+
+def apply_for_loan(
+    *,
+    membership: Membership,
+    principal: Decimal,
+    term_months: int,
+    purpose: str,
+    guarantors: list[tuple[Membership, Decimal]] = (),
+) -> Loan:
+    group = membership.group
+    if group.status != GroupStatus.ACTIVE:
+        raise LoanRefusedError("The group lends only while it is running.")
+    if not membership.is_active:
+        raise LoanRefusedError("A suspended member cannot borrow.")
+    if term_months > group.loan_max_term_months:
+        raise LoanRefusedError(f"The longest term this group allows is {group.loan_max_term_months} months.")
+    today = local_today(group)
+    if any(in_arrears(loan, today) for loan in Loan.objects.filter(borrower=membership, status=LoanStatus.DISBURSED)):
+        raise LoanRefusedError("Repay the loan in arrears first.")
+    limit = borrowing_limit(membership)
+    if principal > limit:
+        raise LoanRefusedError(
+            "That is more than you can borrow now.", details={"limit": str(limit), "currency": group.currency}
+        )
+    seen = set()
+    for guarantor, _amount in guarantors:
+        if guarantor.pk == membership.pk or guarantor.pk in seen or not guarantor.is_active:
+            raise LoanRefusedError("Each guarantor must be another active member, named once.")
+        seen.add(guarantor.pk)
+    if sum((amount for _g, amount in guarantors), Decimal("0")) > principal:
+        raise LoanRefusedError("Guarantees cannot add up to more than the loan.")
+    with transaction.atomic():
+        loan = Loan.objects.create(
+            group=group,
+            borrower=membership,
+            principal=principal,
+            term_months=term_months,
+            purpose=purpose,
+            interest_method=group.loan_interest_method,
+            monthly_rate=group.loan_monthly_rate,
+        )
+        LoanGuarantee.objects.bulk_create(
+            LoanGuarantee(loan=loan, guarantor=guarantor, amount=amount) for guarantor, amount in guarantors
+        )
+    for guarantor, amount in guarantors:
+        notify(
+            user=guarantor.user,
+            kind="guarantee_requested",
+            title=f"{group.name}: guarantee {group.currency} {amount} of a loan?",
+            body=purpose,
+            data={"group": str(group.pk), "loan": loan.pk},
+        )
+    return loan
+
+
+def answer_guarantee(*, membership: Membership, guarantee: LoanGuarantee, accept: bool) -> LoanGuarantee:
+    """The guarantor accepts (the amount is then held on their savings until the loan is repaid) or declines."""
+    with transaction.atomic():
+        Membership.objects.select_for_update(no_key=True, of=("self",)).get(pk=membership.pk)
+        guarantee = LoanGuarantee.objects.select_for_update(no_key=True, of=("self",)).get(pk=guarantee.pk)
+        if guarantee.guarantor_id != membership.pk:
+            raise LoanStateError("Only the member asked can answer this guarantee.")
+        if guarantee.status != GuaranteeStatus.REQUESTED:
+            raise LoanStateError("This guarantee has already been answered.")
+        if guarantee.loan.status not in (LoanStatus.APPLIED, LoanStatus.APPROVED):
+            raise LoanStateError("This loan is no longer waiting for guarantors.")
+        if accept:
+            free = savings_of(membership) - held_for_guarantees(membership)
+            if free < guarantee.amount:
+                raise LoanRefusedError(
+                    "Your savings in the group cannot cover this guarantee.", details={"available": str(free)}
+                )
+        guarantee.status = GuaranteeStatus.ACCEPTED if accept else GuaranteeStatus.DECLINED
+        guarantee.decided_at = timezone.now()
+        guarantee.save(update_fields=["status", "decided_at"])
+        return guarantee
+
+
+def _require_independent_official(actor: Membership, loan: Loan) -> None:
+    require_official(actor)
+    if actor.pk == loan.borrower_id:
+        raise NotAnOfficialError("Officials other than the borrower decide on a loan.")
+
+
+def decide_loan(*, actor: Membership, loan: Loan, approve: bool, reason: str = "") -> Loan:
+    """One official's vote. Two approvals by officials other than the borrower approve; one rejection rejects."""
+    _require_independent_official(actor, loan)
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update(no_key=True, of=("self",)).get(pk=loan.pk)
+        if loan.status != LoanStatus.APPLIED:
+            raise LoanStateError("This loan is not waiting for approval.")
+        kind = DecisionKind.APPROVE if approve else DecisionKind.REJECT
+        if loan.decisions.filter(official=actor, kind=kind).exists():
+            raise LoanStateError("You have already voted on this loan.")
+        LoanDecision.objects.create(loan=loan, official=actor, kind=kind, reason=reason)
+        if not approve:
+            loan.status = LoanStatus.REJECTED
+            loan.closed_at = timezone.now()
+            loan.guarantees.filter(status=GuaranteeStatus.ACCEPTED).update(status=GuaranteeStatus.RELEASED)
+        elif loan.decisions.filter(kind=DecisionKind.APPROVE).count() >= APPROVALS_NEEDED:
+            loan.status = LoanStatus.APPROVED
+            loan.approved_at = timezone.now()
+        loan.save(update_fields=["status", "approved_at", "closed_at"])
+        return loan
+
+
+def disburse_loan(*, actor: Membership, loan: Loan) -> Loan:
+    """Pay an approved loan from the pot to the borrower's wallet and fix its schedule from today."""
+    _require_independent_official(actor, loan)
+    group = actor.group
+    with transaction.atomic():
+        loan = (
+            Loan.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("group", "borrower")
+            .get(pk=loan.pk)
+        )
+        if loan.status != LoanStatus.APPROVED:
+            raise LoanStateError("Only an approved loan is disbursed, once.")
+        if loan.guarantees.exclude(status=GuaranteeStatus.ACCEPTED).exists():
+            raise LoanStateError("Every guarantor must accept before the loan is paid out.")
+        pot = pot_of(group)
+        posted_legs = [
+            Leg(pot, -loan.principal),
+            Leg(get_wallet(user_id=loan.borrower.user_id, currency=group.currency), loan.principal),
+            Leg(receivable_of(loan), loan.principal),
+            Leg(get_house_account(kind=AccountKind.LOANS_ISSUED, currency=group.currency), -loan.principal),
+        ]
+        lendable = lendable_balance(group)
+        if lendable < loan.principal:
+            raise InsufficientFundsError(
+                "The group's pot cannot lend this much now.", details={"available": str(lendable)}
+            )
+        post_transaction(
+            kind=TransactionKind.LOAN,
+            legs=posted_legs,
+            idempotency_key=f"loan-disbursement:{loan.pk}",
+            reference=str(group.pk),
+            memo=f"{group.name}: loan disbursed"[:255],
+            metadata={"group": str(group.pk), "loan": loan.pk, "member": loan.borrower_id},
+        )
+        today = local_today(group)
+        LoanInstalment.objects.bulk_create(
+            LoanInstalment(loan=loan, number=p.number, due_date=p.due_date, principal=p.principal, interest=p.interest)
+            for p in loan_schedule(
+                principal=loan.principal,
+                term_months=loan.term_months,
+                monthly_rate=loan.monthly_rate,
+                method=loan.interest_method,
+                currency=group.currency,
+                start=today,
+            )
+        )
+        loan.status = LoanStatus.DISBURSED
+        loan.disbursed_at = timezone.now()
+        loan.save(update_fields=["status", "disbursed_at"])
+    return loan
+
+
+# --- repaying -----------------------------------------------------------------------------------------------
+
+
+def payoff_amount(loan: Loan, today: date) -> Decimal:
+    """What closes the loan today. Reducing balance: late fees, interest of the months already begun and all the
+    principal still owed (interest for months not yet begun is dropped). Flat: everything still owed."""
+    total = Decimal("0")
+    previous_due = loan.disbursed_at.astimezone(loan.group.tz).date() if loan.disbursed_at else today
+    for instalment in loan.instalments.order_by("number"):
+        if instalment.status == InstalmentStatus.PENDING:
+            begun = previous_due < today or loan.interest_method == InterestMethod.FLAT
+            total += instalment.late_fee - instalment.late_fee_paid
+            total += instalment.principal - instalment.principal_paid
+            if begun:
+                total += instalment.interest - instalment.interest_paid
+        previous_due = instalment.due_date
+    return total
+
+
+def repay_loan(*, loan: Loan, amount: Decimal, source: LedgerAccount | None = None) -> LedgerTransaction:
+    """Repay `amount` from the borrower's wallet (or `source`, e.g. cash clearing for a recorded payment).
+
+    Instalment by instalment, oldest first: late fee, then interest, then principal. Paying exactly the payoff
+    amount of a reducing-balance loan closes it, and the interest of months not yet begun is waived."""
+    group = loan.group
+    with transaction.atomic():
+        Membership.objects.select_for_update(no_key=True, of=("self",)).get(pk=loan.borrower_id)
+        loan = (
+            Loan.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("group", "borrower")
+            .get(pk=loan.pk)
+        )
+        if loan.status != LoanStatus.DISBURSED:
+            raise LoanStateError("Only a disbursed loan is repaid.")
+        today = local_today(group)
+        payoff = payoff_amount(loan, today)
+        if amount > payoff:
+            raise RepaymentTooLargeError(details={"payoff": str(payoff), "currency": group.currency})
+        closing = amount == payoff
+        instalments = list(loan.instalments.select_for_update(no_key=True).order_by("number"))
+        if closing:
+            _waive_unbegun_interest(loan, instalments, today)
+        left = amount
+        fees = interest = principal = Decimal("0")
+        for instalment in instalments:
+            if instalment.status != InstalmentStatus.PENDING or left <= 0:
+                continue
+            for field, owed_field in (
+                ("late_fee_paid", "late_fee"),
+                ("interest_paid", "interest"),
+                ("principal_paid", "principal"),
+            ):
+                due = getattr(instalment, owed_field) - getattr(instalment, field)
+                part = min(due, left)
+                if part <= 0:
+                    continue
+                setattr(instalment, field, getattr(instalment, field) + part)
+                left -= part
+                if field == "late_fee_paid":
+                    fees += part
+                elif field == "interest_paid":
+                    interest += part
+                else:
+                    principal += part
+            if (instalment.principal_paid, instalment.interest_paid, instalment.late_fee_paid) == (
+                instalment.principal,
+                instalment.interest,
+                instalment.late_fee,
+            ):
+                instalment.status = InstalmentStatus.PAID
+            instalment.save()
+        payer = source or get_wallet(user_id=loan.borrower.user_id, currency=group.currency)
+        legs = [Leg(payer, -amount)]
+        if fees:
+            legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), fees))
+        if interest + principal:
+            legs.append(Leg(pot_of(group), interest + principal))
+        if principal:
+            legs.append(Leg(receivable_of(loan), -principal))
+            legs.append(Leg(get_house_account(kind=AccountKind.LOANS_ISSUED, currency=group.currency), principal))
+        posted = post_transaction(
+            kind=TransactionKind.LOAN,
+            legs=legs,
+            idempotency_key=f"loan-repayment:{loan.pk}:{uuid.uuid4()}",
+            reference=str(group.pk),
+            memo=f"{group.name}: loan repayment"[:255],
+            metadata={
+                "group": str(group.pk),
+                "loan": loan.pk,
+                "member": loan.borrower_id,
+                "late_fees": str(fees),
+                "interest": str(interest),
+                "principal": str(principal),
+            },
+        )
+        if all(i.status != InstalmentStatus.PENDING for i in instalments):
+            loan.status = LoanStatus.REPAID
+            loan.closed_at = timezone.now()
+            loan.save(update_fields=["status", "closed_at"])
+            loan.guarantees.filter(status=GuaranteeStatus.ACCEPTED).update(status=GuaranteeStatus.RELEASED)
+        return posted
+
+
+def _waive_unbegun_interest(loan: Loan, instalments: list[LoanInstalment], today: date) -> None:
+    if loan.interest_method != InterestMethod.REDUCING:
+        return
+    previous_due = loan.disbursed_at.astimezone(loan.group.tz).date()
+    for instalment in instalments:
+        if instalment.status == InstalmentStatus.PENDING and previous_due >= today:
+            instalment.interest = instalment.interest_paid
+        previous_due = instalment.due_date
+
+
+def assess_late_fees(*, group: SavingsGroup, today: date | None = None) -> int:
+    """A late fee on each instalment unpaid after its due date + the group's grace days, once (the update only
+    touches instalments still without one)."""
+    if group.loan_late_fee <= 0:
+        return 0
+    today = today or local_today(group)
+    cutoff = today - relativedelta(days=group.grace_days + 1)
+    return LoanInstalment.objects.filter(
+        loan__group=group,
+        loan__status=LoanStatus.DISBURSED,
+        status=InstalmentStatus.PENDING,
+        due_date__lte=cutoff,
+        late_fee=0,
+    ).update(late_fee=group.loan_late_fee)
+
+
+def vote_write_off(*, actor: Membership, loan: Loan, reason: str) -> Loan:
+    """Two officials other than the borrower write a disbursed loan off: the receivable is cleared against
+    `loans_issued`, what was still owed (interest, late fees) is waived, and the guarantees are released."""
+    _require_independent_official(actor, loan)
+    with transaction.atomic():
+        loan = Loan.objects.select_for_update(no_key=True, of=("self",)).select_related("group").get(pk=loan.pk)
+        if loan.status != LoanStatus.DISBURSED:
+            raise LoanStateError("Only a loan being repaid can be written off.")
+        if loan.decisions.filter(official=actor, kind=DecisionKind.WRITE_OFF).exists():
+            raise LoanStateError("You have already voted to write this loan off.")
+        LoanDecision.objects.create(loan=loan, official=actor, kind=DecisionKind.WRITE_OFF, reason=reason)
+        if loan.decisions.filter(kind=DecisionKind.WRITE_OFF).count() < APPROVALS_NEEDED:
+            return loan
+        remaining = outstanding_principal(loan)
+        if remaining:
+            post_transaction(
+                kind=TransactionKind.LOAN,
+                legs=[
+                    Leg(receivable_of(loan), -remaining),
+                    Leg(get_house_account(kind=AccountKind.LOANS_ISSUED, currency=loan.group.currency), remaining),
+                ],
+                idempotency_key=f"loan-write-off:{loan.pk}",
+                reference=str(loan.group_id),
+                memo=f"{loan.group.name}: loan written off"[:255],
+                metadata={"group": str(loan.group_id), "loan": loan.pk, "member": loan.borrower_id, "reason": reason},
+            )
+        loan.instalments.filter(status=InstalmentStatus.PENDING).update(status=InstalmentStatus.WAIVED)
+        loan.guarantees.filter(status=GuaranteeStatus.ACCEPTED).update(status=GuaranteeStatus.RELEASED)
+        loan.status = LoanStatus.WRITTEN_OFF
+        loan.closed_at = timezone.now()
+        loan.save(update_fields=["status", "closed_at"])
+        return loan
+
+
+def written_off_amount(loan: Loan) -> Decimal:
+    if loan.status != LoanStatus.WRITTEN_OFF:
+        return Decimal("0")
+    repaid = loan.instalments.aggregate(total=Sum("principal_paid"))["total"] or Decimal("0")
+    return loan.principal - repaid
+
+
+def officials_of(group: SavingsGroup):
+    return group.memberships.filter(status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES)
+
+
+def loan_book(*, group: SavingsGroup) -> dict:
+    """Outstanding principal, loans in arrears and written off, for the group's officials and members."""
+    today = local_today(group)
+    loans = list(group.loans.select_related("borrower__user"))
+    disbursed = [loan for loan in loans if loan.status == LoanStatus.DISBURSED]
+    arrears = [loan for loan in disbursed if in_arrears(loan, today)]
+    unit = minor_unit(group.currency)
+    return {
+        "currency": group.currency,
+        "outstanding": str(sum((outstanding_principal(loan) for loan in disbursed), Decimal("0")).quantize(unit)),
+        "loans_open": len(disbursed),
+        "in_arrears": [loan.pk for loan in arrears],
+        "in_arrears_amount": str(sum((outstanding_principal(loan) for loan in arrears), Decimal("0")).quantize(unit)),
+        "written_off": str(sum((written_off_amount(loan) for loan in loans), Decimal("0")).quantize(unit)),
+        "lendable": str(lendable_balance(group)),
+        "waiting_for_approval": len([loan for loan in loans if loan.status == LoanStatus.APPLIED]),
+    }
