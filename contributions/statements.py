@@ -97,9 +97,12 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
                 add("contributions" if kind == AccountKind.GROUP_POT else "deposits", entry.amount)
             elif posted.kind == TransactionKind.DEPOSIT_HOLD:
                 add("deposits", entry.amount)
-        elif kind == AccountKind.USER_WALLET and posted.kind == TransactionKind.PAYOUT:
-            if member_accounts is None or entry.account_id in member_accounts:
-                add("payouts", -entry.amount)
+        elif (
+            kind == AccountKind.USER_WALLET
+            and posted.kind == TransactionKind.PAYOUT
+            and (member_accounts is None or entry.account_id in member_accounts)
+        ):
+            add("payouts", -entry.amount)
     if posted.kind == TransactionKind.LOAN:
         interest = Decimal(posted.metadata.get("interest", "0"))
         principal = Decimal(posted.metadata.get("principal", "0"))
@@ -162,8 +165,10 @@ def member_statement(*, membership: Membership, start: date, end: date) -> State
 def group_statement(*, group: SavingsGroup, start: date, end: date) -> Statement:
     pot = pot_of(group)
     lower, upper = _bounds(group, start, end)
-    entries = pot.entries.filter(transaction__created_at__lt=upper).select_related("transaction").order_by(
-        "transaction__created_at", "pk"
+    entries = (
+        pot.entries.filter(transaction__created_at__lt=upper)
+        .select_related("transaction")
+        .order_by("transaction__created_at", "pk")
     )
     opening = Decimal("0")
     movements = []
@@ -207,23 +212,24 @@ def _finish(*, title, group, holder, start, end, opening, movements) -> Statemen
     )
 
 
-def statement_csv(statement: Statement) -> str:
-    """One row per movement, after a header row."""
+def statement_csv(data: dict) -> str:
+    """`Statement.as_dict()` as CSV: a header row, then one row per movement."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["date", "kind", "description", "amount", "balance", "currency"])
-    for m in statement.as_dict()["movements"]:
-        writer.writerow([m["date"], m["kind"], m["description"], m["amount"], m["balance"], statement.group.currency])
+    for m in data["movements"]:
+        writer.writerow([m["date"], m["kind"], m["description"], m["amount"], m["balance"], data["currency"]])
     return out.getvalue()
 
 
-def statement_pdf(statement: Statement) -> bytes:
+def statement_pdf(data: dict) -> bytes:
+    """`Statement.as_dict()` as an A4 PDF: the holder, the period, opening balance, movements, closing balance
+    and totals by kind."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    data = statement.as_dict()
     currency = data["currency"]
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
@@ -251,7 +257,11 @@ def statement_pdf(statement: Statement) -> bytes:
             ]
         )
     )
-    story += [table, Spacer(1, 12), Paragraph(f"Closing balance: {currency} {data['closing_balance']}", styles["Heading3"])]
+    story += [
+        table,
+        Spacer(1, 12),
+        Paragraph(f"Closing balance: {currency} {data['closing_balance']}", styles["Heading3"]),
+    ]
     totals = [["Totals by kind", ""]] + [[kind, amount] for kind, amount in data["totals"].items()]
     story.append(Table(totals, colWidths=[200, 100], style=[("ALIGN", (1, 0), (1, -1), "RIGHT")]))
     document.build(story)

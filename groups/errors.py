@@ -61,3 +61,28 @@ class ChairMustHandOverError(ConflictError):
 class SwapNotAllowedError(ConflictError):
     code = "swap_not_allowed"
     message = "These payout turns cannot be swapped."
+
+
+class LoanRefusedError(ConflictError):
+    code = "loan_refused"
+    message = "This loan cannot be granted."
+
+
+class LoanStateError(ConflictError):
+    code = "loan_state"
+    message = "The loan cannot do this in its current state."
+
+
+class RepaymentTooLargeError(ConflictError):
+    code = "repayment_too_large"
+    message = "That is more than the loan's payoff amount."
+
+
+class ReceiptAlreadyRecordedError(ConflictError):
+    code = "receipt_already_recorded"
+    message = "A payment with this receipt number is already recorded for this group."
+
+
+class RecordedPaymentStateError(ConflictError):
+    code = "recorded_payment_state"
+    message = "This recorded payment cannot change now."

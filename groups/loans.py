@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from config.errors import ConflictError, InsufficientFundsError
+from config.errors import InsufficientFundsError
 from contributions.models import Contribution, ContributionStatus, CycleStatus
-from groups.errors import NotAnOfficialError
+from groups.errors import LoanRefusedError, LoanStateError, NotAnOfficialError, RepaymentTooLargeError
 from groups.models import (
     OFFICIAL_ROLES,
     DecisionKind,
@@ -44,21 +44,6 @@ from payments.money import allocate, minor_unit, round_money
 from payments.services import Leg, get_house_account, get_owned_account, get_wallet, post_transaction
 
 APPROVALS_NEEDED = 2
-
-
-class LoanRefusedError(ConflictError):
-    code = "loan_refused"
-    message = "This loan cannot be granted."
-
-
-class LoanStateError(ConflictError):
-    code = "loan_state"
-    message = "The loan cannot do this in its current state."
-
-
-class RepaymentTooLargeError(ConflictError):
-    code = "repayment_too_large"
-    message = "That is more than the loan's payoff amount."
 
 
 @dataclass(frozen=True)

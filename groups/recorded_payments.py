@@ -8,10 +8,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.errors import ConflictError
 from contributions.models import Penalty, PenaltyStatus
 from contributions.services import SettledBy, obligations_within, post_settlement
-from groups.errors import GroupStateError
+from groups.errors import GroupStateError, ReceiptAlreadyRecordedError, RecordedPaymentStateError
 from groups.loans import repay_loan
 from groups.models import (
     GroupStatus,
@@ -26,16 +25,6 @@ from groups.services import require_official
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount
 from payments.services import get_house_account
-
-
-class ReceiptAlreadyRecordedError(ConflictError):
-    code = "receipt_already_recorded"
-    message = "A payment with this receipt number is already recorded for this group."
-
-
-class RecordedPaymentStateError(ConflictError):
-    code = "recorded_payment_state"
-    message = "This recorded payment cannot change now."
 
 
 def clearing_account(group, method: str) -> LedgerAccount:

@@ -107,3 +107,68 @@ def rotation_of(*, group: SavingsGroup) -> dict:
         "algorithm": rotation.__doc__.strip() if group.payout_order == PayoutOrder.RANDOM else "",
         "order": order,
     }
+
+
+def meetings_of(*, group: SavingsGroup):
+    return group.meetings.prefetch_related("attendance__membership")
+
+
+def meeting_in(*, group: SavingsGroup, meeting_id):
+    meeting = meetings_of(group=group).filter(pk=meeting_id).first()
+    if meeting is None:
+        raise GroupNotFoundError("No such meeting in this group.")
+    return meeting
+
+
+def penalties_visible_to(*, membership: Membership):
+    from contributions.models import Penalty
+
+    penalties = Penalty.objects.filter(membership__group_id=membership.group_id).select_related("membership")
+    if not membership.is_official:
+        penalties = penalties.filter(membership=membership)
+    return penalties.order_by("-created_at", "-pk")
+
+
+def loans_of(*, group: SavingsGroup):
+    from groups.models import Loan
+
+    return Loan.objects.filter(group=group).select_related("borrower", "group")
+
+
+def loan_in(*, group: SavingsGroup, loan_id):
+    loan = (
+        loans_of(group=group)
+        .prefetch_related("instalments", "guarantees__guarantor", "decisions")
+        .filter(pk=loan_id)
+        .first()
+    )
+    if loan is None:
+        raise GroupNotFoundError("No such loan in this group.")
+    return loan
+
+
+def guarantee_in(*, group: SavingsGroup, guarantee_id):
+    from groups.models import LoanGuarantee
+
+    guarantee = LoanGuarantee.objects.filter(pk=guarantee_id, loan__group=group).select_related("loan").first()
+    if guarantee is None:
+        raise GroupNotFoundError("No such guarantee request in this group.")
+    return guarantee
+
+
+def recorded_payments_visible_to(*, membership: Membership):
+    from groups.models import RecordedPayment
+
+    payments = RecordedPayment.objects.filter(group_id=membership.group_id).select_related("member")
+    if not membership.is_official:
+        payments = payments.filter(member=membership)
+    return payments
+
+
+def recorded_payment_in(*, group: SavingsGroup, payment_id):
+    from groups.models import RecordedPayment
+
+    payment = RecordedPayment.objects.filter(group=group, pk=payment_id).first()
+    if payment is None:
+        raise GroupNotFoundError("No such recorded payment in this group.")
+    return payment

@@ -4,17 +4,29 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from contributions.models import Penalty
 from groups.models import (
+    Attendance,
+    AttendanceStatus,
     DefaultPolicy,
     Frequency,
     GroupKind,
     GroupMessage,
     GroupStatus,
+    Loan,
+    LoanDecision,
+    LoanGuarantee,
+    LoanInstalment,
+    LoanStatus,
+    Meeting,
     Membership,
     MembershipStatus,
+    PaymentMethod,
+    PaymentTarget,
     PayoutOrder,
     PenaltyKind,
     PenaltyRecurrence,
+    RecordedPayment,
     Role,
     SavingsGroup,
     SwapRequest,
@@ -267,3 +279,294 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, default="cancelled by the chair")
+
+
+# --- meetings and fines -------------------------------------------------------------------------------------
+
+
+class MeetingInputSerializer(serializers.Serializer):
+    scheduled_for = serializers.DateTimeField()
+    place = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    link = serializers.URLField(required=False, allow_blank=True, default="")
+    agenda = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class AttendanceEntrySerializer(serializers.Serializer):
+    membership = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=AttendanceStatus.choices)
+
+
+class MeetingRecordSerializer(serializers.Serializer):
+    attendance = AttendanceEntrySerializer(many=True, required=False, default=list)
+    minutes = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+
+
+class AttendanceSerializer(serializers.ModelSerializer):
+    user = serializers.UUIDField(source="membership.user_id")
+
+    class Meta:
+        model = Attendance
+        fields = ["membership", "user", "status"]
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    attendance = AttendanceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "scheduled_for", "place", "link", "agenda", "minutes", "status", "attendance", "created_at"]
+
+
+class FineInputSerializer(serializers.Serializer):
+    membership = serializers.IntegerField()
+    amount = AmountField()
+    reason = serializers.CharField(max_length=200)
+
+
+class PenaltySerializer(serializers.ModelSerializer):
+    user = serializers.UUIDField(source="membership.user_id")
+    amount = AmountField()
+
+    class Meta:
+        model = Penalty
+        fields = ["id", "kind", "membership", "user", "amount", "reason", "status", "created_at", "paid_at"]
+
+
+# --- loans --------------------------------------------------------------------------------------------------
+
+
+class GuarantorInputSerializer(serializers.Serializer):
+    membership = serializers.IntegerField()
+    amount = AmountField()
+
+
+class LoanApplicationSerializer(serializers.Serializer):
+    amount = AmountField()
+    term_months = serializers.IntegerField(min_value=1, max_value=60)
+    purpose = serializers.CharField(max_length=200)
+    guarantors = GuarantorInputSerializer(many=True, required=False, default=list)
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class RepaymentInputSerializer(serializers.Serializer):
+    amount = AmountField()
+
+
+class InstalmentSerializer(serializers.ModelSerializer):
+    principal = AmountField()
+    interest = AmountField()
+    late_fee = AmountField()
+    principal_paid = AmountField()
+    interest_paid = AmountField()
+    late_fee_paid = AmountField()
+    amount = AmountField()
+
+    class Meta:
+        model = LoanInstalment
+        fields = [
+            "number",
+            "due_date",
+            "amount",
+            "principal",
+            "interest",
+            "late_fee",
+            "principal_paid",
+            "interest_paid",
+            "late_fee_paid",
+            "status",
+        ]
+
+
+class GuaranteeSerializer(serializers.ModelSerializer):
+    user = serializers.UUIDField(source="guarantor.user_id")
+    amount = AmountField()
+
+    class Meta:
+        model = LoanGuarantee
+        fields = ["id", "guarantor", "user", "amount", "status", "decided_at"]
+
+
+class LoanDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LoanDecision
+        fields = ["official", "kind", "reason", "created_at"]
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    borrower_user = serializers.UUIDField(source="borrower.user_id")
+    principal = AmountField()
+    monthly_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    outstanding_principal = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "borrower",
+            "borrower_user",
+            "principal",
+            "term_months",
+            "purpose",
+            "interest_method",
+            "monthly_rate",
+            "status",
+            "outstanding_principal",
+            "applied_at",
+            "approved_at",
+            "disbursed_at",
+            "closed_at",
+        ]
+
+    @extend_schema_field(AmountField())
+    def get_outstanding_principal(self, loan) -> str:
+        from groups.loans import outstanding_principal
+
+        return str(outstanding_principal(loan))
+
+
+class PlannedInstalmentSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    amount = AmountField()
+    principal = AmountField()
+    interest = AmountField()
+
+
+class LoanDetailSerializer(LoanSerializer):
+    """The loan statement: schedule, what is paid, guarantees, decisions, and the payoff amount today."""
+
+    instalments = InstalmentSerializer(many=True, read_only=True)
+    guarantees = GuaranteeSerializer(many=True, read_only=True)
+    decisions = LoanDecisionSerializer(many=True, read_only=True)
+    payoff_today = serializers.SerializerMethodField()
+    planned_schedule = serializers.SerializerMethodField()
+
+    class Meta(LoanSerializer.Meta):
+        fields = [
+            *LoanSerializer.Meta.fields,
+            "payoff_today",
+            "instalments",
+            "planned_schedule",
+            "guarantees",
+            "decisions",
+        ]
+
+    @extend_schema_field(AmountField(allow_null=True))
+    def get_payoff_today(self, loan):
+        from groups.loans import payoff_amount
+        from groups.services import local_today
+
+        if loan.status != LoanStatus.DISBURSED:
+            return None
+        return str(payoff_amount(loan, local_today(loan.group)))
+
+    @extend_schema_field(PlannedInstalmentSerializer(many=True))
+    def get_planned_schedule(self, loan):
+        """Before disbursement: the schedule as it would run from today."""
+        from groups.loans import loan_schedule
+        from groups.services import local_today
+
+        if loan.status not in (LoanStatus.APPLIED, LoanStatus.APPROVED):
+            return []
+        planned = loan_schedule(
+            principal=loan.principal,
+            term_months=loan.term_months,
+            monthly_rate=loan.monthly_rate,
+            method=loan.interest_method,
+            currency=loan.group.currency,
+            start=local_today(loan.group),
+        )
+        return PlannedInstalmentSerializer([{**p.__dict__, "amount": p.amount} for p in planned], many=True).data
+
+
+class LoanBookSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    outstanding = AmountField()
+    loans_open = serializers.IntegerField()
+    in_arrears = serializers.ListField(child=serializers.IntegerField())
+    in_arrears_amount = AmountField()
+    written_off = AmountField()
+    lendable = AmountField()
+    waiting_for_approval = serializers.IntegerField()
+
+
+class LoanListSerializer(serializers.Serializer):
+    book = LoanBookSerializer()
+    loans = LoanSerializer(many=True)
+
+
+# --- recorded payments --------------------------------------------------------------------------------------
+
+
+class RecordedPaymentInputSerializer(serializers.Serializer):
+    membership = serializers.IntegerField(help_text="Who paid.")
+    amount = AmountField()
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    receipt_number = serializers.CharField(max_length=40)
+    paid_on = serializers.DateField()
+    applies_to = serializers.ChoiceField(choices=PaymentTarget.choices)
+    target = serializers.IntegerField(required=False, allow_null=True, help_text="The fine's or loan's id.")
+
+
+class RecordedPaymentSerializer(serializers.ModelSerializer):
+    amount = AmountField()
+    user = serializers.UUIDField(source="member.user_id")
+
+    class Meta:
+        model = RecordedPayment
+        fields = [
+            "id",
+            "member",
+            "user",
+            "amount",
+            "method",
+            "receipt_number",
+            "paid_on",
+            "applies_to",
+            "target_id",
+            "status",
+            "recorded_by",
+            "decided_by",
+            "rejection_reason",
+            "created_at",
+            "decided_at",
+        ]
+
+
+class RejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="First day (the group's time zone); default: 90 days ago.")
+    end = serializers.DateField(required=False, help_text="Last day, included; default: today.")
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"start": ["The start comes after the end."]})
+        return attrs
+
+
+class StatementMovementSerializer(serializers.Serializer):
+    date = serializers.DateTimeField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount = AmountField()
+    balance = AmountField()
+
+
+class StatementSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    group = serializers.UUIDField()
+    group_name = serializers.CharField()
+    holder = serializers.CharField()
+    currency = serializers.CharField()
+    start = serializers.DateField(source="from")
+    end = serializers.DateField(source="to")
+    opening_balance = AmountField()
+    closing_balance = AmountField()
+    movements = StatementMovementSerializer(many=True)
+    totals = serializers.DictField(child=AmountField())

@@ -1,0 +1,40 @@
+"""Statement downloads: `?format=csv` or `?format=pdf` (or the Accept header) on a statement endpoint. An error
+answer is still the JSON error shape."""
+
+import json
+
+from rest_framework.renderers import BaseRenderer
+
+from contributions.statements import statement_csv, statement_pdf
+
+
+class _StatementRenderer(BaseRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400:
+            response["Content-Type"] = "application/json"
+            return json.dumps(data).encode()
+        if response is not None:
+            holder = "".join(ch if ch.isalnum() else "-" for ch in data["holder"]).strip("-").lower()
+            filename = f"statement-{holder}-{data['from']}-{data['to']}.{self.format}"
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return self.encode(data)
+
+
+class StatementCsvRenderer(_StatementRenderer):
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def encode(self, data) -> bytes:
+        return statement_csv(data).encode()
+
+
+class StatementPdfRenderer(_StatementRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def encode(self, data) -> bytes:
+        return statement_pdf(data)
