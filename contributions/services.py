@@ -418,7 +418,12 @@ def _cover_from_deposits(*, group: SavingsGroup, unpaid: list[Contribution], mem
 
 def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout | None:
     """Pay `cycle` if it is ready: every contribution in (the recipient's own may be netted), or its payout date
-    reached and the default policy lets deposits cover the rest. Runs with the cycle locked."""
+    reached and the default policy lets deposits cover the rest. Runs with the cycle locked.
+
+    A cycle collects from the day after the previous cycle's due date; it never pays out before that, however
+    much was paid ahead, so money paid in advance waits for its own turn."""
+    if cycle.number > 1 and today <= due_date_for(group, cycle.number - 1):
+        return None
     members = {
         m.pk: m
         for m in Membership.objects.select_for_update(no_key=True, of=("self",))

@@ -27,8 +27,13 @@ def group_reminders(group_id: str) -> int:
 
 @shared_task(name="contributions.group_penalties")
 def group_penalties(group_id: str) -> int:
+    """Late contributions and late loan instalments, in the same nightly pass."""
+    from groups.loans import assess_late_fees
+
     group = _group(group_id)
-    return services.assess_penalties(group=group) if group else 0
+    if group is None:
+        return 0
+    return services.assess_penalties(group=group) + assess_late_fees(group=group)
 
 
 @shared_task(name="contributions.run_group_payouts")

@@ -13,6 +13,7 @@ from groups.models import (
     GroupKind,
     GroupMessage,
     GroupStatus,
+    InterestMethod,
     Loan,
     LoanDecision,
     LoanGuarantee,
@@ -35,7 +36,15 @@ from groups.models import (
 from payments.money import CURRENCIES, AmountError, parse_amount
 from payments.serializers import AmountField
 
-AMOUNT_FIELDS = ("contribution_amount", "penalty_amount", "penalty_cap", "security_deposit", "registration_fee")
+AMOUNT_FIELDS = (
+    "contribution_amount",
+    "penalty_amount",
+    "penalty_cap",
+    "security_deposit",
+    "registration_fee",
+    "loan_late_fee",
+    "absence_fine",
+)
 
 
 class GroupInputSerializer(serializers.Serializer):
@@ -69,6 +78,16 @@ class GroupInputSerializer(serializers.Serializer):
     meeting_day = serializers.CharField(required=False, allow_blank=True, max_length=20)
     meeting_time = serializers.TimeField(required=False, allow_null=True)
     meeting_place = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    loan_interest_method = serializers.ChoiceField(choices=InterestMethod.choices, required=False)
+    loan_monthly_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("10"), required=False
+    )
+    loan_limit_multiplier = serializers.DecimalField(
+        max_digits=4, decimal_places=1, min_value=Decimal("0"), max_value=Decimal("10"), required=False
+    )
+    loan_max_term_months = serializers.IntegerField(min_value=1, max_value=60, required=False)
+    loan_late_fee = AmountField(required=False)
+    absence_fine = AmountField(required=False)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -114,7 +133,11 @@ class GroupSerializer(serializers.ModelSerializer):
     penalty_cap = AmountField(allow_null=True)
     security_deposit = AmountField()
     registration_fee = AmountField()
+    loan_late_fee = AmountField()
+    absence_fine = AmountField()
     service_fee_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    loan_monthly_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    loan_limit_multiplier = serializers.DecimalField(max_digits=4, decimal_places=1)
     invite_link = serializers.SerializerMethodField()
     member_count = serializers.SerializerMethodField()
     pot_balance = serializers.SerializerMethodField()
@@ -149,6 +172,12 @@ class GroupSerializer(serializers.ModelSerializer):
             "meeting_day",
             "meeting_time",
             "meeting_place",
+            "loan_interest_method",
+            "loan_monthly_rate",
+            "loan_limit_multiplier",
+            "loan_max_term_months",
+            "loan_late_fee",
+            "absence_fine",
             "status",
             "invite_code",
             "invite_link",
