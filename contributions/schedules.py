@@ -13,7 +13,7 @@ JOBS = [
         task="contributions.dispatch_group_job",
         schedule=Crontab(minute="0"),
         kwargs={"job": "penalties"},
-        description="01:00 in each group's zone: penalties on late contributions (once a period) and late loan instalments.",
+        description="01:00 in each group's zone: penalties on late contributions (once a period) and loan instalments.",
     ),
     PeriodicJob(
         name="contributions.payouts",
