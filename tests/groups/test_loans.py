@@ -86,7 +86,7 @@ def chama(started_group):
         with at("2026-12-01T10:00", NAIROBI):
             group, people = started_group(size=3, funded="100000.00", **{**CHAMA, **overrides})
             for person in people:
-                mine = [c for c in person.contributions(group["id"]) if c["cycle"] == 3][0]
+                mine = next(c for c in person.contributions(group["id"]) if c["cycle"] == 3)
                 assert person.pay(mine["id"]).status_code == 200
             treasurer = Membership.objects.get(group_id=group["id"], user=people[1].user)
             people[0].patch(f"groups/{group['id']}/members/{treasurer.pk}/", {"role": "treasurer"})
