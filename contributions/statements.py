@@ -19,6 +19,7 @@ from django.utils import timezone
 from groups.models import Membership, SavingsGroup
 from groups.money import pot_of
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
+from payments.money import minor_unit
 
 TOTAL_KINDS = ("contributions", "payouts", "penalties", "deposits", "loans", "interest", "fees")
 
@@ -192,13 +193,16 @@ def group_statement(*, group: SavingsGroup, start: date, end: date) -> Statement
 
 
 def _finish(*, title, group, holder, start, end, opening, movements) -> Statement:
+    unit = minor_unit(group.currency)
+    opening = Decimal(opening).quantize(unit)
     balance = opening
-    totals = dict.fromkeys(TOTAL_KINDS, Decimal("0"))
+    totals = dict.fromkeys(TOTAL_KINDS, Decimal("0").quantize(unit))
     for movement in movements:
+        movement.amount = Decimal(movement.amount).quantize(unit)
         balance += movement.amount
         movement.balance = balance
         for kind, amount in movement.parts.items():
-            totals[kind] += amount
+            totals[kind] = (totals[kind] + amount).quantize(unit)
     return Statement(
         title=title,
         group=group,

@@ -67,3 +67,29 @@ def flag_inactive_groups() -> int:
             group.flagged_inactive_at = None
             group.save(update_fields=["flagged_inactive_at"])
     return flagged
+
+
+def running_group_ids() -> list[str]:
+    return [str(pk) for pk in SavingsGroup.objects.filter(status=GroupStatus.ACTIVE).values_list("pk", flat=True)]
+
+
+def send_weekly_summary(*, group_id: str) -> int:
+    """The week's headline figures to each official, through the notifications seam. Returns how many got it."""
+    from groups.reports import weekly_summary
+
+    group = SavingsGroup.objects.filter(pk=group_id, status=GroupStatus.ACTIVE).first()
+    if group is None:
+        return 0
+    body = weekly_summary(group=group)
+    officials = list(
+        group.memberships.select_related("user").filter(status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES)
+    )
+    for membership in officials:
+        notify(
+            user=membership.user,
+            kind="group_weekly_summary",
+            title=f"{group.name}: the week in numbers",
+            body=body,
+            data={"group": str(group.pk)},
+        )
+    return len(officials)

@@ -142,6 +142,7 @@ class GroupSerializer(serializers.ModelSerializer):
     member_count = serializers.SerializerMethodField()
     pot_balance = serializers.SerializerMethodField()
     me = serializers.SerializerMethodField()
+    figures = serializers.SerializerMethodField(help_text="Headline health figures (a single group's view only).")
 
     class Meta:
         model = SavingsGroup
@@ -185,6 +186,7 @@ class GroupSerializer(serializers.ModelSerializer):
             "member_count",
             "pot_balance",
             "me",
+            "figures",
             "created_at",
             "started_at",
             "finished_at",
@@ -201,6 +203,14 @@ class GroupSerializer(serializers.ModelSerializer):
         from groups.selectors import pot_balance_of
 
         return str(pot_balance_of(group=group))
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_figures(self, group):
+        from groups.reports import headline_figures
+
+        if not self.context.get("with_figures") or group.status == GroupStatus.FORMING:
+            return None
+        return headline_figures(group=group)
 
     @extend_schema_field(MyMembershipSerializer(allow_null=True))
     def get_me(self, group):

@@ -56,8 +56,8 @@ OFFICIALS = {403: OpenApiResponse(description="`officials_only` or `chair_only`.
 
 
 def group_answer(membership, status_code=status.HTTP_200_OK) -> Response:
-    group = membership.group
-    return Response(GroupSerializer(group, context={"membership": membership}).data, status=status_code)
+    context = {"membership": membership, "with_figures": True}
+    return Response(GroupSerializer(membership.group, context=context).data, status=status_code)
 
 
 class GroupListApi(ListAPIView):

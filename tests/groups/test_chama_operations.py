@@ -1,0 +1,280 @@
+"""Meetings and fines, payments recorded by officials (maker-checker), statements, health, the dashboard."""
+
+import csv
+import io
+import shutil
+import subprocess
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from contributions.models import Penalty
+from contributions.services import run_payouts
+from contributions.tasks import dispatch_group_job
+from groups.models import Membership, SavingsGroup
+from groups.tasks import send_weekly_summaries
+from payments.models import LedgerEntry
+from payments.selectors import ledger_discrepancies
+from payments.services import get_wallet
+from tests.groups.conftest import NAIROBI, at
+
+pytestmark = pytest.mark.django_db
+
+CHAMA = {
+    "kind": "chama",
+    "currency": "KES",
+    "time_zone": "Africa/Nairobi",
+    "contribution_amount": "1000.00",
+    "security_deposit": "0.00",
+    "registration_fee": "0.00",
+    "penalty_kind": "flat",
+    "penalty_amount": "100.00",
+    "service_fee_percent": "1.00",
+    "default_policy": "payout_waits",
+    "absence_fine": "50.00",
+    "grace_days": 0,
+}
+
+
+@pytest.fixture
+def chama(started_group):
+    with at("2026-12-01T10:00", NAIROBI):
+        group, people = started_group(size=3, funded="20000.00", **CHAMA)
+        gid = group["id"]
+        ids = {p: Membership.objects.get(group_id=gid, user=p.user).pk for p in people}
+        people[0].patch(f"groups/{gid}/members/{ids[people[1]]}/", {"role": "treasurer"})
+    return gid, people, ids
+
+
+def test_an_absence_fine_posts_once_however_often_the_meeting_is_saved(chama):
+    gid, (chair, treasurer, member), ids = chama
+    with at("2026-12-05T10:00", NAIROBI):
+        meeting = chair.post(
+            f"groups/{gid}/meetings/", {"scheduled_for": "2026-12-06T14:00:00+03:00", "place": "Chair's house"}
+        )
+        assert meeting.status_code == 201, meeting.json()
+        mid = meeting.json()["id"]
+        assert member.post(f"groups/{gid}/meetings/", {"scheduled_for": "2026-12-06T14:00:00+03:00"}).status_code == 403
+    record = {
+        "attendance": [
+            {"membership": ids[chair], "status": "present"},
+            {"membership": ids[treasurer], "status": "apology"},
+            {"membership": ids[member], "status": "absent"},
+        ],
+        "minutes": "Agreed to buy a tent.",
+    }
+    with at("2026-12-06T17:00", NAIROBI):
+        for _ in range(3):
+            saved = treasurer.patch(f"groups/{gid}/meetings/{mid}/", record)
+            assert saved.status_code == 200, saved.json()
+        assert saved.json()["status"] == "held" and saved.json()["minutes"] == "Agreed to buy a tent."
+        fines = member.get(f"groups/{gid}/fines/").json()
+        assert [(f["kind"], f["amount"], f["status"]) for f in fines] == [("absence", "50.00", "owed")]
+        assert chair.get(f"groups/{gid}/fines/").json() == fines  # officials see everyone's; only one exists
+        # corrected to an apology: the unpaid fine is waived; absent again: the same fine is owed again
+        record["attendance"][2]["status"] = "apology"
+        treasurer.patch(f"groups/{gid}/meetings/{mid}/", record)
+        assert member.get(f"groups/{gid}/fines/").json()[0]["status"] == "waived"
+        record["attendance"][2]["status"] = "absent"
+        treasurer.patch(f"groups/{gid}/meetings/{mid}/", record)
+        assert Penalty.objects.filter(membership_id=ids[member]).count() == 1
+        assert member.get(f"groups/{gid}/fines/").json()[0]["status"] == "owed"
+
+
+def test_officials_levy_fines_with_a_reason_and_the_next_payment_settles_them_first(chama):
+    gid, (chair, treasurer, member), ids = chama
+    with at("2026-12-02T10:00", NAIROBI):
+        levied = chair.post(
+            f"groups/{gid}/fines/", {"membership": ids[member], "amount": "75.00", "reason": "Late to the meeting"}
+        )
+        assert levied.status_code == 201
+        assert (
+            member.post(f"groups/{gid}/fines/", {"membership": ids[chair], "amount": "1", "reason": "x"}).status_code
+            == 403
+        )
+        assert member.get(f"groups/{gid}/fines/").json()[0]["reason"] == "Late to the meeting"
+        first = next(c for c in member.contributions(gid) if c["cycle"] == 1)
+        paid = member.pay(first["id"]).json()
+        assert paid["total"] == "1075.00"
+        assert [i["kind"] for i in paid["settled"]] == ["penalty", "contribution"]
+    assert ledger_discrepancies() == []
+
+
+def test_a_recorded_payment_posts_only_when_a_second_official_confirms(chama):
+    gid, (chair, treasurer, member), ids = chama
+    with at("2026-12-03T18:00", NAIROBI):
+        payment = {
+            "membership": ids[member],
+            "amount": "2500.00",
+            "method": "mpesa_paybill",
+            "receipt_number": "sk71x2abc9",
+            "paid_on": "2026-12-03",
+            "applies_to": "contribution",
+        }
+        assert member.post(f"groups/{gid}/payments/", payment).status_code == 403
+        recorded = treasurer.post(f"groups/{gid}/payments/", payment)
+        assert recorded.status_code == 201, recorded.json()
+        pid = recorded.json()["id"]
+        assert recorded.json()["receipt_number"] == "SK71X2ABC9"
+        # nothing posted yet; the maker cannot check; the same receipt cannot be recorded again
+        assert {c["status"] for c in member.contributions(gid)} == {"pending"}
+        assert treasurer.post(f"groups/{gid}/payments/{pid}/confirm/").json()["error"]["code"] == (
+            "recorded_payment_state"
+        )
+        again = chair.post(f"groups/{gid}/payments/", {**payment, "receipt_number": "SK71X2ABC9 "})
+        assert again.json()["error"]["code"] == "receipt_already_recorded"
+        wallet_before = get_wallet(user_id=member.user.pk, currency="KES").balance
+        confirmed = chair.post(f"groups/{gid}/payments/{pid}/confirm/")
+        assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+        assert chair.post(f"groups/{gid}/payments/{pid}/confirm/").json()["error"]["code"] == "recorded_payment_state"
+        # two whole contributions; the 500 left over goes to the member's wallet
+        assert [c["status"] for c in member.contributions(gid)] == ["paid", "paid", "pending"]
+        assert get_wallet(user_id=member.user.pk, currency="KES").balance == wallet_before + Decimal("500.00")
+        assert [p["status"] for p in member.get(f"groups/{gid}/payments/").json()] == ["confirmed"]
+    assert ledger_discrepancies() == []
+
+
+def test_a_rejected_recorded_payment_posts_nothing_and_its_receipt_may_be_recorded_again(chama):
+    gid, (chair, treasurer, member), ids = chama
+    with at("2026-12-03T18:00", NAIROBI):
+        payment = {
+            "membership": ids[member],
+            "amount": "1000.00",
+            "method": "cash",
+            "receipt_number": "R-001",
+            "paid_on": "2026-12-03",
+            "applies_to": "contribution",
+        }
+        pid = treasurer.post(f"groups/{gid}/payments/", payment).json()["id"]
+        rejected = chair.post(f"groups/{gid}/payments/{pid}/reject/", {"reason": "Wrong member"})
+        assert rejected.json()["status"] == "rejected" and rejected.json()["rejection_reason"] == "Wrong member"
+        assert chair.post(f"groups/{gid}/payments/{pid}/confirm/").status_code == 409
+        assert {c["status"] for c in member.contributions(gid)} == {"pending"}
+        assert treasurer.post(f"groups/{gid}/payments/", payment).status_code == 201
+
+
+def test_a_recorded_payment_can_pay_a_fine(chama):
+    gid, (chair, treasurer, member), ids = chama
+    with at("2026-12-03T18:00", NAIROBI):
+        fine = chair.post(f"groups/{gid}/fines/", {"membership": ids[member], "amount": "200.00", "reason": "Noise"})
+        payment = {
+            "membership": ids[member],
+            "amount": "200.00",
+            "method": "cash",
+            "receipt_number": "R-002",
+            "paid_on": "2026-12-03",
+            "applies_to": "fine",
+            "target": fine.json()["id"],
+        }
+        pid = chair.post(f"groups/{gid}/payments/", payment).json()["id"]
+        treasurer.post(f"groups/{gid}/payments/{pid}/confirm/")
+        assert member.get(f"groups/{gid}/fines/").json()[0]["status"] == "paid"
+        assert {c["status"] for c in member.contributions(gid)} == {"pending"}
+    assert ledger_discrepancies() == []
+
+
+def _pay_cycle(people, gid, cycle):
+    for person in people:
+        mine = next(c for c in person.contributions(gid) if c["cycle"] == cycle)
+        assert person.pay(mine["id"]).status_code == 200
+
+
+def test_statements_match_the_ledger_in_json_csv_and_pdf(chama):
+    """Without time travel: postings carry the database's own clock, which a statement's dates are read from."""
+    gid, people, ids = chama
+    chair, treasurer, member = people
+    today = timezone.now().astimezone(NAIROBI).date()
+    window = {"start": str(today - timedelta(days=1)), "end": str(today + timedelta(days=1))}
+    _pay_cycle(people, gid, 1)
+    chair.post(f"groups/{gid}/fines/", {"membership": ids[member], "amount": "60.00", "reason": "Phone rang"})
+    (paid,) = run_payouts(group=SavingsGroup.objects.get(pk=gid), today=date(2027, 1, 5))
+    assert paid.amount == Decimal("2970.00")
+    _pay_cycle(people, gid, 2)
+
+    statement = member.get(f"groups/{gid}/members/{ids[member]}/statement/", **window)
+    assert statement.status_code == 200, statement.json()
+    data = statement.json()
+    assert data["opening_balance"] == "0.00"
+    assert [m["amount"] for m in data["movements"]] == ["1000.00", "1060.00"]
+    assert data["closing_balance"] == "2060.00"
+    assert data["totals"]["contributions"] == "2000.00" and data["totals"]["penalties"] == "60.00"
+    # the ledger agrees: what left the member's wallet in this group's postings
+    wallet = get_wallet(user_id=member.user.pk, currency="KES")
+    from_ledger = -sum(e.amount for e in LedgerEntry.objects.filter(account=wallet, transaction__reference=gid))
+    assert Decimal(data["closing_balance"]) == from_ledger
+    # a later window opens where the earlier one closed
+    later = member.get(f"groups/{gid}/members/{ids[member]}/statement/", start=str(today + timedelta(days=1)))
+    assert later.status_code == 400  # the start comes after the end (today)
+    later = member.get(
+        f"groups/{gid}/members/{ids[member]}/statement/",
+        start=str(today + timedelta(days=1)),
+        end=str(today + timedelta(days=2)),
+    ).json()
+    assert (later["opening_balance"], later["movements"], later["closing_balance"]) == ("2060.00", [], "2060.00")
+
+    # the chair's payout shows on the chair's statement; the group statement is the pot's ledger balance
+    chairs = chair.get(f"groups/{gid}/members/{ids[chair]}/statement/", **window).json()
+    assert chairs["totals"]["payouts"] == "-2970.00" and chairs["totals"]["fees"] == "30.00"
+    pot = treasurer.get(f"groups/{gid}/statement/", **window).json()
+    assert pot["closing_balance"] == treasurer.get(f"groups/{gid}/").json()["pot_balance"] == "3000.00"
+    assert member.get(f"groups/{gid}/members/{ids[chair]}/statement/").json()["error"]["code"] == "officials_only"
+
+    as_csv = member.get(f"groups/{gid}/members/{ids[member]}/statement/", **window, format="csv")
+    assert as_csv.status_code == 200 and as_csv["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode())))
+    assert rows[0][:5] == ["date", "kind", "description", "amount", "balance"]
+    assert len(rows) - 1 == len(data["movements"])
+
+    as_pdf = member.get(f"groups/{gid}/members/{ids[member]}/statement/", **window, format="pdf")
+    assert as_pdf.status_code == 200 and as_pdf["Content-Type"] == "application/pdf"
+    assert as_pdf.content.startswith(b"%PDF")
+    bad = member.get(f"groups/{gid}/statement/", start="2027-02-01", end="2027-01-01", format="pdf")
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "validation_error"
+    text = _pdf_text(as_pdf.content)
+    assert member.user.get_full_name() in text and "2060.00" in text
+    assert ledger_discrepancies() == []
+
+
+def _pdf_text(pdf: bytes) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian's poppler-utils) is not installed; CI installs it")
+    done = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def test_group_health_and_the_dashboard(chama, django_capture_on_commit_callbacks):
+    gid, people, ids = chama
+    chair, treasurer, member = people
+    with at("2026-12-20T10:00", NAIROBI):
+        for person in (chair, treasurer):
+            person.pay(next(c for c in person.contributions(gid) if c["cycle"] == 1)["id"])
+        assert "contribution_due" not in [a["kind"] for a in member.get("users/dashboard/").json()["needs_action"]]
+    with at("2027-01-06T01:00", NAIROBI):
+        dispatch_group_job.delay("penalties")
+    with at("2027-01-07T10:00", NAIROBI):
+        health = treasurer.get(f"groups/{gid}/health/").json()
+        assert health["contributions_due"] == 3 and health["contributions_on_time"] == 2
+        assert health["on_time_rate"] == round(2 / 3, 4)
+        assert health["arrears"] == "1100.00"  # a 1,000 contribution and a 100 penalty
+        assert [d["membership"] for d in health["defaulters"]] == [ids[member]]
+        assert health["cycles"][0] == {
+            "cycle": 1,
+            "due_date": "2027-01-05",
+            "status": "open",
+            "expected": "3000.00",
+            "collected": "2000.00",
+        }
+        detail = chair.get(f"groups/{gid}/").json()
+        assert detail["figures"]["arrears"] == "1100.00" and detail["figures"]["defaulters"] == 1
+
+        board = chair.get("users/dashboard/").json()
+        assert board["total_saved"] == [{"currency": "KES", "amount": "1000.00"}]
+        assert board["next_payout"]["cycle"] == 1 and board["next_payout"]["amount"] == "2970.00"
+        assert [d["cycle"] for d in board["upcoming_dues"]] == [2, 3]
+        late = member.get("users/dashboard/").json()
+        kinds = [a["kind"] for a in late["needs_action"]]
+        assert "contribution_due" in kinds
+        assert send_weekly_summaries() == 1
+    assert ledger_discrepancies() == []
