@@ -84,7 +84,7 @@ def test_an_absence_fine_posts_once_however_often_the_meeting_is_saved(chama):
 
 
 def test_officials_levy_fines_with_a_reason_and_the_next_payment_settles_them_first(chama):
-    gid, (chair, treasurer, member), ids = chama
+    gid, (chair, _treasurer, member), ids = chama
     with at("2026-12-02T10:00", NAIROBI):
         levied = chair.post(
             f"groups/{gid}/fines/", {"membership": ids[member], "amount": "75.00", "reason": "Late to the meeting"}
