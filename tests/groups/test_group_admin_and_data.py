@@ -22,6 +22,9 @@ PAGES = [
     "/admin/contributions/cycle/",
     "/admin/contributions/penalty/",
     "/admin/contributions/payout/",
+    "/admin/groups/loan/",
+    "/admin/groups/meeting/",
+    "/admin/groups/recordedpayment/",
 ]
 
 

@@ -13,7 +13,7 @@ from groups.models import SavingsGroup
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
 from tests.factories import pin_token
-from tests.groups.conftest import at
+from tests.groups.conftest import NAIROBI, at
 from tests.payments.test_ledger_postgres import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -70,4 +70,104 @@ def test_one_contribution_paid_from_two_devices_at_once_is_paid_once(started_gro
         results = run_threads(4, pay)
     assert sorted(results) == [200, 409, 409, 409], results
     assert get_wallet(user_id=payer.user.pk, currency="NGN").balance == Decimal("180000.00")
+    assert ledger_discrepancies() == []
+
+
+def _chama_with_an_approved_loan(started_group):
+    from groups.models import Loan, Membership
+    from tests.groups.test_loans import CHAMA, _free_money_into_the_pot, loan_path
+
+    group, (chair, treasurer, borrower) = started_group(size=3, funded="100000.00", **CHAMA)
+    gid = group["id"]
+    for person in (chair, treasurer, borrower):
+        assert person.pay(next(c for c in person.contributions(gid) if c["cycle"] == 3)["id"]).status_code == 200
+    treasurer_id = Membership.objects.get(group_id=gid, user=treasurer.user).pk
+    chair.patch(f"groups/{gid}/members/{treasurer_id}/", {"role": "treasurer"})
+    _free_money_into_the_pot(gid, "20000.00")
+    loan = borrower.post(loan_path(gid), {"amount": "9000.00", "term_months": 3, "purpose": "Seeds"}).json()
+    chair.post(loan_path(gid, loan["id"], "approve"))
+    treasurer.post(loan_path(gid, loan["id"], "approve"))
+    return gid, (chair, treasurer, borrower), Loan.objects.get(pk=loan["id"])
+
+
+def test_a_loan_disbursed_from_two_devices_at_once_is_paid_once(started_group):
+    from tests.groups.test_loans import loan_path
+
+    with at("2026-12-02T10:00", NAIROBI):
+        gid, (_chair, treasurer, borrower), loan = _chama_with_an_approved_loan(started_group)
+        before = get_wallet(user_id=borrower.user.pk, currency="KES").balance
+
+        def disburse(_index: int) -> int:
+            client = APIClient()
+            client.force_authenticate(treasurer.user)
+            return client.post(f"/api/v1/{loan_path(gid, loan.pk, 'disburse')}", {}, format="json").status_code
+
+        results = run_threads(4, disburse)
+    assert sorted(results) == [200, 409, 409, 409], results
+    assert get_wallet(user_id=borrower.user.pk, currency="KES").balance == before + Decimal("9000.00")
+    assert ledger_discrepancies() == []
+
+
+def test_two_repayments_at_once_never_pay_more_than_the_loan(started_group):
+    from tests.groups.test_loans import loan_path
+
+    with at("2026-12-02T10:00", NAIROBI):
+        gid, (_chair, treasurer, borrower), loan = _chama_with_an_approved_loan(started_group)
+        treasurer.post(loan_path(gid, loan.pk, "disburse"))
+        payoff = borrower.get(loan_path(gid, loan.pk)).json()["payoff_today"]
+        tokens = [pin_token(borrower.user) for _ in range(4)]
+
+        def repay(index: int) -> int:
+            client = APIClient()
+            client.force_authenticate(borrower.user)
+            return client.post(
+                f"/api/v1/{loan_path(gid, loan.pk, 'repay')}",
+                {"amount": payoff},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+                HTTP_X_PIN_TOKEN=tokens[index],
+            ).status_code
+
+        results = run_threads(4, repay)
+    assert sorted(results) == [200, 409, 409, 409], results
+    loan.refresh_from_db()
+    assert loan.status == "repaid"
+    assert ledger_discrepancies() == []
+
+
+def test_a_recorded_payment_confirmed_by_two_officials_at_once_posts_once(started_group):
+    from groups.models import Membership, RecordedPayment
+
+    with at("2026-12-02T10:00", NAIROBI):
+        group, people = started_group(size=4, security_deposit="0.00")
+        gid = group["id"]
+        ids = [Membership.objects.get(group_id=gid, user=p.user).pk for p in people]
+        people[0].patch(f"groups/{gid}/members/{ids[1]}/", {"role": "treasurer"})
+        people[0].patch(f"groups/{gid}/members/{ids[2]}/", {"role": "secretary"})
+        recorded = (
+            people[1]
+            .post(
+                f"groups/{gid}/payments/",
+                {
+                    "membership": ids[3],
+                    "amount": "10000.00",
+                    "method": "cash",
+                    "receipt_number": "C-9",
+                    "paid_on": "2026-12-02",
+                    "applies_to": "contribution",
+                },
+            )
+            .json()
+        )
+        checkers = [people[0], people[2]]
+
+        def confirm(index: int) -> int:
+            client = APIClient()
+            client.force_authenticate(checkers[index].user)
+            return client.post(f"/api/v1/groups/{gid}/payments/{recorded['id']}/confirm/").status_code
+
+        results = run_threads(2, confirm)
+    assert sorted(results) == [200, 409], results
+    assert RecordedPayment.objects.get(pk=recorded["id"]).status == "confirmed"
+    assert [c["status"] for c in people[3].contributions(gid)][:2] == ["paid", "pending"]
     assert ledger_discrepancies() == []
