@@ -258,3 +258,45 @@ def test_two_officials_write_a_loan_off(chama):
         book = chair.get(loan_path(gid)).json()["book"]
         assert (book["written_off"], book["outstanding"], book["in_arrears"]) == ("6000.00", "0.00", [])
     assert ledger_discrepancies() == []
+
+
+def test_a_guarantee_is_held_on_the_guarantors_savings_until_the_loan_is_repaid(chama):
+    group, (chair, treasurer, borrower) = chama()
+    gid = group["id"]
+    _free_money_into_the_pot(gid, "50000.00")
+    guarantor = treasurer
+    with at("2026-12-02T10:00", NAIROBI):
+        too_big = borrower.post(
+            loan_path(gid),
+            {
+                "amount": "40000.00",
+                "term_months": 2,
+                "purpose": "Boda boda",
+                "guarantors": [{"membership": _membership(guarantor, gid), "amount": "30000.01"}],
+            },
+        ).json()
+        refused = guarantor.post(f"groups/{gid}/guarantees/{too_big['guarantees'][0]['id']}/accept/")
+        assert refused.json()["error"]["code"] == "loan_refused"  # 30,000 saved, 30,000.01 asked
+        chair.post(loan_path(gid, too_big["id"], "reject"), {"reason": "Too large"})
+
+        loan = borrower.post(
+            loan_path(gid),
+            {
+                "amount": "40000.00",
+                "term_months": 2,
+                "purpose": "Boda boda",
+                "guarantors": [{"membership": _membership(guarantor, gid), "amount": "20000.00"}],
+            },
+        ).json()
+        guarantee = loan["guarantees"][0]["id"]
+        assert guarantor.post(f"groups/{gid}/guarantees/{guarantee}/accept/").json()["status"] == "accepted"
+        # the guarantor's own limit falls: (30,000 saved - 20,000 held) x 3
+        limit = guarantor.post(loan_path(gid), {"amount": "30000.01", "term_months": 1, "purpose": "x"}).json()
+        assert limit["error"]["details"]["limit"] == "30000.00"
+        chair.post(loan_path(gid, loan["id"], "approve"))
+        assert guarantor.post(loan_path(gid, loan["id"], "approve")).status_code == 200
+        treasurer.post(loan_path(gid, loan["id"], "disburse"))
+        payoff = borrower.get(loan_path(gid, loan["id"])).json()["payoff_today"]
+        assert _repay(borrower, gid, loan["id"], payoff).json()["guarantees"][0]["status"] == "released"
+        allowed = guarantor.post(loan_path(gid), {"amount": "90000.00", "term_months": 1, "purpose": "x"})
+        assert allowed.status_code == 201
