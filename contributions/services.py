@@ -47,11 +47,11 @@ from groups.models import (
     PenaltyRecurrence,
     SavingsGroup,
 )
-from groups.money import escrow_of, pot_of
+from groups.money import escrow_of, post_for_group, pot_of
 from notifications.services import notify
 from payments.models import AccountKind, Charge, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.money import allocate, round_money
-from payments.services import Leg, get_house_account, get_wallet, post_transaction, start_deposit
+from payments.services import Leg, get_house_account, get_wallet, start_deposit
 
 logger = logging.getLogger("pamoja.contributions")
 
@@ -170,19 +170,16 @@ def post_settlement(
         legs.append(Leg(escrow_of(membership), refill))
     if remainder:
         legs.append(Leg(get_wallet(user_id=membership.user_id, currency=group.currency), remainder))
-    owed.ledger_transaction = post_transaction(
+    owed.ledger_transaction = post_for_group(
+        group=group,
         kind=TransactionKind.CONTRIBUTION,
         legs=legs,
         idempotency_key=f"contribution-payment:{uuid.uuid4()}",
-        reference=str(group.pk),
-        memo=f"{group.name}: contribution"[:255],
-        metadata={
-            "group": str(group.pk),
-            "member": membership.pk,
-            "contributions": [c.pk for c in owed.contributions],
-            "penalties": [p.pk for p in owed.penalties],
-            **(metadata or {}),
-        },
+        what="contribution",
+        member_id=membership.pk,
+        contributions=[c.pk for c in owed.contributions],
+        penalties=[p.pk for p in owed.penalties],
+        **(metadata or {}),
     )
     now = timezone.now()
     Penalty.objects.filter(pk__in=[p.pk for p in owed.penalties]).update(
@@ -401,13 +398,14 @@ def _cover_from_deposits(*, group: SavingsGroup, unpaid: list[Contribution], mem
         escrow.refresh_from_db(fields=["balance"])
         if escrow.balance < contribution.amount:
             continue
-        posted = post_transaction(
+        posted = post_for_group(
+            group=group,
             kind=TransactionKind.CONTRIBUTION,
             legs=[Leg(escrow, -contribution.amount), Leg(pot, contribution.amount)],
             idempotency_key=f"deposit-covers:{contribution.pk}",
-            reference=str(group.pk),
-            memo=f"{group.name}: deposit covers cycle {contribution.cycle.number}"[:255],
-            metadata={"group": str(group.pk), "contribution": contribution.pk, "member": contribution.membership_id},
+            what=f"deposit covers cycle {contribution.cycle.number}",
+            member_id=contribution.membership_id,
+            contribution=contribution.pk,
         )
         contribution.status = ContributionStatus.COVERED
         contribution.settled_by = SettledBy.DEPOSIT
@@ -492,13 +490,15 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
         legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), penalty_total))
     if refill_total:
         legs.append(Leg(escrow_of(recipient), refill_total))
-    posted = post_transaction(
+    posted = post_for_group(
+        group=group,
         kind=TransactionKind.PAYOUT,
         legs=legs,
         idempotency_key=f"payout:{cycle.pk}",
-        reference=str(group.pk),
-        memo=f"{group.name}: payout for cycle {cycle.number}"[:255],
-        metadata={"group": str(group.pk), "cycle": cycle.number, "member": recipient.pk, "deductions": details},
+        what=f"payout for cycle {cycle.number}",
+        member_id=recipient.pk,
+        cycle=cycle.number,
+        deductions=details,
     )
     now = timezone.now()
     Contribution.objects.filter(pk__in=[c.pk for c in netted + refilled]).update(
@@ -549,13 +549,14 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
             legs.append(Leg(get_wallet(user_id=membership.user_id, currency=group.currency), room))
         if owed:
             legs.append(Leg(penalty_income, escrow.balance - room))
-        posted = post_transaction(
+        posted = post_for_group(
+            group=group,
             kind=TransactionKind.DEPOSIT_HOLD,
             legs=legs,
             idempotency_key=f"deposit-return:{membership.pk}",
-            reference=str(group.pk),
-            memo=f"{group.name}: security deposit returned"[:255],
-            metadata={"group": str(group.pk), "member": membership.pk, "penalties": [p.pk for p in owed]},
+            what="security deposit returned",
+            member_id=membership.pk,
+            penalties=[p.pk for p in owed],
         )
         Penalty.objects.filter(pk__in=[p.pk for p in owed]).update(
             status=PenaltyStatus.PAID, settled_by=SettledBy.DEPOSIT, paid_at=timezone.now(), ledger_transaction=posted
@@ -570,13 +571,12 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
             for m, share in zip(sharing, shares, strict=True)
             if share
         ]
-        post_transaction(
+        post_for_group(
+            group=group,
             kind=TransactionKind.PAYOUT,
             legs=legs,
             idempotency_key=f"pot-share-out:{group.pk}",
-            reference=str(group.pk),
-            memo=f"{group.name}: what was left in the pot, shared out"[:255],
-            metadata={"group": str(group.pk)},
+            what="what was left in the pot, shared out",
         )
     group.status = GroupStatus.COMPLETED
     group.finished_at = timezone.now()

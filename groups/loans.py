@@ -36,12 +36,12 @@ from groups.models import (
     MembershipStatus,
     SavingsGroup,
 )
-from groups.money import pot_of
+from groups.money import post_for_group, pot_of
 from groups.services import local_today, require_official
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.money import allocate, minor_unit, round_money
-from payments.services import Leg, get_house_account, get_owned_account, get_wallet, post_transaction
+from payments.services import Leg, get_house_account, get_owned_account, get_wallet
 
 APPROVALS_NEEDED = 2
 
@@ -285,13 +285,14 @@ def disburse_loan(*, actor: Membership, loan: Loan) -> Loan:
             raise InsufficientFundsError(
                 "The group's pot cannot lend this much now.", details={"available": str(lendable)}
             )
-        post_transaction(
+        post_for_group(
+            group=group,
             kind=TransactionKind.LOAN,
             legs=posted_legs,
             idempotency_key=f"loan-disbursement:{loan.pk}",
-            reference=str(group.pk),
-            memo=f"{group.name}: loan disbursed"[:255],
-            metadata={"group": str(group.pk), "loan": loan.pk, "member": loan.borrower_id},
+            what="loan disbursed",
+            member_id=loan.borrower_id,
+            loan=loan.pk,
         )
         today = local_today(group)
         LoanInstalment.objects.bulk_create(
@@ -391,20 +392,17 @@ def repay_loan(*, loan: Loan, amount: Decimal, source: LedgerAccount | None = No
         if principal:
             legs.append(Leg(receivable_of(loan), -principal))
             legs.append(Leg(get_house_account(kind=AccountKind.LOANS_ISSUED, currency=group.currency), principal))
-        posted = post_transaction(
+        posted = post_for_group(
+            group=group,
             kind=TransactionKind.LOAN,
             legs=legs,
             idempotency_key=f"loan-repayment:{loan.pk}:{uuid.uuid4()}",
-            reference=str(group.pk),
-            memo=f"{group.name}: loan repayment"[:255],
-            metadata={
-                "group": str(group.pk),
-                "loan": loan.pk,
-                "member": loan.borrower_id,
-                "late_fees": str(fees),
-                "interest": str(interest),
-                "principal": str(principal),
-            },
+            what="loan repayment",
+            member_id=loan.borrower_id,
+            loan=loan.pk,
+            late_fees=str(fees),
+            interest=str(interest),
+            principal=str(principal),
         )
         if all(i.status != InstalmentStatus.PENDING for i in instalments):
             loan.status = LoanStatus.REPAID
@@ -455,16 +453,18 @@ def vote_write_off(*, actor: Membership, loan: Loan, reason: str) -> Loan:
             return loan
         remaining = outstanding_principal(loan)
         if remaining:
-            post_transaction(
+            post_for_group(
+                group=loan.group,
                 kind=TransactionKind.LOAN,
                 legs=[
                     Leg(receivable_of(loan), -remaining),
                     Leg(get_house_account(kind=AccountKind.LOANS_ISSUED, currency=loan.group.currency), remaining),
                 ],
                 idempotency_key=f"loan-write-off:{loan.pk}",
-                reference=str(loan.group_id),
-                memo=f"{loan.group.name}: loan written off"[:255],
-                metadata={"group": str(loan.group_id), "loan": loan.pk, "member": loan.borrower_id, "reason": reason},
+                what="loan written off",
+                member_id=loan.borrower_id,
+                loan=loan.pk,
+                reason=reason,
             )
         loan.instalments.filter(status=InstalmentStatus.PENDING).update(status=InstalmentStatus.WAIVED)
         loan.guarantees.filter(status=GuaranteeStatus.ACCEPTED).update(status=GuaranteeStatus.RELEASED)

@@ -17,6 +17,31 @@ from payments.models import AccountKind, LedgerAccount, LedgerTransaction, Trans
 from payments.services import Leg, get_owned_account, get_wallet, post_transaction
 
 
+def post_for_group(
+    *,
+    group: SavingsGroup,
+    kind: TransactionKind,
+    legs: list[Leg],
+    idempotency_key: str,
+    what: str,
+    member_id: int | None = None,
+    **details,
+) -> LedgerTransaction:
+    """Every posting about a group's money goes through here, so each carries the group as its reference and,
+    when it concerns one member, `metadata.member`: statements find a group's and a member's postings by them."""
+    metadata = {"group": str(group.pk), **details}
+    if member_id is not None:
+        metadata["member"] = member_id
+    return post_transaction(
+        kind=kind,
+        legs=legs,
+        idempotency_key=idempotency_key,
+        reference=str(group.pk),
+        memo=f"{group.name}: {what}"[:255],
+        metadata=metadata,
+    )
+
+
 def pot_of(group: SavingsGroup) -> LedgerAccount:
     return get_owned_account(kind=AccountKind.GROUP_POT, owner_type="group", owner_id=group.pk, currency=group.currency)
 
@@ -57,13 +82,13 @@ def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
             legs.append(Leg(escrow_of(membership), group.security_deposit))
         if group.registration_fee:
             legs.append(Leg(pot_of(group), group.registration_fee))
-        posted = post_transaction(
+        posted = post_for_group(
+            group=group,
             kind=TransactionKind.DEPOSIT_HOLD,
             legs=legs,
             idempotency_key=f"group-dues:{membership.pk}:{uuid.uuid4()}",
-            reference=str(group.pk),
-            memo=f"Deposit and fees for {group.name}"[:255],
-            metadata={"group": str(group.pk), "member": membership.pk},
+            what="deposit and registration fee",
+            member_id=membership.pk,
         )
         membership.dues_paid_at = timezone.now()
         membership.deposit_paid = group.security_deposit
@@ -86,13 +111,14 @@ def refund_group_dues(*, membership: Membership, reason: str) -> LedgerTransacti
         legs.append(Leg(pot_of(group), -membership.registration_fee_paid))
     total = membership.deposit_paid + membership.registration_fee_paid
     legs.append(Leg(wallet, total))
-    posted = post_transaction(
+    posted = post_for_group(
+        group=group,
         kind=TransactionKind.DEPOSIT_HOLD,
         legs=legs,
         idempotency_key=f"group-dues-refund:{membership.pk}:{membership.dues_paid_at.isoformat()}",
-        reference=str(group.pk),
-        memo=f"Refund of dues: {reason}"[:255],
-        metadata={"group": str(group.pk), "member": membership.pk, "reason": reason},
+        what=f"dues refunded ({reason})",
+        member_id=membership.pk,
+        reason=reason,
     )
     membership.dues_paid_at = None
     membership.deposit_paid = Decimal("0")
