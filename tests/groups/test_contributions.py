@@ -229,3 +229,18 @@ def test_quiet_groups_are_flagged_and_revived_ones_unflagged(started_group):
         chair.pay(mine(chair, group["id"], 1)["id"])
         flag_inactive_groups()
         assert SavingsGroup.objects.get(pk=group["id"]).flagged_inactive_at is None
+
+
+def test_an_operator_runs_a_group_job_for_every_zone_now(started_group):
+    import io
+
+    from django.core.management import call_command
+
+    with at("2026-12-01T10:00"):
+        started_group(size=2, security_deposit="0.00")
+    with at("2027-01-05T03:00"):  # no group is at 10:00 now
+        out = io.StringIO()
+        call_command("run_job", "contributions.payouts", stdout=out)
+        assert "contributions.payouts: 0" in out.getvalue()
+        call_command("run_job", "contributions.payouts", "--set", "every_zone=true", stdout=out)
+        assert "contributions.payouts: 1" in out.getvalue()
