@@ -41,7 +41,7 @@ from groups.services import local_today, require_official
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.money import allocate, minor_unit, round_money
-from payments.services import Leg, get_house_account, get_owned_account, get_wallet
+from payments.services import Leg, get_house_account, get_owned_account, get_wallet, lock_accounts
 
 APPROVALS_NEEDED = 2
 
@@ -140,15 +140,16 @@ def borrowing_limit(membership: Membership) -> Decimal:
     return max(limit, Decimal("0"))
 
 
-def lendable_balance(group: SavingsGroup) -> Decimal:
+def lendable_balance(group: SavingsGroup, *, pot_balance: Decimal | None = None) -> Decimal:
     """The pot less what open cycles' payouts are owed (contributions already paid into them)."""
-    pot = pot_of(group)
+    if pot_balance is None:
+        pot_balance = pot_of(group).balance
     reserved = Contribution.objects.filter(
         cycle__group=group,
         cycle__status=CycleStatus.OPEN,
         status__in=[ContributionStatus.PAID, ContributionStatus.COVERED],
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    return max(pot.balance - reserved, Decimal("0"))
+    return max(pot_balance - reserved, Decimal("0"))
 
 
 # --- applying, guarantees, decisions ------------------------------------------------------------------------
@@ -165,6 +166,16 @@ def apply_for_loan(
     group = membership.group
     if group.status != GroupStatus.ACTIVE:
         raise LoanRefusedError("The group lends only while it is running.")
+    with transaction.atomic():
+        # one application at a time per member, so two at once cannot both fit under the limit
+        Membership.objects.select_for_update(no_key=True, of=("self",)).get(pk=membership.pk)
+        return _apply(
+            membership=membership, principal=principal, term_months=term_months, purpose=purpose, guarantors=guarantors
+        )
+
+
+def _apply(*, membership, principal, term_months, purpose, guarantors) -> Loan:
+    group = membership.group
     if not membership.is_active:
         raise LoanRefusedError("A suspended member cannot borrow.")
     if term_months > group.loan_max_term_months:
@@ -280,7 +291,9 @@ def disburse_loan(*, actor: Membership, loan: Loan) -> Loan:
             Leg(receivable_of(loan), loan.principal),
             Leg(get_house_account(kind=AccountKind.LOANS_ISSUED, currency=group.currency), -loan.principal),
         ]
-        lendable = lendable_balance(group)
+        # the pot's row lock makes the check final: two disbursements never both spend the same free money
+        locked_pot = lock_accounts([pot])[pot.pk]
+        lendable = lendable_balance(group, pot_balance=locked_pot.balance)
         if lendable < loan.principal:
             raise InsufficientFundsError(
                 "The group's pot cannot lend this much now.", details={"available": str(lendable)}

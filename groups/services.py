@@ -168,7 +168,8 @@ def leave_group(*, membership: Membership) -> Membership:
             raise ChairMustHandOverError()
         if membership.group.status == GroupStatus.ACTIVE:
             raise GroupStateError("The rotation has started; you can leave once the group completes.")
-        refund_group_dues(membership=membership, reason="left the group")
+        if membership.group.status == GroupStatus.FORMING:  # a finished group has already settled every deposit
+            refund_group_dues(membership=membership, reason="left the group")
         membership.status = MembershipStatus.LEFT
         membership.left_at = timezone.now()
         membership.chair_position = None

@@ -4,7 +4,7 @@ from payments.services.accounts import get_house_account, get_owned_account, get
 from payments.services.bank_accounts import link_bank_account
 from payments.services.cards import save_card
 from payments.services.deposits import start_deposit
-from payments.services.ledger import Leg, post_transaction, reverse_transaction
+from payments.services.ledger import Leg, lock_accounts, post_transaction, reverse_transaction
 from payments.services.transfers import post_transfer
 from payments.services.withdrawals import start_withdrawal
 
@@ -14,6 +14,7 @@ __all__ = [
     "get_owned_account",
     "get_wallet",
     "link_bank_account",
+    "lock_accounts",
     "post_transaction",
     "post_transfer",
     "reverse_transaction",

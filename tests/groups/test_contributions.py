@@ -171,6 +171,8 @@ def test_a_chama_completes_and_shares_out_what_is_left_in_the_pot(started_group,
     # `before` is after the 600 in registration fees; those come back shared out, and the three 1% payout fees
     # (30 on each 3,000 pot) are all the members lost
     assert sum(balance(p, "KES") for p in people) == before + Decimal("600.00") - Decimal("90.00")
+    assert people[2].post(f"groups/{gid}/leave/").status_code == 204  # nothing left to refund
+    assert sum(balance(p, "KES") for p in people) == before + Decimal("600.00") - Decimal("90.00")
     assert ledger_discrepancies() == []
 
 
