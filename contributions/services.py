@@ -422,6 +422,15 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
     much was paid ahead, so money paid in advance waits for its own turn."""
     if cycle.number > 1 and today <= due_date_for(group, cycle.number - 1):
         return None
+    # The nightly common case, answered before any member row is locked (a payment locks its member first).
+    unpaid = cycle.contributions.filter(status__in=UNPAID_STATUSES)
+    if today < payout_date_for(group, cycle) and unpaid.exists():
+        return None
+    if (
+        group.default_policy != DefaultPolicy.DEPOSIT_COVERS
+        and unpaid.exclude(membership_id=cycle.recipient_id).exists()
+    ):
+        return None
     members = {
         m.pk: m
         for m in Membership.objects.select_for_update(no_key=True, of=("self",))
