@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -154,6 +155,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):  # a model's full_clean() in a service: the caller's input
+        exc = drf_exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
 
     response = drf_exception_handler(exc, context)  # keeps WWW-Authenticate, Retry-After and the like
     if response is None:

@@ -110,6 +110,9 @@ def update_group(*, actor: Membership, changes: dict[str, Any]) -> SavingsGroup:
         for name, value in changes.items():
             setattr(group, name, value)
         _check_money_settings({name: getattr(group, name) for name in MONEY_SETTINGS})
+        taken = group.memberships.filter(status=MembershipStatus.ACTIVE).aggregate(total=Sum("slots"))["total"] or 0
+        if group.member_limit < taken:
+            raise GroupStateError(f"{taken} turns are already taken; the limit cannot go below that.")
         group.full_clean()
         group.save()
         return group

@@ -249,3 +249,11 @@ def test_a_member_may_hold_two_turns_where_the_group_allows(member, forming_grou
         assert [entry["token"] for entry in drawn["order"]] == rotation.draw_order(tokens, drawn["seed"])
         assert len(twice.contributions(gid)) == 6  # two shares in each of three cycles
         assert len(chair.contributions(gid)) == 3
+
+
+def test_the_member_limit_cannot_drop_below_the_members_already_in(forming_group):
+    with at("2026-12-01T10:00"):
+        group, (chair, *_others) = forming_group(size=3)
+        answer = call(chair, "patch", f"groups/{group['id']}/", {"member_limit": 2})
+        assert answer.status_code == 409 and answer.json()["error"]["code"] == "group_state"
+        assert call(chair, "patch", f"groups/{group['id']}/", {"member_limit": 3}).status_code == 200

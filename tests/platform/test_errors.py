@@ -140,3 +140,16 @@ def test_readme_lists_every_error_code():
     codes = {cls.code for cls in subclasses(ApplicationError)} | set(DRF_ERROR_CODES.values()) | {"server_error"}
     for code in codes:
         assert f"| `{code}` |" in readme, f"README.md's error table lacks {code}"
+
+
+def test_a_model_validation_error_from_a_service_is_a_400_not_a_500():
+    from django.core.exceptions import ValidationError
+
+    from config.errors import exception_handler
+
+    answer = exception_handler(ValidationError({"time_zone": ["Unknown zone."]}), {})
+    assert answer.status_code == 400
+    assert answer.data["error"]["code"] == "validation_error"
+    assert answer.data["error"]["details"] == {"time_zone": ["Unknown zone."]}
+    plain = exception_handler(ValidationError("Nope."), {})
+    assert plain.status_code == 400 and plain.data["error"]["message"] == "Nope."
