@@ -278,3 +278,65 @@ def test_group_health_and_the_dashboard(chama, django_capture_on_commit_callback
         assert "contribution_due" in kinds
         assert send_weekly_summaries() == 1
     assert ledger_discrepancies() == []
+
+
+BAD_INPUTS = [
+    ("post", "meetings/", {"scheduled_for": "tomorrow"}),
+    ("post", "meetings/", {}),
+    ("patch", "meetings/999/", {"attendance": [{"membership": 1, "status": "asleep"}]}),
+    ("post", "fines/", {"membership": 999999, "amount": "10.00", "reason": "x"}),
+    ("post", "fines/", {"membership": "abc", "amount": 10.5, "reason": ""}),
+    ("post", "fines/", {"membership": 1, "amount": "-3", "reason": "x"}),
+    ("post", "loans/", {"amount": "0", "term_months": 3, "purpose": "x"}),
+    ("post", "loans/", {"amount": "100.001", "term_months": 0, "purpose": ""}),
+    ("post", "loans/", {"amount": "100", "term_months": 2, "purpose": "x", "guarantors": [{"membership": 999999}]}),
+    ("post", "loans/", {"amount": "100", "term_months": 99, "purpose": "x"}),
+    ("post", "loans/999/approve/", {}),
+    ("post", "loans/999/repay/", {"amount": "abc"}),
+    ("post", "guarantees/999/accept/", {}),
+    (
+        "post",
+        "payments/",
+        {
+            "membership": 999999,
+            "amount": "1",
+            "method": "cash",
+            "receipt_number": "A",
+            "paid_on": "2026-12-01",
+            "applies_to": "loan",
+        },
+    ),
+    ("post", "payments/", {"method": "cheque", "applies_to": "everything", "paid_on": "yesterday"}),
+    ("post", "payments/999/confirm/", {}),
+    ("post", "payments/999/reject/", {}),
+    ("get", "statement/?start=2027-13-01", None),
+    ("get", "members/999999/statement/", None),
+]
+
+
+def test_bad_input_to_any_chama_endpoint_is_a_clear_error_never_a_500(chama):
+    gid, (chair, _treasurer, member), ids = chama
+    with at("2026-12-02T10:00", NAIROBI):
+        for method, path, body in BAD_INPUTS:
+            for person in (chair, member):
+                url = f"/api/v1/groups/{gid}/{path}"
+                if method == "get":
+                    answer = person.api.get(url)
+                else:
+                    answer = getattr(person.api, method)(
+                        url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-" + path, HTTP_X_PIN_TOKEN="nope"
+                    )
+                assert 400 <= answer.status_code < 500, (method, path, answer.status_code)
+                assert set(answer.json()["error"]) == {"code", "message", "details"}, (method, path)
+        # with a real target, a bad recorded payment is refused too
+        payment = {
+            "membership": ids[member],
+            "amount": "1",
+            "method": "cash",
+            "receipt_number": "Z",
+            "paid_on": "2026-12-01",
+            "applies_to": "loan",
+            "target": 424242,
+        }
+        assert chair.post(f"groups/{gid}/payments/", payment).status_code == 409
+    assert ledger_discrepancies() == []
