@@ -246,3 +246,27 @@ def test_an_operator_runs_a_group_job_for_every_zone_now(started_group):
         assert "contributions.payouts: 0" in out.getvalue()
         call_command("run_job", "contributions.payouts", "--set", "every_zone=true", stdout=out)
         assert "contributions.payouts: 1" in out.getvalue()
+
+
+def test_a_retried_payment_replays_its_first_answer_and_moves_money_once(forming_group):
+    from tests.factories import pin_token
+
+    with at("2026-12-01T10:00"):
+        group, (chair, other) = forming_group(size=2)
+        gid = group["id"]
+        for person in (chair, other):
+            headers = {"HTTP_IDEMPOTENCY_KEY": f"dues-{person.user.pk}", "HTTP_X_PIN_TOKEN": pin_token(person.user)}
+            first = person.api.post(f"/api/v1/groups/{gid}/dues/", {}, format="json", **headers)
+            again = person.api.post(f"/api/v1/groups/{gid}/dues/", {}, format="json", **headers)
+            assert first.status_code == again.status_code == 200
+            assert again["Idempotent-Replayed"] == "true"
+            assert balance(person) == Decimal("190000.00")
+        assert chair.post(f"groups/{gid}/start/").status_code == 200
+        target = mine(other, gid, 1)["id"]
+        headers = {"HTTP_IDEMPOTENCY_KEY": "pay-once", "HTTP_X_PIN_TOKEN": pin_token(other.user)}
+        path = f"/api/v1/contributions/{target}/pay/"
+        first = other.api.post(path, {"source": "wallet"}, format="json", **headers)
+        again = other.api.post(path, {"source": "wallet"}, format="json", **headers)
+        assert first.status_code == again.status_code == 200 and first.json() == again.json()
+        assert balance(other) == Decimal("180000.00")
+    assert ledger_discrepancies() == []
