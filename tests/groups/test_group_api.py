@@ -31,11 +31,35 @@ def group_urls(gid):
         ("post", f"groups/{gid}/messages/"),
         ("get", f"groups/{gid}/members/1/"),
         ("patch", f"groups/{gid}/members/1/"),
+        ("post", f"groups/{gid}/dues/"),
+        ("post", f"groups/{gid}/swaps/1/decline/"),
+        ("get", f"groups/{gid}/meetings/"),
+        ("post", f"groups/{gid}/meetings/"),
+        ("get", f"groups/{gid}/meetings/1/"),
+        ("patch", f"groups/{gid}/meetings/1/"),
+        ("get", f"groups/{gid}/fines/"),
+        ("post", f"groups/{gid}/fines/"),
+        ("get", f"groups/{gid}/loans/"),
+        ("post", f"groups/{gid}/loans/"),
+        ("get", f"groups/{gid}/loans/1/"),
+        *[("post", f"groups/{gid}/loans/1/{action}/") for action in ("approve", "reject", "disburse", "write-off")],
+        ("post", f"groups/{gid}/loans/1/repay/"),
+        ("post", f"groups/{gid}/guarantees/1/accept/"),
+        ("post", f"groups/{gid}/guarantees/1/decline/"),
+        ("get", f"groups/{gid}/payments/"),
+        ("post", f"groups/{gid}/payments/"),
+        ("post", f"groups/{gid}/payments/1/confirm/"),
+        ("post", f"groups/{gid}/payments/1/reject/"),
+        ("get", f"groups/{gid}/statement/"),
+        ("get", f"groups/{gid}/members/1/statement/"),
+        ("get", f"groups/{gid}/health/"),
     ]
 
 
 def call(person, method, path, data=None):
-    return getattr(person.api, method)(f"/api/v1/{path}", data or {}, format="json")
+    """An Idempotency-Key always rides along: money endpoints check it first, for member and stranger alike."""
+    key = f"{method}:{path}:{person.user.pk}"
+    return getattr(person.api, method)(f"/api/v1/{path}", data or {}, format="json", HTTP_IDEMPOTENCY_KEY=key)
 
 
 def test_a_non_member_gets_404_for_every_group_url_and_sees_nothing_of_it(forming_group, member):
