@@ -14,3 +14,13 @@ class ContributionAlreadyPaidError(ConflictError):
 class ContributionNotPayableError(ConflictError):
     code = "contribution_not_payable"
     message = "This contribution cannot be paid now."
+
+
+class PenaltyNotFoundError(NotFoundError):
+    code = "penalty_not_found"
+    message = "No such penalty or fine of yours."
+
+
+class PenaltyNotOwedError(ConflictError):
+    code = "penalty_not_owed"
+    message = "This penalty is already paid or was waived."

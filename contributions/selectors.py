@@ -2,8 +2,8 @@
 
 from django.db.models import Count, Q, QuerySet
 
-from contributions.errors import ContributionNotFoundError
-from contributions.models import Contribution, ContributionStatus, Cycle, Payout
+from contributions.errors import ContributionNotFoundError, PenaltyNotFoundError
+from contributions.models import Contribution, ContributionStatus, Cycle, Payout, Penalty
 from groups.models import MembershipStatus, SavingsGroup
 
 
@@ -21,6 +21,17 @@ def contribution_of(*, user, pk) -> Contribution:
     if contribution is None:
         raise ContributionNotFoundError()
     return contribution
+
+
+def penalty_of(*, user, pk) -> Penalty:
+    penalty = (
+        Penalty.objects.filter(membership__user=user, pk=pk).select_related("membership__group").first()
+        if str(pk).isdigit()
+        else None
+    )
+    if penalty is None:
+        raise PenaltyNotFoundError()
+    return penalty
 
 
 def payouts_of(*, user) -> QuerySet[Payout]:

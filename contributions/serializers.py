@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contributions.models import Contribution, ContributionStatus, Cycle, Payout
+from contributions.models import Contribution, ContributionStatus, Cycle, Payout, Penalty
 from payments.serializers import AmountField, e164_phone, require_kenyan_phone
 
 
@@ -104,3 +104,11 @@ class CycleSerializer(serializers.ModelSerializer):
     def get_payout(self, cycle):
         payout = getattr(cycle, "payout", None)
         return PayoutSerializer(payout).data if payout else None
+
+
+class PenaltyPaymentSerializer(serializers.ModelSerializer):
+    amount = AmountField()
+
+    class Meta:
+        model = Penalty
+        fields = ["id", "kind", "amount", "reason", "status", "paid_at"]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from contributions.errors import (
     ContributionAlreadyPaidError,
     ContributionNotPayableError,
+    PenaltyNotOwedError,
 )
 from contributions.models import (
     OWED_STATUSES,
@@ -222,7 +223,7 @@ def pay_penalty(*, membership: Membership, penalty: Penalty) -> Settlement:
         )
         penalty = Penalty.objects.get(pk=penalty.pk)
         if penalty.status != PenaltyStatus.OWED:
-            raise ContributionAlreadyPaidError("This penalty is not owed.")
+            raise PenaltyNotOwedError()
         owed = Settlement(total=penalty.amount, penalties=[penalty])
         wallet = get_wallet(user_id=membership.user_id, currency=membership.group.currency)
         return post_settlement(membership=membership, owed=owed, source=wallet, settled_by=SettledBy.WALLET)

@@ -14,6 +14,7 @@ from contributions.serializers import (
     ContributionSerializer,
     CycleSerializer,
     PayoutSerializer,
+    PenaltyPaymentSerializer,
 )
 from groups.selectors import membership_of
 from groups.views import NOT_MEMBER
@@ -107,3 +108,24 @@ class CycleListApi(ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+class PenaltyPayApi(APIView):
+    @extend_schema(
+        summary="Pay one penalty or fine of mine from the wallet",
+        request=None,
+        responses={
+            200: PenaltyPaymentSerializer,
+            404: OpenApiResponse(description="`penalty_not_found`."),
+            **MONEY_ERRORS,
+            409: OpenApiResponse(description="`penalty_not_owed` or `idempotency_key_in_use`."),
+        },
+        parameters=[IDEMPOTENCY_KEY, PIN_TOKEN],
+    )
+    @idempotent
+    def post(self, request, penalty_id):
+        penalty = selectors.penalty_of(user=request.user, pk=penalty_id)
+        authorize_money_movement(user=request.user, pin_token=request.headers.get("X-Pin-Token"))
+        services.pay_penalty(membership=penalty.membership, penalty=penalty)
+        penalty.refresh_from_db()
+        return Response(PenaltyPaymentSerializer(penalty).data)

@@ -21,7 +21,6 @@ from config.errors import InsufficientFundsError
 from contributions.models import Contribution, ContributionStatus, CycleStatus
 from groups.errors import LoanRefusedError, LoanStateError, NotAnOfficialError, RepaymentTooLargeError
 from groups.models import (
-    OFFICIAL_ROLES,
     DecisionKind,
     GroupStatus,
     GuaranteeStatus,
@@ -33,7 +32,6 @@ from groups.models import (
     LoanInstalment,
     LoanStatus,
     Membership,
-    MembershipStatus,
     SavingsGroup,
 )
 from groups.money import post_for_group, pot_of
@@ -174,7 +172,14 @@ def apply_for_loan(
         )
 
 
-def _apply(*, membership, principal, term_months, purpose, guarantors) -> Loan:
+def _apply(
+    *,
+    membership: Membership,
+    principal: Decimal,
+    term_months: int,
+    purpose: str,
+    guarantors: list[tuple[Membership, Decimal]],
+) -> Loan:
     group = membership.group
     if not membership.is_active:
         raise LoanRefusedError("A suspended member cannot borrow.")
@@ -492,10 +497,6 @@ def written_off_amount(loan: Loan) -> Decimal:
         return Decimal("0")
     repaid = loan.instalments.aggregate(total=Sum("principal_paid"))["total"] or Decimal("0")
     return loan.principal - repaid
-
-
-def officials_of(group: SavingsGroup):
-    return group.memberships.filter(status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES)
 
 
 def loan_book(*, group: SavingsGroup) -> dict:

@@ -53,7 +53,7 @@ def group_health(*, group: SavingsGroup) -> dict:
         c
         for c in due
         if c.status == ContributionStatus.PAID
-        and c.settled_by not in (SettledBy.PAYOUT,)
+        and c.settled_by != SettledBy.PAYOUT
         and c.paid_at is not None
         and c.paid_at < _end_of_grace(group, c.due_date)
     ]

@@ -340,3 +340,27 @@ def test_bad_input_to_any_chama_endpoint_is_a_clear_error_never_a_500(chama):
         }
         assert chair.post(f"groups/{gid}/payments/", payment).status_code == 409
     assert ledger_discrepancies() == []
+
+
+def test_a_member_pays_a_fine_on_its_own_once(chama):
+    from tests.factories import pin_token
+
+    gid, (chair, _treasurer, member), ids = chama
+    with at("2026-12-02T10:00", NAIROBI):
+        fine = chair.post(f"groups/{gid}/fines/", {"membership": ids[member], "amount": "80.00", "reason": "Late"})
+        path = f"/api/v1/penalties/{fine.json()['id']}/pay/"
+        assert chair.post(f"penalties/{fine.json()['id']}/pay/", money=True).json()["error"]["code"] == (
+            "penalty_not_found"
+        )
+        before = get_wallet(user_id=member.user.pk, currency="KES").balance
+        headers = {"HTTP_IDEMPOTENCY_KEY": "fine-once", "HTTP_X_PIN_TOKEN": pin_token(member.user)}
+        first = member.api.post(path, {}, format="json", **headers)
+        again = member.api.post(path, {}, format="json", **headers)
+        assert first.status_code == again.status_code == 200 and first.json()["status"] == "paid"
+        assert again["Idempotent-Replayed"] == "true"
+        assert member.post(f"penalties/{fine.json()['id']}/pay/", money=True).json()["error"]["code"] == (
+            "penalty_not_owed"
+        )
+        assert get_wallet(user_id=member.user.pk, currency="KES").balance == before - Decimal("80.00")
+        assert {c["status"] for c in member.contributions(gid)} == {"pending"}
+    assert ledger_discrepancies() == []

@@ -171,3 +171,29 @@ def test_a_recorded_payment_confirmed_by_two_officials_at_once_posts_once(starte
     assert RecordedPayment.objects.get(pk=recorded["id"]).status == "confirmed"
     assert [c["status"] for c in people[3].contributions(gid)][:2] == ["paid", "pending"]
     assert ledger_discrepancies() == []
+
+
+def test_one_fine_paid_from_two_devices_at_once_is_paid_once(started_group):
+    from groups.models import Membership
+
+    with at("2026-12-02T10:00"):
+        group, (chair, payer) = started_group(size=2, security_deposit="0.00")
+        target = Membership.objects.get(group_id=group["id"], user=payer.user).pk
+        fine = chair.post(f"groups/{group['id']}/fines/", {"membership": target, "amount": "500.00", "reason": "x"})
+        tokens = [pin_token(payer.user) for _ in range(4)]
+
+        def pay(index: int) -> int:
+            client = APIClient()
+            client.force_authenticate(payer.user)
+            return client.post(
+                f"/api/v1/penalties/{fine.json()['id']}/pay/",
+                {},
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+                HTTP_X_PIN_TOKEN=tokens[index],
+            ).status_code
+
+        results = run_threads(4, pay)
+    assert sorted(results) == [200, 409, 409, 409], results
+    assert get_wallet(user_id=payer.user.pk, currency="NGN").balance == Decimal("199500.00")
+    assert ledger_discrepancies() == []
