@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.errors import GroupStateError
-from groups.models import GroupStatus, Membership, SavingsGroup
+from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.services import Leg, get_owned_account, get_wallet, post_transaction
 
@@ -61,17 +61,19 @@ def dues_of(group: SavingsGroup) -> Decimal:
 
 def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
     """Move the security deposit (into the member's escrow) and the registration fee (into the pot) from the
-    member's wallet, once. The caller has already checked the PIN."""
-    group = membership.group
+    member's wallet, once. The caller has already checked the PIN.
+
+    Locks the group row first (the lock order of every group state change: group, then memberships in id order,
+    then ledger accounts), so a cancel, start or change of the dues cannot pass between the check and the posting.
+    """
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("group")
-            .get(pk=membership.pk)
-        )
-        group = membership.group
+        group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=membership.group_id)
+        membership = Membership.objects.select_for_update(no_key=True, of=("self",)).get(pk=membership.pk)
+        membership.group = group
         if group.status != GroupStatus.FORMING:
             raise GroupStateError("Dues are paid while the group is forming.")
+        if membership.status == MembershipStatus.LEFT:
+            raise GroupStateError("You have left this group.")
         if membership.dues_paid_at is not None:
             raise GroupStateError("You have already paid this group's dues.")
         if dues_of(group) == 0:
@@ -99,7 +101,8 @@ def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
 
 def refund_group_dues(*, membership: Membership, reason: str) -> LedgerTransaction | None:
     """Give back what the member paid before the group started (a member leaving a forming group, or a group
-    cancelled before it started). Runs inside the caller's transaction, with the membership locked."""
+    cancelled before it started). Runs inside the caller's transaction, with the group row and then the membership
+    locked (so no dues payment can land after it). Once per payment: the key is (membership, dues_paid_at)."""
     group = membership.group
     if membership.dues_paid_at is None:
         return None

@@ -162,11 +162,13 @@ def leave_group(*, membership: Membership) -> Membership:
     """Leave a forming group (dues refunded). Once the rotation has started, a member's turn and dues are part of
     everyone's money: they stay until the group completes (officials can suspend)."""
     with transaction.atomic():
-        membership = (
-            Membership.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("group")
-            .get(pk=membership.pk)
-        )
+        # The group row first, then the membership: a start or cancel either finishes before this reads the
+        # status, or waits until the member has gone (and start then builds the schedule without them).
+        group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=membership.group_id)
+        membership = Membership.objects.select_for_update(no_key=True, of=("self",)).get(pk=membership.pk)
+        membership.group = group
+        if membership.status == MembershipStatus.LEFT:
+            raise GroupStateError("You have already left this group.")
         if membership.role == Role.CHAIR and membership.is_active:
             raise ChairMustHandOverError()
         if membership.group.status == GroupStatus.ACTIVE:
@@ -186,6 +188,8 @@ def change_member(
     """The chair assigns roles (handing over the chair makes the old chair a member) and suspends or reinstates."""
     require_chair(actor)
     with transaction.atomic():
+        # The group row first (as start, leave and dues do): a reinstatement never slips past a start unseen.
+        SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=actor.group_id)
         members = {
             m.pk: m
             for m in Membership.objects.select_for_update(no_key=True, of=("self",))
@@ -193,6 +197,7 @@ def change_member(
             .order_by("pk")
         }
         actor, membership = members[actor.pk], members[membership.pk]
+        require_chair(actor)  # again, under the lock: a chair who has just handed over is no longer one
         if membership.status == MembershipStatus.LEFT:
             raise GroupStateError("That member has left the group.")
         if status is not None:
@@ -253,6 +258,8 @@ def start_group(*, actor: Membership) -> SavingsGroup:
         group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=actor.group_id)
         if group.status != GroupStatus.FORMING:
             raise GroupStateError("The group has already started or finished.")
+        # Read after the group lock: leave, join and dues lock the group row first too, so these are the members
+        # as of now, and none of them can leave or change their dues until the schedule is committed.
         members = list(
             group.memberships.select_for_update(no_key=True, of=("self",))
             .filter(status=MembershipStatus.ACTIVE)
@@ -294,6 +301,8 @@ def cancel_group(*, group: SavingsGroup, reason: str, actor: Membership | None =
         group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=group.pk)
         if group.status != GroupStatus.FORMING:
             raise GroupStateError("Only a group that has not started can be cancelled.")
+        # Dues are paid with the group row locked, so every payment is either committed (and refunded here, once:
+        # the refund's key is the membership and its dues_paid_at) or waits and then finds the group cancelled.
         for membership in (
             group.memberships.select_for_update(no_key=True, of=("self",)).select_related("group").order_by("pk")
         ):
