@@ -26,6 +26,7 @@ class AccountKind(models.TextChoices):
     GROUP_DEPOSIT_ESCROW = "group_deposit_escrow", "Group deposit escrow"
     LOAN_RECEIVABLE = "loan_receivable", "Loan receivable"
     LOYALTY_BUDGET = "loyalty_budget", "Loyalty budget"
+    GROUP_CASH_BOOK = "group_cash_book", "Group cash book (off-platform money officials hold)"
     FEE_INCOME = "fee_income", "Fee income"
     PENALTY_INCOME = "penalty_income", "Penalty income"
     INTEREST_INCOME = "interest_income", "Interest income"
@@ -33,6 +34,7 @@ class AccountKind(models.TextChoices):
     PROVIDER_CLEARING = "provider_clearing", "Provider clearing"
     IN_FLIGHT = "in_flight", "In flight"
     SUSPENSE = "suspense", "Suspense"
+    OFF_PLATFORM = "off_platform", "Off-platform money (cash, a group's own bank or paybill)"
 
 
 # Accounts that hold someone's money: cached balance, never negative, locked by every posting that touches them.
@@ -43,8 +45,15 @@ GUARDED_KINDS = frozenset(
         AccountKind.GROUP_DEPOSIT_ESCROW,
         AccountKind.LOAN_RECEIVABLE,
         AccountKind.LOYALTY_BUDGET,
+        AccountKind.GROUP_CASH_BOOK,
     }
 )
+
+# Money outside Pamoja: a group's cash book and its counterpart. It never shares a posting with e-money.
+OFF_PLATFORM_KINDS = frozenset({AccountKind.GROUP_CASH_BOOK, AccountKind.OFF_PLATFORM})
+
+# What off-platform money may meet in one posting: itself, and a loan's receivable (a loan repaid in cash).
+OFF_PLATFORM_PARTNERS = OFF_PLATFORM_KINDS | {AccountKind.LOAN_RECEIVABLE, AccountKind.LOANS_ISSUED}
 
 
 class LedgerAccount(models.Model):

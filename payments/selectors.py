@@ -8,7 +8,21 @@ from django.db import connection
 from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from payments.models import AccountKind, BankAccount, Card, Charge, LedgerAccount, LedgerEntry, Withdrawal
+from payments.models import (
+    OFF_PLATFORM_KINDS,
+    OFF_PLATFORM_PARTNERS,
+    AccountKind,
+    BankAccount,
+    Card,
+    Charge,
+    ChargeStatus,
+    LedgerAccount,
+    LedgerEntry,
+    Provider,
+    TransactionKind,
+    Withdrawal,
+    WithdrawalStatus,
+)
 
 User = get_user_model()
 
@@ -103,6 +117,115 @@ def ledger_discrepancies() -> list[str]:
         ]
         cursor.execute("SELECT id, kind, balance FROM payments_ledgeraccount WHERE NOT is_guarded AND balance <> 0")
         problems += [f"house account {pk} ({kind}) caches balance {bal}; it must stay 0" for pk, kind, bal in cursor]
+    return problems + e_money_backing_discrepancies()
+
+
+def _entry_sums(*, kind: str) -> dict[tuple[str, str], Decimal]:
+    """Per (code, currency), the sum of the entries on house accounts of `kind`, reversals left out (a reversal
+    undoes a posting that the records below still count; staff reverse by hand, and say why)."""
+    sums: dict[tuple[str, str], Decimal] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.code, a.currency, COALESCE(SUM(e.amount), 0)
+            FROM payments_ledgeraccount a
+            JOIN payments_ledgerentry e ON e.account_id = a.id
+            JOIN payments_ledgertransaction t ON t.id = e.transaction_id
+            WHERE a.kind = %s AND t.kind <> %s AND t.reverses_id IS NULL
+              AND NOT EXISTS (SELECT 1 FROM payments_ledgertransaction r WHERE r.reverses_id = t.id)
+            GROUP BY a.code, a.currency
+            """,
+            [kind, TransactionKind.REVERSAL],
+        )
+        for code, currency, total in cursor:
+            sums[(code, currency)] = _money(total)
+    return sums
+
+
+def e_money_backing_discrepancies() -> list[str]:
+    """Whether every unit of e-money is backed by money a provider really holds for us.
+
+    Off-platform money (a group's cash book and its counterpart) never shares a posting with e-money; each
+    provider's clearing accounts equal what that provider settled in (succeeded charges) and paid out (succeeded
+    withdrawals); in-flight equals the withdrawals still processing; loans receivable equal loans issued; a group's
+    cash books equal their off-platform counterpart. A clearing account that belongs to no provider is money from
+    nowhere. Staff funding through suspense is allowed and shows as suspense.
+    """
+    problems: list[str] = []
+    with connection.cursor() as cursor:
+        off_platform = tuple(str(kind) for kind in OFF_PLATFORM_KINDS)
+        partners = tuple(str(kind) for kind in OFF_PLATFORM_PARTNERS)
+        cursor.execute(
+            f"""
+            SELECT DISTINCT t.id, a.kind, a.code FROM payments_ledgertransaction t
+            JOIN payments_ledgerentry e ON e.transaction_id = t.id
+            JOIN payments_ledgeraccount a ON a.id = e.account_id
+            WHERE a.kind NOT IN ({", ".join(["%s"] * len(partners))})
+              AND EXISTS (
+                SELECT 1 FROM payments_ledgerentry e2 JOIN payments_ledgeraccount a2 ON a2.id = e2.account_id
+                WHERE e2.transaction_id = t.id AND a2.kind IN ({", ".join(["%s"] * len(off_platform))})
+              )
+            ORDER BY t.id
+            """,  # noqa: S608 (placeholders only)
+            [*partners, *off_platform],
+        )
+        problems += [
+            f"transaction {tx} moves off-platform money into {kind}{' ' + code if code else ''}: cash is not e-money"
+            for tx, kind, code in cursor
+        ]
+        for left, right, what in (
+            ((AccountKind.LOAN_RECEIVABLE,), (AccountKind.LOANS_ISSUED,), "loans receivable and loans issued"),
+            ((AccountKind.GROUP_CASH_BOOK,), (AccountKind.OFF_PLATFORM,), "cash books and their off-platform side"),
+        ):
+            cursor.execute(
+                """
+                SELECT a.currency, COALESCE(SUM(e.amount), 0) FROM payments_ledgeraccount a
+                JOIN payments_ledgerentry e ON e.account_id = a.id
+                WHERE a.kind IN (%s, %s) GROUP BY a.currency HAVING ROUND(SUM(e.amount), 2) <> 0
+                """,
+                [left[0], right[0]],
+            )
+            problems += [f"{what} do not match in {cur}: they differ by {_money(total)}" for cur, total in cursor]
+
+    providers = {str(p) for p in Provider.values}
+    clearing = _entry_sums(kind=AccountKind.PROVIDER_CLEARING)
+    for (code, currency), total in sorted(clearing.items()):
+        provider, _, side = code.partition(":")
+        if provider not in providers or side not in ("in", "out"):
+            problems.append(
+                f"clearing account {code!r} ({currency}) belongs to no provider, yet holds {total}: "
+                "money that no provider settled has reached e-money"
+            )
+    settled_in: dict[tuple[str, str], Decimal] = {}
+    for row in Charge.objects.filter(status=ChargeStatus.SUCCEEDED).values("provider", "currency", "amount"):
+        key = (f"{row['provider']}:in", row["currency"])
+        settled_in[key] = settled_in.get(key, Decimal("0")) - row["amount"]
+    paid_out: dict[tuple[str, str], Decimal] = {}
+    in_flight: dict[tuple[str, str], Decimal] = {}
+    for row in Withdrawal.objects.filter(
+        status__in=[WithdrawalStatus.SUCCEEDED, WithdrawalStatus.PROCESSING]
+    ).values("provider", "currency", "amount", "fee", "status"):
+        if row["status"] == WithdrawalStatus.SUCCEEDED:
+            key = (f"{row['provider']}:out", row["currency"])
+            paid_out[key] = paid_out.get(key, Decimal("0")) + row["amount"]
+        else:
+            key = (row["provider"], row["currency"])
+            in_flight[key] = in_flight.get(key, Decimal("0")) + row["amount"] + row["fee"]
+    expected_clearing = {**settled_in, **paid_out}
+    for key in sorted(set(expected_clearing) | {k for k in clearing if k[0].partition(":")[0] in providers}):
+        ours, theirs = clearing.get(key, Decimal("0")), expected_clearing.get(key, Decimal("0"))
+        if ours != theirs:
+            problems.append(
+                f"clearing account {key[0]!r} ({key[1]}) holds {ours}, but the provider's settled records say {theirs}"
+            )
+    held = _entry_sums(kind=AccountKind.IN_FLIGHT)
+    for key in sorted(set(held) | set(in_flight)):
+        ours, open_items = held.get(key, Decimal("0")), in_flight.get(key, Decimal("0"))
+        if ours != open_items:
+            problems.append(
+                f"in-flight {key[0]!r} ({key[1]}) holds {ours}, but the withdrawals still processing add up to "
+                f"{open_items}"
+            )
     return problems
 
 

@@ -10,7 +10,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, DecimalField, Value, When
 
 from payments.errors import AlreadyReversedError, InsufficientFundsError, UnbalancedTransactionError
-from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind, Transfer, TransferStatus
+from payments.models import (
+    OFF_PLATFORM_KINDS,
+    OFF_PLATFORM_PARTNERS,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    TransactionKind,
+    Transfer,
+    TransferStatus,
+)
 from payments.money import minor_unit
 
 MONEY_FIELD = DecimalField(max_digits=20, decimal_places=2)
@@ -37,6 +46,13 @@ def _check_legs(legs: Sequence[Leg]) -> None:
     unbalanced = {currency: str(total) for currency, total in totals.items() if total != 0}
     if unbalanced:
         raise UnbalancedTransactionError(details={"sums": unbalanced})
+    kinds = {leg.account.kind for leg in legs}
+    if kinds & OFF_PLATFORM_KINDS and not kinds <= OFF_PLATFORM_PARTNERS:
+        # Cash that officials record is not money Pamoja holds: it must never become e-money.
+        raise UnbalancedTransactionError(
+            "Off-platform money cannot meet e-money in one posting.",
+            details={"kinds": sorted(kinds - OFF_PLATFORM_PARTNERS)},
+        )
 
 
 def lock_accounts(accounts: Sequence[LedgerAccount]) -> dict[int, LedgerAccount]:

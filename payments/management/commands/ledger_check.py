@@ -4,7 +4,11 @@ from payments.selectors import ledger_discrepancies
 
 
 class Command(BaseCommand):
-    help = "Prove the books: balanced transactions, cached balances equal to their entries, nothing negative."
+    help = (
+        "Prove the books: balanced transactions, cached balances equal to their entries, nothing negative, and "
+        "e-money backed (clearing equals what providers settled, in-flight equals open withdrawals, off-platform "
+        "cash never in e-money)."
+    )
 
     def handle(self, *args, **options):
         problems = ledger_discrepancies()
@@ -12,4 +16,4 @@ class Command(BaseCommand):
             self.stderr.write(problem)
         if problems:
             raise CommandError(f"ledger_check: {len(problems)} discrepancies")
-        self.stdout.write(self.style.SUCCESS("ledger_check: the books balance"))
+        self.stdout.write(self.style.SUCCESS("ledger_check: the books balance and e-money is backed"))
