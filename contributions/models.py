@@ -162,19 +162,38 @@ class Payout(models.Model):
     fee = models.DecimalField(**MONEY)
     deductions = models.DecimalField(**MONEY, help_text="The recipient's arrears settled from the pot.")
     amount = models.DecimalField(**MONEY, help_text="What reached the recipient's wallet.")
+    cash_amount = models.DecimalField(
+        **MONEY,
+        default=0,
+        help_text="Shares paid in cash to an official: in the cash book, handed over as a recorded cash payout.",
+    )
     details = models.JSONField(default=list, blank=True, help_text="Each deduction: what it settled and how much.")
-    ledger_transaction = models.OneToOneField("payments.LedgerTransaction", on_delete=models.PROTECT, related_name="+")
+    ledger_transaction = models.OneToOneField(
+        "payments.LedgerTransaction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The e-money posting; none when every share was paid in cash.",
+    )
     paid_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-paid_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(amount__gte=0, fee__gte=0, deductions__gte=0), name="contributions_payout_not_negative"
+                condition=Q(amount__gte=0, fee__gte=0, deductions__gte=0, cash_amount__gte=0),
+                name="contributions_payout_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(gross_amount=models.F("amount") + models.F("fee") + models.F("deductions")),
+                condition=Q(
+                    gross_amount=models.F("amount") + models.F("fee") + models.F("deductions") + models.F("cash_amount")
+                ),
                 name="contributions_payout_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(ledger_transaction__isnull=False) | Q(amount=0, fee=0, deductions=0),
+                name="contributions_payout_posted_unless_all_cash",
             ),
         ]
 

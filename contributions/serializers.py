@@ -58,6 +58,7 @@ class PayoutSerializer(serializers.ModelSerializer):
     fee = AmountField()
     deductions = AmountField()
     amount = AmountField()
+    cash_amount = AmountField(help_text="Shares paid in cash: officials hand them over from the group's cash book.")
     status = serializers.SerializerMethodField()
 
     class Meta:
@@ -72,6 +73,7 @@ class PayoutSerializer(serializers.ModelSerializer):
             "fee",
             "deductions",
             "amount",
+            "cash_amount",
             "details",
             "status",
             "paid_at",

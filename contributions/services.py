@@ -192,6 +192,54 @@ def post_settlement(
     return owed
 
 
+def post_cash_settlement(
+    *,
+    membership: Membership,
+    owed: Settlement,
+    amount: Decimal,
+    source: LedgerAccount,
+    cash_book: LedgerAccount,
+    metadata: dict | None = None,
+) -> Settlement:
+    """Money an official took outside the app settles `owed` in the group's cash book: one posting of `amount`
+    from the off-platform `source` into `cash_book`, never into a wallet, the pot or income. Whatever `amount`
+    leaves beyond `owed` stays in the cash book, unapplied. Marks what it settled. Runs inside the caller's
+    transaction, with the membership locked."""
+    group = membership.group
+    owed.ledger_transaction = post_for_group(
+        group=group,
+        kind=TransactionKind.CONTRIBUTION,
+        legs=[Leg(source, -amount), Leg(cash_book, amount)],
+        idempotency_key=f"cash-settlement:{(metadata or {}).get('recorded_payment', uuid.uuid4())}",
+        what="paid in cash to an official",
+        member_id=membership.pk,
+        contributions=[c.pk for c in owed.contributions],
+        penalties=[p.pk for p in owed.penalties],
+        **(metadata or {}),
+    )
+    now = timezone.now()
+    Penalty.objects.filter(pk__in=[p.pk for p in owed.penalties]).update(
+        status=PenaltyStatus.PAID,
+        settled_by=SettledBy.RECORDED,
+        paid_at=now,
+        ledger_transaction=owed.ledger_transaction,
+    )
+    Contribution.objects.filter(pk__in=[c.pk for c in owed.contributions]).update(
+        status=ContributionStatus.PAID,
+        settled_by=SettledBy.RECORDED,
+        paid_at=now,
+        ledger_transaction=owed.ledger_transaction,
+    )
+    return owed
+
+
+def outstanding_total(*, membership: Membership) -> Decimal:
+    """Everything the member still owes the group: owed penalties and every unpaid contribution, due or not."""
+    penalties = membership.penalties.filter(status=PenaltyStatus.OWED).aggregate(total=Sum("amount"))["total"]
+    contributions = membership.contributions.filter(status__in=OWED_STATUSES).aggregate(total=Sum("amount"))["total"]
+    return round_money((penalties or Decimal("0")) + (contributions or Decimal("0")), membership.group.currency)
+
+
 def obligations_within(*, membership: Membership, amount: Decimal, penalty: Penalty | None = None) -> Settlement:
     """What `amount` settles, oldest first and whole items only: `penalty` alone if given, else every owed
     penalty, then owed contributions by due date. The rest of `amount` is the caller's remainder."""
@@ -264,14 +312,37 @@ def start_mpesa_payment(*, membership: Membership, contribution: Contribution, p
 
 
 def settle_contribution_charge(charge: Charge) -> None:
-    """Registered for charge purpose `contribution`; runs inside the credit's transaction."""
+    """Registered for charge purpose `contribution`; runs inside the credit's transaction.
+
+    The charge pays what its payer was asked for when it was opened, and nothing more: the obligations owed then
+    (penalties levied before it, contributions due no later than its target), whole and oldest first, up to the
+    charge's amount. A fine levied while the phone was ringing, or an item paid another way meanwhile, leaves the
+    difference in the wallet, where only its owner's PIN moves it."""
     contribution = Contribution.objects.select_related("membership").get(pk=int(charge.purpose_id))
     membership = (
         Membership.objects.select_for_update(no_key=True, of=("self",))
         .select_related("group")
         .get(pk=contribution.membership_id)
     )
-    _settle_from_wallet(membership=membership, target=contribution, settled_by=SettledBy.MPESA)
+    if membership.group.status != GroupStatus.ACTIVE:
+        raise ContributionNotPayableError("This group is not running.")
+    asked_for = obligations_through(membership=membership, target=contribution)
+    settled = Settlement(total=Decimal("0"))
+    for item in [p for p in asked_for.penalties if p.created_at <= charge.created_at] + asked_for.contributions:
+        if settled.total + item.amount > charge.amount:
+            break
+        settled.total += item.amount
+        (settled.penalties if isinstance(item, Penalty) else settled.contributions).append(item)
+    if not settled.total:
+        raise ContributionAlreadyPaidError("Nothing this payment was for is still owed; the money stays in the wallet.")
+    wallet = get_wallet(user_id=membership.user_id, currency=membership.group.currency)
+    post_settlement(
+        membership=membership,
+        owed=settled,
+        source=wallet,
+        settled_by=SettledBy.MPESA,
+        metadata={"charge": charge.reference},
+    )
     transaction.on_commit(lambda: _enqueue_payouts(membership.group_id))
 
 
@@ -455,14 +526,22 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
         return None  # the recipient may still pay their own share before the payout date
 
     gross = sum((c.amount for c in contributions), Decimal("0"))
-    fee = round_money(gross * group.service_fee_percent / 100, group.currency)
-    room = gross - fee
+    # Shares paid in cash to an official sit in the group's cash book, not the pot: the officials hand them to the
+    # recipient as a recorded cash payout. Only e-money leaves the pot, and Pamoja's fee is on e-money alone.
+    cash_part = sum(
+        (c.amount for c in contributions if c.status == ContributionStatus.PAID and c.settled_by == SettledBy.RECORDED),
+        Decimal("0"),
+    )
+    e_gross = gross - cash_part
     details = []
     netted: list[Contribution] = []
     netted_penalties: list[Penalty] = []
     refilled: list[Contribution] = []
     # the recipient's own unpaid shares of this cycle first: without them the pot is short
     own_unpaid = [c for c in contributions if c.membership_id == recipient.pk and c.status in UNPAID_STATUSES]
+    netted_total = sum((c.amount for c in own_unpaid), Decimal("0"))
+    fee = min(round_money(e_gross * group.service_fee_percent / 100, group.currency), max(e_gross - netted_total, 0))
+    room = e_gross - fee
     for c in own_unpaid:
         netted.append(c)
         room -= c.amount
@@ -488,10 +567,11 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
         return None
 
     net = room
-    netted_total = sum((c.amount for c in netted), Decimal("0"))
     penalty_total = sum((p.amount for p in netted_penalties), Decimal("0"))
     refill_total = sum((c.amount for c in refilled), Decimal("0"))
-    legs = [Leg(pot_of(group), -(gross - netted_total))]
+    legs = []
+    if e_gross - netted_total:
+        legs.append(Leg(pot_of(group), -(e_gross - netted_total)))
     if net:
         legs.append(Leg(get_wallet(user_id=recipient.user_id, currency=group.currency), net))
     if fee:
@@ -500,16 +580,22 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
         legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), penalty_total))
     if refill_total:
         legs.append(Leg(escrow_of(recipient), refill_total))
-    posted = post_for_group(
-        group=group,
-        kind=TransactionKind.PAYOUT,
-        legs=legs,
-        idempotency_key=f"payout:{cycle.pk}",
-        what=f"payout for cycle {cycle.number}",
-        member_id=recipient.pk,
-        cycle=cycle.number,
-        deductions=details,
-    )
+    if not legs and netted:
+        logger.info("cycle %s waits: the recipient's own share cannot be netted against cash", cycle.pk)
+        return None
+    posted = None
+    if legs:  # nothing moves in e-money when every share of the cycle was paid in cash
+        posted = post_for_group(
+            group=group,
+            kind=TransactionKind.PAYOUT,
+            legs=legs,
+            idempotency_key=f"payout:{cycle.pk}",
+            what=f"payout for cycle {cycle.number}",
+            member_id=recipient.pk,
+            cycle=cycle.number,
+            deductions=details,
+            cash_amount=str(cash_part),
+        )
     now = timezone.now()
     Contribution.objects.filter(pk__in=[c.pk for c in netted + refilled]).update(
         status=ContributionStatus.PAID, settled_by=SettledBy.PAYOUT, paid_at=now, ledger_transaction=posted
@@ -524,8 +610,9 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
         recipient=recipient,
         gross_amount=gross,
         fee=fee,
-        deductions=gross - fee - net,
+        deductions=e_gross - fee - net,
         amount=net,
+        cash_amount=cash_part,
         details=details,
         ledger_transaction=posted,
     )

@@ -2,9 +2,11 @@
 
 A member statement lists every posting about the member in the group. Its amount is what the member put in
 (positive: contributions, dues, penalties, repayments, cash recorded by an official) or took out (negative:
-payouts, refunds, loans), i.e. minus what the posting did to the member's wallet and, for money taken outside the
-app, to the clearing account; the balance is the running total. A group statement lists the pot's entries; its
-balances are the pot's ledger balance. Both group the same movements into totals by kind.
+payouts, refunds, loans, cash handed out), i.e. minus what the posting did to the member's wallet and, for money
+taken outside the app, to its off-platform side; the balance is the running total. A group statement lists the
+entries of the pot (e-money) and of the cash books (cash officials hold); its balance is theirs together. Each
+movement says how much of it was e-money and how much cash, and so do the opening and closing balances. Both
+group the same movements into totals by kind.
 """
 
 import csv
@@ -18,7 +20,7 @@ from django.utils import timezone
 
 from groups.models import Membership, SavingsGroup
 from groups.money import pot_of
-from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
+from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 from payments.money import minor_unit
 
 TOTAL_KINDS = ("contributions", "payouts", "penalties", "deposits", "loans", "interest", "fees")
@@ -32,6 +34,12 @@ class Movement:
     amount: Decimal
     balance: Decimal = Decimal("0")
     parts: dict[str, Decimal] = field(default_factory=dict)
+    cash: Decimal = Decimal("0")
+    transaction_id: int | None = None
+
+    @property
+    def e_money(self) -> Decimal:
+        return self.amount - self.cash
 
 
 @dataclass
@@ -45,6 +53,8 @@ class Statement:
     closing_balance: Decimal
     movements: list[Movement]
     totals: dict[str, Decimal]
+    opening_cash: Decimal = Decimal("0")
+    closing_cash: Decimal = Decimal("0")
 
     def as_dict(self) -> dict:
         return {
@@ -53,16 +63,25 @@ class Statement:
             "group_name": self.group.name,
             "holder": self.holder,
             "currency": self.group.currency,
-            "from": self.start.isoformat(),
-            "to": self.end.isoformat(),
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
             "opening_balance": str(self.opening_balance),
             "closing_balance": str(self.closing_balance),
+            "by_channel": {
+                "e_money": {
+                    "opening": str(self.opening_balance - self.opening_cash),
+                    "closing": str(self.closing_balance - self.closing_cash),
+                },
+                "cash": {"opening": str(self.opening_cash), "closing": str(self.closing_cash)},
+            },
             "movements": [
                 {
                     "date": m.at.astimezone(self.group.tz).isoformat(),
                     "kind": m.kind,
                     "description": m.description,
                     "amount": str(m.amount),
+                    "e_money": str(m.e_money),
+                    "cash": str(m.cash),
                     "balance": str(m.balance),
                 }
                 for m in self.movements
@@ -89,7 +108,11 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
 
     for entry in posted.entries.all():
         kind = entry.account.kind
-        if kind == AccountKind.FEE_INCOME:
+        if kind == AccountKind.GROUP_CASH_BOOK and posted.kind == TransactionKind.CONTRIBUTION:
+            add("contributions", entry.amount)
+        elif kind == AccountKind.GROUP_CASH_BOOK and posted.kind == TransactionKind.PAYOUT:
+            add("payouts", -entry.amount)
+        elif kind == AccountKind.FEE_INCOME:
             add("fees", entry.amount)
         elif kind == AccountKind.PENALTY_INCOME:
             add("penalties", entry.amount)
@@ -133,24 +156,25 @@ def member_statement(*, membership: Membership, start: date, end: date) -> State
         .prefetch_related("entries__account")
         .order_by("created_at", "pk")
     )
-    opening = Decimal("0")
+    opening = opening_cash = Decimal("0")
     movements = []
     for posted in postings:
         own = posted.metadata.get("member") == membership.pk
-        amount = -sum(
-            (
-                e.amount
-                for e in posted.entries.all()
-                if e.account_id in wallet_ids
-                or (own and e.account.kind == AccountKind.PROVIDER_CLEARING and e.account.code.startswith("group-"))
-            ),
-            Decimal("0"),
-        )
+        e_money = -sum((e.amount for e in posted.entries.all() if e.account_id in wallet_ids), Decimal("0"))
+        cash = -sum((e.amount for e in posted.entries.all() if own and _is_outside(e.account)), Decimal("0"))
         if posted.created_at < lower:
-            opening += amount
+            opening += e_money + cash
+            opening_cash += cash
             continue
         movements.append(
-            Movement(posted.created_at, posted.kind, _describe(posted), amount, parts=_parts(posted, wallet_ids))
+            Movement(
+                posted.created_at,
+                posted.kind,
+                _describe(posted),
+                e_money + cash,
+                parts=_parts(posted, wallet_ids),
+                cash=cash,
+            )
         )
     return _finish(
         title=f"Member statement: {group.name}",
@@ -159,27 +183,53 @@ def member_statement(*, membership: Membership, start: date, end: date) -> State
         start=start,
         end=end,
         opening=opening,
+        opening_cash=opening_cash,
         movements=movements,
+    )
+
+
+def _is_outside(account: LedgerAccount) -> bool:
+    """Where money officials record comes from: the off-platform side (before the cash book, a `group-*`
+    clearing account, kept so that old statements still read)."""
+    return account.kind == AccountKind.OFF_PLATFORM or (
+        account.kind == AccountKind.PROVIDER_CLEARING and account.code.startswith("group-")
     )
 
 
 def group_statement(*, group: SavingsGroup, start: date, end: date) -> Statement:
     pot = pot_of(group)
+    cash_books = LedgerAccount.objects.filter(
+        kind=AccountKind.GROUP_CASH_BOOK, owner_type="group", owner_id=str(group.pk), currency=group.currency
+    )
     lower, upper = _bounds(group, start, end)
     entries = (
-        pot.entries.filter(transaction__created_at__lt=upper)
-        .select_related("transaction")
-        .order_by("transaction__created_at", "pk")
+        LedgerEntry.objects.filter(Q(account=pot) | Q(account__in=cash_books), transaction__created_at__lt=upper)
+        .select_related("transaction", "account")
+        .order_by("transaction__created_at", "transaction_id", "pk")
     )
-    opening = Decimal("0")
-    movements = []
+    opening = opening_cash = Decimal("0")
+    movements: list[Movement] = []
     for entry in entries.prefetch_related("transaction__entries__account"):
         posted = entry.transaction
+        cash = entry.amount if entry.account.kind == AccountKind.GROUP_CASH_BOOK else Decimal("0")
         if posted.created_at < lower:
             opening += entry.amount
+            opening_cash += cash
+            continue
+        if movements and movements[-1].transaction_id == posted.pk:  # a posting that touched both
+            movements[-1].amount += entry.amount
+            movements[-1].cash += cash
             continue
         movements.append(
-            Movement(posted.created_at, posted.kind, _describe(posted), entry.amount, parts=_parts(posted, None))
+            Movement(
+                posted.created_at,
+                posted.kind,
+                _describe(posted),
+                entry.amount,
+                parts=_parts(posted, None),
+                cash=cash,
+                transaction_id=posted.pk,
+            )
         )
     return _finish(
         title=f"Group statement: {group.name}",
@@ -188,18 +238,23 @@ def group_statement(*, group: SavingsGroup, start: date, end: date) -> Statement
         start=start,
         end=end,
         opening=opening,
+        opening_cash=opening_cash,
         movements=movements,
     )
 
 
-def _finish(*, title, group, holder, start, end, opening, movements) -> Statement:
+def _finish(*, title, group, holder, start, end, opening, opening_cash, movements) -> Statement:
     unit = minor_unit(group.currency)
     opening = Decimal(opening).quantize(unit)
+    opening_cash = Decimal(opening_cash).quantize(unit)
     balance = opening
+    cash_balance = opening_cash
     totals = dict.fromkeys(TOTAL_KINDS, Decimal("0").quantize(unit))
     for movement in movements:
         movement.amount = Decimal(movement.amount).quantize(unit)
+        movement.cash = Decimal(movement.cash).quantize(unit)
         balance += movement.amount
+        cash_balance += movement.cash
         movement.balance = balance
         for kind, amount in movement.parts.items():
             totals[kind] = (totals[kind] + amount).quantize(unit)
@@ -213,6 +268,8 @@ def _finish(*, title, group, holder, start, end, opening, movements) -> Statemen
         closing_balance=balance,
         movements=movements,
         totals=totals,
+        opening_cash=opening_cash,
+        closing_cash=cash_balance,
     )
 
 
@@ -220,9 +277,10 @@ def statement_csv(data: dict) -> str:
     """`Statement.as_dict()` as CSV: a header row, then one row per movement."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["date", "kind", "description", "amount", "balance", "currency"])
+    writer.writerow(["date", "kind", "description", "amount", "balance", "currency", "e_money", "cash"])
     for m in data["movements"]:
-        writer.writerow([m["date"], m["kind"], m["description"], m["amount"], m["balance"], data["currency"]])
+        row = [m["date"], m["kind"], m["description"], m["amount"], m["balance"], data["currency"]]
+        writer.writerow([*row, m["e_money"], m["cash"]])
     return out.getvalue()
 
 
@@ -240,7 +298,7 @@ def statement_pdf(data: dict) -> bytes:
     document = SimpleDocTemplate(buffer, pagesize=A4, title=data["title"], author="Pamoja")
     story = [
         Paragraph(data["title"], styles["Title"]),
-        Paragraph(f"{data['holder']} · {data['from']} to {data['to']} · {currency}", styles["Normal"]),
+        Paragraph(f"{data['holder']} · {data['start']} to {data['end']} · {currency}", styles["Normal"]),
         Spacer(1, 12),
         Paragraph(f"Opening balance: {currency} {data['opening_balance']}", styles["Normal"]),
         Spacer(1, 6),
@@ -265,6 +323,11 @@ def statement_pdf(data: dict) -> bytes:
         table,
         Spacer(1, 12),
         Paragraph(f"Closing balance: {currency} {data['closing_balance']}", styles["Heading3"]),
+        Paragraph(
+            f"of which e-money {currency} {data['by_channel']['e_money']['closing']}, "
+            f"cash held by officials {currency} {data['by_channel']['cash']['closing']}",
+            styles["Normal"],
+        ),
     ]
     totals = [["Totals by kind", ""]] + [[kind, amount] for kind, amount in data["totals"].items()]
     story.append(Table(totals, colWidths=[200, 100], style=[("ALIGN", (1, 0), (1, -1), "RIGHT")]))

@@ -86,3 +86,12 @@ class ReceiptAlreadyRecordedError(ConflictError):
 class RecordedPaymentStateError(ConflictError):
     code = "recorded_payment_state"
     message = "This recorded payment cannot change now."
+
+
+class RecordedAmountTooLargeError(ApplicationError):
+    """More than the member owes (or, for a cash payout, than the cash book holds): recorded money is never a
+    way to put spare cash on the books."""
+
+    code = "recorded_amount_too_large"
+    message = "The amount is more than this payment can settle."
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY

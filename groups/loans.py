@@ -349,8 +349,16 @@ def payoff_amount(loan: Loan, today: date) -> Decimal:
     return total
 
 
-def repay_loan(*, loan: Loan, amount: Decimal, source: LedgerAccount | None = None) -> LedgerTransaction:
-    """Repay `amount` from the borrower's wallet (or `source`, e.g. cash clearing for a recorded payment).
+def repay_loan(
+    *,
+    loan: Loan,
+    amount: Decimal,
+    source: LedgerAccount | None = None,
+    cash_book: LedgerAccount | None = None,
+    metadata: dict | None = None,
+) -> LedgerTransaction:
+    """Repay `amount` from the borrower's wallet, or, for cash an official took (a recorded payment), from the
+    off-platform `source` into the group's `cash_book`: cash pays the loan down but never becomes e-money.
 
     Instalment by instalment, oldest first: late fee, then interest, then principal. Paying exactly the payoff
     amount of a reducing-balance loan closes it, and the interest of months not yet begun is waived."""
@@ -403,10 +411,13 @@ def repay_loan(*, loan: Loan, amount: Decimal, source: LedgerAccount | None = No
             instalment.save()
         payer = source or get_wallet(user_id=loan.borrower.user_id, currency=group.currency)
         legs = [Leg(payer, -amount)]
-        if fees:
-            legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), fees))
-        if interest + principal:
-            legs.append(Leg(pot_of(group), interest + principal))
+        if cash_book is not None:
+            legs.append(Leg(cash_book, amount))
+        else:
+            if fees:
+                legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), fees))
+            if interest + principal:
+                legs.append(Leg(pot_of(group), interest + principal))
         if principal:
             legs.append(Leg(receivable_of(loan), -principal))
             legs.append(Leg(get_house_account(kind=AccountKind.LOANS_ISSUED, currency=group.currency), principal))
@@ -421,6 +432,7 @@ def repay_loan(*, loan: Loan, amount: Decimal, source: LedgerAccount | None = No
             late_fees=str(fees),
             interest=str(interest),
             principal=str(principal),
+            **(metadata or {}),
         )
         if all(i.status != InstalmentStatus.PENDING for i in instalments):
             loan.status = LoanStatus.REPAID

@@ -467,6 +467,7 @@ class PaymentTarget(models.TextChoices):
     CONTRIBUTION = "contribution", "Contributions (and penalties, oldest first)"
     FINE = "fine", "A fine or penalty"
     LOAN = "loan", "A loan repayment"
+    CASH_PAYOUT = "cash_payout", "Cash handed to the member from the group's cash book"
 
 
 class RecordedPaymentStatus(models.TextChoices):
@@ -476,12 +477,16 @@ class RecordedPaymentStatus(models.TextChoices):
 
 
 class RecordedPayment(models.Model):
-    """Money an official took outside the app (cash, paybill), recorded by one official and posted only when a
-    second one confirms it (maker-checker). A receipt number posts at most once per group."""
+    """Money an official took outside the app (cash, the group's own paybill or bank account), or handed out of the
+    group's cash book, recorded by one official and posted only when a second one confirms it (maker-checker).
+    It posts to the group's cash book, never to e-money. A receipt number posts at most once per group."""
 
     group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="recorded_payments")
     member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="recorded_payments")
     amount = models.DecimalField(**MONEY)
+    applied_amount = models.DecimalField(
+        **MONEY, default=0, help_text="What it settled once confirmed; the rest stays in the cash book, unapplied."
+    )
     method = models.CharField(max_length=16, choices=PaymentMethod.choices)
     receipt_number = models.CharField(max_length=40)
     paid_on = models.DateField()
@@ -508,6 +513,10 @@ class RecordedPayment(models.Model):
                 name="groups_receipt_posts_once",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="groups_recorded_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(applied_amount__gte=0, applied_amount__lte=models.F("amount")),
+                name="groups_recorded_payment_applied_within_amount",
+            ),
             models.CheckConstraint(
                 condition=~Q(decided_by=models.F("recorded_by")), name="groups_maker_is_not_checker"
             ),

@@ -1,6 +1,12 @@
-"""Money officials take outside the app (cash at a meeting, the group's M-Pesa paybill, a bank deposit): one
-official records it, a second confirms it, and only then does it post, from that method's clearing account, to
-the member's contributions, a fine or a loan. A receipt number posts once per group (a unique row)."""
+"""Money officials take outside the app (cash at a meeting, the group's own M-Pesa paybill, a bank deposit into
+the group's account) and cash they hand out of it: one official records it, a second confirms it, and only then
+does it post. A receipt number posts once per group (a unique row).
+
+That money is not held by Pamoja, so it is never e-money: it lives in the group's cash book (one guarded account
+per method, owned by the group) against an off-platform counterpart, settles dues, fines and loans there, and
+leaves only as a recorded cash payout. It never reaches a wallet, the pot, income or a withdrawal; the ledger
+itself refuses a posting that mixes the two.
+"""
 
 from datetime import date
 from decimal import Decimal
@@ -9,27 +15,78 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from contributions.models import Penalty, PenaltyStatus
-from contributions.services import SettledBy, obligations_within, post_settlement
-from groups.errors import GroupStateError, ReceiptAlreadyRecordedError, RecordedPaymentStateError
-from groups.loans import repay_loan
+from contributions.services import obligations_within, outstanding_total, post_cash_settlement
+from groups.errors import (
+    GroupStateError,
+    ReceiptAlreadyRecordedError,
+    RecordedAmountTooLargeError,
+    RecordedPaymentStateError,
+)
+from groups.loans import payoff_amount, repay_loan
 from groups.models import (
     GroupStatus,
     Loan,
+    LoanStatus,
     Membership,
     MembershipStatus,
     PaymentTarget,
     RecordedPayment,
     RecordedPaymentStatus,
+    SavingsGroup,
 )
-from groups.services import require_official
+from groups.money import post_for_group
+from groups.services import local_today, require_official
 from notifications.services import notify
-from payments.models import AccountKind, LedgerAccount
-from payments.services import get_house_account
+from payments.models import AccountKind, LedgerAccount, TransactionKind
+from payments.services import Leg, get_house_account, get_owned_account
 
 
-def clearing_account(group, method: str) -> LedgerAccount:
-    """Where money taken outside the app is booked in from: one house account per method and currency."""
-    return get_house_account(kind=AccountKind.PROVIDER_CLEARING, currency=group.currency, code=f"group-{method}")
+def cash_book_of(group: SavingsGroup, method: str) -> LedgerAccount:
+    """The cash officials hold for the group, per method: guarded, so no cash payout ever exceeds it."""
+    return get_owned_account(
+        kind=AccountKind.GROUP_CASH_BOOK, owner_type="group", owner_id=group.pk, currency=group.currency, code=method
+    )
+
+
+def off_platform_account(group: SavingsGroup, method: str) -> LedgerAccount:
+    """The outside world's side of the cash book: where recorded cash comes from and goes back to."""
+    return get_house_account(kind=AccountKind.OFF_PLATFORM, currency=group.currency, code=method)
+
+
+def _cash_book_balance(group: SavingsGroup, method: str) -> Decimal:
+    return LedgerAccount.objects.filter(
+        kind=AccountKind.GROUP_CASH_BOOK,
+        owner_type="group",
+        owner_id=str(group.pk),
+        currency=group.currency,
+        code=method,
+    ).values_list("balance", flat=True).first() or Decimal("0")
+
+
+def _check_amount(
+    *, group: SavingsGroup, member: Membership, amount: Decimal, method: str, applies_to: str, target_id: int | None
+) -> None:
+    """The most a recorded payment may be: what it can settle (or, out of the cash book, what the book holds)."""
+    if applies_to == PaymentTarget.FINE:
+        fine = _fine_for(member, target_id)
+        if fine.status != PenaltyStatus.OWED:
+            raise GroupStateError("That fine is no longer owed.")
+        if amount != fine.amount:
+            raise GroupStateError(
+                "A fine is paid whole: record exactly its amount.", details={"amount": str(fine.amount)}
+            )
+        return
+    if applies_to == PaymentTarget.LOAN:
+        loan = _loan_for(member, target_id)
+        if loan.status != LoanStatus.DISBURSED:
+            raise GroupStateError("Only a disbursed loan is repaid.")
+        most = payoff_amount(loan, local_today(group))
+    elif applies_to == PaymentTarget.CASH_PAYOUT:
+        most = _cash_book_balance(group, method)
+    else:
+        most = outstanding_total(membership=member)
+    if amount > most:
+        raise RecordedAmountTooLargeError(details={"max": str(most), "currency": group.currency})
 
 
 def record_payment(
@@ -51,10 +108,9 @@ def record_payment(
         raise GroupStateError("That is not a member of this group.")
     if applies_to in (PaymentTarget.FINE, PaymentTarget.LOAN) and target_id is None:
         raise GroupStateError("Say which fine or loan the payment is for.", details={"field": "target"})
-    if applies_to == PaymentTarget.FINE:
-        _fine_for(member, target_id)
-    if applies_to == PaymentTarget.LOAN:
-        _loan_for(member, target_id)
+    if applies_to == PaymentTarget.CASH_PAYOUT:
+        target_id = None
+    _check_amount(group=group, member=member, amount=amount, method=method, applies_to=applies_to, target_id=target_id)
     try:
         with transaction.atomic():
             recorded = RecordedPayment.objects.create(
@@ -88,8 +144,9 @@ def _loan_for(member: Membership, target_id) -> Loan:
 
 
 def confirm_payment(*, actor: Membership, payment: RecordedPayment) -> RecordedPayment:
-    """The checker: another official. Posts the money: whole obligations oldest first (contributions), the fine
-    (anything beyond it to the member's wallet), or a loan repayment."""
+    """The checker: another official. Posts into (or, for a cash payout, out of) the group's cash book: whole
+    obligations oldest first (contributions), the fine, or a loan repayment; what settles nothing stays in the
+    cash book, unapplied."""
     require_official(actor)
     with transaction.atomic():
         payment = (
@@ -98,40 +155,67 @@ def confirm_payment(*, actor: Membership, payment: RecordedPayment) -> RecordedP
             .get(pk=payment.pk)
         )
         _check_pending(payment, actor)
-        source = clearing_account(payment.group, payment.method)
+        group = payment.group
+        if group.status != GroupStatus.ACTIVE:
+            raise GroupStateError("Payments are confirmed for a running group.")
         member = (
             Membership.objects.select_for_update(no_key=True, of=("self",))
             .select_related("group")
             .get(pk=payment.member_id)
         )
+        source = off_platform_account(group, payment.method)
+        cash_book = cash_book_of(group, payment.method)
         note = {"recorded_payment": payment.pk, "receipt": payment.receipt_number, "method": payment.method}
-        if payment.applies_to == PaymentTarget.LOAN:
-            posted = repay_loan(loan=_loan_for(member, payment.target_id), amount=payment.amount, source=source)
-        else:
-            fine = _fine_for(member, payment.target_id) if payment.applies_to == PaymentTarget.FINE else None
-            if fine is not None and fine.status != PenaltyStatus.OWED:
-                raise RecordedPaymentStateError("That fine is no longer owed.")
-            owed = obligations_within(membership=member, amount=payment.amount, penalty=fine)
-            settled = post_settlement(
-                membership=member,
-                owed=owed,
+        applied = payment.amount
+        if payment.applies_to == PaymentTarget.CASH_PAYOUT:
+            posted = post_for_group(
+                group=group,
+                kind=TransactionKind.PAYOUT,
+                legs=[Leg(cash_book, -payment.amount), Leg(source, payment.amount)],
+                idempotency_key=f"cash-payout:{payment.pk}",
+                what="cash handed out by an official",
+                member_id=member.pk,
+                **note,
+            )
+        elif payment.applies_to == PaymentTarget.LOAN:
+            posted = repay_loan(
+                loan=_loan_for(member, payment.target_id),
+                amount=payment.amount,
                 source=source,
-                settled_by=SettledBy.RECORDED,
-                remainder=payment.amount - owed.total,
+                cash_book=cash_book,
                 metadata=note,
             )
-            posted = settled.ledger_transaction
+        else:
+            fine = _fine_for(member, payment.target_id) if payment.applies_to == PaymentTarget.FINE else None
+            if fine is not None and (fine.status != PenaltyStatus.OWED or fine.amount != payment.amount):
+                raise RecordedPaymentStateError("That fine is no longer owed as recorded.")
+            owed = obligations_within(membership=member, amount=payment.amount, penalty=fine)
+            applied = owed.total
+            posted = post_cash_settlement(
+                membership=member,
+                owed=owed,
+                amount=payment.amount,
+                source=source,
+                cash_book=cash_book,
+                metadata=note,
+            ).ledger_transaction
         payment.status = RecordedPaymentStatus.CONFIRMED
         payment.decided_by = actor
         payment.decided_at = timezone.now()
         payment.ledger_transaction = posted
-        payment.save(update_fields=["status", "decided_by", "decided_at", "ledger_transaction"])
+        payment.applied_amount = applied
+        payment.save(update_fields=["status", "decided_by", "decided_at", "ledger_transaction", "applied_amount"])
+    handed_out = payment.applies_to == PaymentTarget.CASH_PAYOUT
     notify(
         user=member.user,
-        kind="payment_recorded",
-        title=f"{member.group.name}: your {payment.get_method_display().lower()} payment is in",
-        body=f"{member.group.currency} {payment.amount}, receipt {payment.receipt_number}.",
-        data={"group": str(member.group_id), "recorded_payment": payment.pk},
+        kind="cash_paid_out" if handed_out else "payment_recorded",
+        title=(
+            f"{group.name}: cash handed to you is recorded"
+            if handed_out
+            else f"{group.name}: your {payment.get_method_display().lower()} payment is in"
+        ),
+        body=f"{group.currency} {payment.amount}, receipt {payment.receipt_number}.",
+        data={"group": str(group.pk), "recorded_payment": payment.pk},
     )
     return payment
 

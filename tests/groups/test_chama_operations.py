@@ -129,9 +129,10 @@ def test_a_recorded_payment_posts_only_when_a_second_official_confirms(chama):
         confirmed = chair.post(f"groups/{gid}/payments/{pid}/confirm/")
         assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
         assert chair.post(f"groups/{gid}/payments/{pid}/confirm/").json()["error"]["code"] == "recorded_payment_state"
-        # two whole contributions; the 500 left over goes to the member's wallet
+        # two whole contributions; the 500 left over stays in the group's cash book: cash never becomes e-money
         assert [c["status"] for c in member.contributions(gid)] == ["paid", "paid", "pending"]
-        assert get_wallet(user_id=member.user.pk, currency="KES").balance == wallet_before + Decimal("500.00")
+        assert confirmed.json()["applied_amount"] == "2000.00"
+        assert get_wallet(user_id=member.user.pk, currency="KES").balance == wallet_before
         assert [p["status"] for p in member.get(f"groups/{gid}/payments/").json()] == ["confirmed"]
     assert ledger_discrepancies() == []
 

@@ -300,3 +300,46 @@ def test_a_guarantee_is_held_on_the_guarantors_savings_until_the_loan_is_repaid(
         assert _repay(borrower, gid, loan["id"], payoff).json()["guarantees"][0]["status"] == "released"
         allowed = guarantor.post(loan_path(gid), {"amount": "90000.00", "term_months": 1, "purpose": "x"})
         assert allowed.status_code == 201
+
+
+def test_a_loan_repaid_in_cash_pays_the_loan_down_into_the_cash_book_not_the_pot(chama):
+    """Cash an official takes for a loan is off-platform: the receivable falls, the cash book rises, the pot and
+    income do not move."""
+    from groups.models import SavingsGroup
+    from groups.recorded_payments import cash_book_of
+
+    group, (chair, treasurer, borrower) = chama(loan_monthly_rate="2.00", registration_fee="0.00")
+    gid = group["id"]
+    _free_money_into_the_pot(gid, "25000.00")
+    with at("2027-01-06T10:00", NAIROBI):
+        loan = borrower.post(loan_path(gid), {"amount": "20000.00", "term_months": 2, "purpose": "Stock"}).json()
+        chair.post(loan_path(gid, loan["id"], "approve"))
+        treasurer.post(loan_path(gid, loan["id"], "approve"))
+        disbursed = treasurer.post(loan_path(gid, loan["id"], "disburse")).json()
+        assert disbursed["status"] == "disbursed", disbursed
+    pot_before = chair.get(f"groups/{gid}/").json()["pot_balance"]
+    wallet_before = get_wallet(user_id=borrower.user.pk, currency="KES").balance
+    first = disbursed["instalments"][0]["amount"]
+    with at("2027-02-06T09:00", NAIROBI):
+        recorded = treasurer.post(
+            f"groups/{gid}/payments/",
+            {
+                "membership": _membership(borrower, gid),
+                "amount": first,
+                "method": "bank",
+                "receipt_number": "BANK-1",
+                "paid_on": "2027-02-06",
+                "applies_to": "loan",
+                "target": loan["id"],
+            },
+        )
+        assert recorded.status_code == 201, recorded.json()
+        assert chair.post(f"groups/{gid}/payments/{recorded.json()['id']}/confirm/").status_code == 200
+        detail = borrower.get(loan_path(gid, loan["id"])).json()
+        assert detail["instalments"][0]["status"] == "paid"
+    assert chair.get(f"groups/{gid}/").json()["pot_balance"] == pot_before
+    assert get_wallet(user_id=borrower.user.pk, currency="KES").balance == wallet_before
+    assert cash_book_of(SavingsGroup.objects.get(pk=gid), "bank").balance == Decimal(first)
+    receivable = LedgerAccount.objects.get(kind=AccountKind.LOAN_RECEIVABLE, owner_id=str(loan["id"]))
+    assert receivable.balance == Decimal("20000.00") - Decimal(disbursed["instalments"][0]["principal"])
+    assert ledger_discrepancies() == []
