@@ -31,7 +31,9 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False)
     phone_number = serializers.CharField(max_length=20, required=False)
     language = serializers.ChoiceField(choices=["en", "sw"], required=False)
-    email = serializers.EmailField(required=False, help_text="Changing it needs verifying the new address.")
+    email = serializers.EmailField(
+        required=False, max_length=254, help_text="Changing it needs verifying the new address."
+    )
     avatar = serializers.FileField(required=False)
 
     def validate_phone_number(self, value: str) -> str:
@@ -77,7 +79,7 @@ class PinTokenOutputSerializer(serializers.Serializer):
 
 
 class SignupInputSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)

@@ -17,7 +17,8 @@ def contributions_of(*, user) -> QuerySet[Contribution]:
 
 
 def contribution_of(*, user, pk) -> Contribution:
-    contribution = contributions_of(user=user).filter(pk=pk).first() if str(pk).isdigit() else None
+    ascii_digits = str(pk).isascii() and str(pk).isdigit()
+    contribution = contributions_of(user=user).filter(pk=pk).first() if ascii_digits else None
     if contribution is None:
         raise ContributionNotFoundError()
     return contribution
@@ -26,7 +27,7 @@ def contribution_of(*, user, pk) -> Contribution:
 def penalty_of(*, user, pk) -> Penalty:
     penalty = (
         Penalty.objects.filter(membership__user=user, pk=pk).select_related("membership__group").first()
-        if str(pk).isdigit()
+        if str(pk).isascii() and str(pk).isdigit()
         else None
     )
     if penalty is None:

@@ -21,6 +21,17 @@ from groups.views import NOT_MEMBER
 from payments.idempotency import idempotent
 from payments.views import IDEMPOTENCY_KEY, MONEY_ERRORS, PIN_TOKEN
 
+BIGINT_MAX = 2**63 - 1
+
+
+def row_id(value: str) -> int | None:
+    """An id from the URL, or None (the lookup then finds nothing: 404). ASCII digits only: `str.isdigit()` also
+    takes "²", which `int()` refuses, and Arabic-Indic one (U+0661), which `int()` reads as 1. And no larger than
+    the column holds."""
+    if not (value.isascii() and value.isdigit()) or int(value) > BIGINT_MAX:
+        return None
+    return int(value)
+
 
 class ContributionListApi(ListAPIView):
     queryset = Contribution.objects.none()  # for the schema; get_queryset scopes to the caller
@@ -52,7 +63,7 @@ class ContributionPayApi(APIView):
     )
     @idempotent
     def post(self, request, contribution_id):
-        contribution = selectors.contribution_of(user=request.user, pk=contribution_id)
+        contribution = selectors.contribution_of(user=request.user, pk=row_id(contribution_id))
         data = ContributionPayInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = contribution.membership
@@ -124,7 +135,7 @@ class PenaltyPayApi(APIView):
     )
     @idempotent
     def post(self, request, penalty_id):
-        penalty = selectors.penalty_of(user=request.user, pk=penalty_id)
+        penalty = selectors.penalty_of(user=request.user, pk=row_id(penalty_id))
         authorize_money_movement(user=request.user, pin_token=request.headers.get("X-Pin-Token"))
         services.pay_penalty(membership=penalty.membership, penalty=penalty)
         penalty.refresh_from_db()

@@ -1,6 +1,10 @@
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,6 +41,15 @@ from groups.models import (
 from payments.money import CURRENCIES, AmountError, parse_amount
 from payments.serializers import AmountField
 
+# Any date the API takes lies in this window, so the calendar arithmetic behind it (a day after, 90 days before, a
+# schedule's due dates) never leaves Python's date range (0001-01-01 to 9999-12-31).
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+SANE_DATE = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
+START_DATE_HORIZON = timedelta(days=366)  # a group opens to start within a year
+MEETING_HORIZON = timedelta(days=366)  # a meeting is scheduled (or recorded) within a year of today
+DEFAULT_TIME_ZONE = SavingsGroup._meta.get_field("time_zone").default
+
 AMOUNT_FIELDS = (
     "contribution_amount",
     "penalty_amount",
@@ -58,7 +71,9 @@ class GroupInputSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=CURRENCIES)
     contribution_amount = AmountField()
     frequency = serializers.ChoiceField(choices=Frequency.choices)
-    start_date = serializers.DateField(help_text="The first due date, in the group's time zone.")
+    start_date = serializers.DateField(
+        help_text="The first due date, in the group's time zone: from today to a year ahead.", validators=SANE_DATE
+    )
     time_zone = serializers.CharField(required=False, max_length=40, validators=[validate_time_zone])
     member_limit = serializers.IntegerField(required=False, min_value=2, max_value=100)
     max_slots_per_member = serializers.IntegerField(required=False, min_value=1, max_value=5)
@@ -115,6 +130,13 @@ class GroupInputSerializer(serializers.Serializer):
             errors["penalty_amount"] = ["A percent penalty is at most 100."]
         if kind != PenaltyKind.NONE and "penalty_amount" in attrs and attrs["penalty_amount"] == 0:
             errors["penalty_amount"] = ["Give the penalty's amount (or percent), or set penalty_kind to none."]
+        if attrs.get("start_date") is not None:
+            time_zone = attrs.get("time_zone") or getattr(self.instance, "time_zone", None) or DEFAULT_TIME_ZONE
+            today = timezone.now().astimezone(ZoneInfo(time_zone)).date()
+            if not today <= attrs["start_date"] <= today + START_DATE_HORIZON:
+                errors["start_date"] = [
+                    f"The first due date must be between today ({today}) and {today + START_DATE_HORIZON}."
+                ]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -308,10 +330,16 @@ class CancelInputSerializer(serializers.Serializer):
 
 
 class MeetingInputSerializer(serializers.Serializer):
-    scheduled_for = serializers.DateTimeField()
+    scheduled_for = serializers.DateTimeField(help_text="Within a year of now, either way.")
     place = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-    link = serializers.URLField(required=False, allow_blank=True, default="")
+    link = serializers.URLField(required=False, allow_blank=True, max_length=200, default="")
     agenda = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+    def validate_scheduled_for(self, value):
+        now = timezone.now()
+        if not now - MEETING_HORIZON <= value <= now + MEETING_HORIZON:
+            raise serializers.ValidationError("A meeting is scheduled within a year of today, either way.")
+        return value
 
 
 class AttendanceEntrySerializer(serializers.Serializer):
@@ -529,13 +557,14 @@ class RecordedPaymentInputSerializer(serializers.Serializer):
     amount = AmountField()
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     receipt_number = serializers.CharField(max_length=40)
-    paid_on = serializers.DateField()
+    paid_on = serializers.DateField(validators=SANE_DATE)
     applies_to = serializers.ChoiceField(choices=PaymentTarget.choices)
     target = serializers.IntegerField(required=False, allow_null=True, help_text="The fine's or loan's id.")
 
 
 class RecordedPaymentSerializer(serializers.ModelSerializer):
     amount = AmountField()
+    applied_amount = AmountField(read_only=True, help_text="What it settled; the rest stays in the cash book.")
     user = serializers.UUIDField(source="member.user_id")
 
     class Meta:
@@ -550,6 +579,7 @@ class RecordedPaymentSerializer(serializers.ModelSerializer):
             "paid_on",
             "applies_to",
             "target_id",
+            "applied_amount",
             "status",
             "recorded_by",
             "decided_by",
@@ -564,8 +594,10 @@ class RejectInputSerializer(serializers.Serializer):
 
 
 class StatementQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(required=False, help_text="First day (the group's time zone); default: 90 days ago.")
-    end = serializers.DateField(required=False, help_text="Last day, included; default: today.")
+    start = serializers.DateField(
+        required=False, validators=SANE_DATE, help_text="First day (the group's time zone); default: 90 days ago."
+    )
+    end = serializers.DateField(required=False, validators=SANE_DATE, help_text="Last day, included; default: today.")
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
@@ -577,8 +609,20 @@ class StatementMovementSerializer(serializers.Serializer):
     date = serializers.DateTimeField()
     kind = serializers.CharField()
     description = serializers.CharField()
-    amount = AmountField()
+    amount = AmountField(help_text="The whole movement: e-money and cash together.")
+    e_money = AmountField(help_text="The part that moved through Pamoja (wallet, pot).")
+    cash = AmountField(help_text="The part officials took or handed out off-platform (the group's cash book).")
     balance = AmountField()
+
+
+class StatementChannelBalanceSerializer(serializers.Serializer):
+    opening = AmountField()
+    closing = AmountField()
+
+
+class StatementChannelsSerializer(serializers.Serializer):
+    e_money = StatementChannelBalanceSerializer()
+    cash = StatementChannelBalanceSerializer()
 
 
 class StatementSerializer(serializers.Serializer):
@@ -587,9 +631,10 @@ class StatementSerializer(serializers.Serializer):
     group_name = serializers.CharField()
     holder = serializers.CharField()
     currency = serializers.CharField()
-    start = serializers.DateField(source="from")
-    end = serializers.DateField(source="to")
+    start = serializers.DateField()
+    end = serializers.DateField()
     opening_balance = AmountField()
     closing_balance = AmountField()
+    by_channel = StatementChannelsSerializer(help_text="Opening and closing balances split into e-money and cash.")
     movements = StatementMovementSerializer(many=True)
     totals = serializers.DictField(child=AmountField())

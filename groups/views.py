@@ -156,7 +156,7 @@ class GroupInviteApi(APIView):
     @extend_schema(
         summary="Issue a new invite code (chair); the old one stops working",
         request=None,
-        responses={200: GroupSerializer, **OFFICIALS},
+        responses={200: GroupSerializer, 409: OpenApiResponse(description="`group_state`: not forming."), **OFFICIALS},
     )
     def post(self, request, group_id):
         membership = selectors.membership_of(user=request.user, group_id=group_id)
@@ -208,7 +208,7 @@ class MemberDetailApi(APIView):
     @extend_schema(
         summary="Give a member a role (handing over the chair), suspend or reinstate them (chair)",
         request=MemberChangeSerializer,
-        responses={200: MembershipSerializer, **OFFICIALS},
+        responses={200: MembershipSerializer, 409: OpenApiResponse(description="`group_state`."), **OFFICIALS},
     )
     def patch(self, request, group_id, membership_id):
         actor = selectors.membership_of(user=request.user, group_id=group_id)
@@ -331,7 +331,11 @@ class MeetingDetailApi(APIView):
     @extend_schema(
         summary="Record attendance and minutes (officials); each absentee is fined once per meeting",
         request=MeetingRecordSerializer,
-        responses={200: MeetingSerializer, **OFFICIALS},
+        responses={
+            200: MeetingSerializer,
+            409: OpenApiResponse(description="`group_state`: a cancelled meeting, or attendees who are not members."),
+            **OFFICIALS,
+        },
     )
     def patch(self, request, group_id, meeting_id):
         membership = selectors.membership_of(user=request.user, group_id=group_id)
@@ -359,7 +363,11 @@ class FineListApi(APIView):
     @extend_schema(
         summary="Fine a member, with a reason they will see (officials)",
         request=FineInputSerializer,
-        responses={201: PenaltySerializer, **OFFICIALS},
+        responses={
+            201: PenaltySerializer,
+            409: OpenApiResponse(description="`group_state`: the member has left, or an official fines themselves."),
+            **OFFICIALS,
+        },
     )
     def post(self, request, group_id):
         membership = selectors.membership_of(user=request.user, group_id=group_id)
@@ -574,8 +582,8 @@ class RecordedPaymentRejectApi(APIView):
 
 STATEMENT_RENDERERS = [JSONRenderer, StatementCsvRenderer, StatementPdfRenderer]
 STATEMENT_PARAMS = [
-    OpenApiParameter("start", OpenApiTypes.DATE, description="First day; default 90 days ago."),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included; default today."),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day; default 90 days ago. From 2000-01-01."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included; default today. Up to 2100-12-31."),
     OpenApiParameter("format", str, enum=["json", "csv", "pdf"], description="Or the Accept header."),
 ]
 

@@ -1,7 +1,24 @@
+from datetime import datetime
+
 import django_filters
+from django import forms
 
 from payments.models import LedgerEntry, TransactionKind, WithdrawalStatus
 from payments.money import CURRENCY_CHOICES
+
+
+class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 moment between the years 2000 and 2100: outside them a time zone shift overflows the date."""
+
+    def to_python(self, value) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is not None and not 2000 <= moment.year <= 2100:
+            raise forms.ValidationError("Give a moment between the years 2000 and 2100.", code="out_of_range")
+        return moment
+
+
+class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = BoundedIsoDateTimeField
 
 
 class WalletEntryFilter(django_filters.FilterSet):
@@ -11,8 +28,8 @@ class WalletEntryFilter(django_filters.FilterSet):
         choices=[("completed", "Completed"), *WithdrawalStatus.choices],
         help_text="`processing` finds withdrawals still on their way.",
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="lt")
+    created_after = BoundedIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="gte")
+    created_before = BoundedIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="lt")
 
     class Meta:
         model = LedgerEntry

@@ -117,7 +117,7 @@ class DepositInputSerializer(AmountInputMixin, serializers.Serializer):
 
 class DepositSerializer(serializers.ModelSerializer):
     amount = serializers.CharField()
-    authorization_url = serializers.CharField(allow_blank=True)
+    authorization_url = serializers.CharField(allow_blank=True, max_length=500)
 
     class Meta:
         model = Charge
