@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import CharField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from payments.models import (
@@ -196,21 +196,24 @@ def e_money_backing_discrepancies() -> list[str]:
                 f"clearing account {code!r} ({currency}) belongs to no provider, yet holds {total}: "
                 "money that no provider settled has reached e-money"
             )
-    settled_in: dict[tuple[str, str], Decimal] = {}
-    for row in Charge.objects.filter(status=ChargeStatus.SUCCEEDED).values("provider", "currency", "amount"):
-        key = (f"{row['provider']}:in", row["currency"])
-        settled_in[key] = settled_in.get(key, Decimal("0")) - row["amount"]
-    paid_out: dict[tuple[str, str], Decimal] = {}
-    in_flight: dict[tuple[str, str], Decimal] = {}
-    for row in Withdrawal.objects.filter(
-        status__in=[WithdrawalStatus.SUCCEEDED, WithdrawalStatus.PROCESSING]
-    ).values("provider", "currency", "amount", "fee", "status"):
-        if row["status"] == WithdrawalStatus.SUCCEEDED:
-            key = (f"{row['provider']}:out", row["currency"])
-            paid_out[key] = paid_out.get(key, Decimal("0")) + row["amount"]
-        else:
-            key = (row["provider"], row["currency"])
-            in_flight[key] = in_flight.get(key, Decimal("0")) + row["amount"] + row["fee"]
+    settled_in = {
+        (f"{row['provider']}:in", row["currency"]): -_money(row["total"])
+        for row in Charge.objects.filter(status=ChargeStatus.SUCCEEDED)
+        .values("provider", "currency")
+        .annotate(total=Sum("amount"))
+    }
+    paid_out = {
+        (f"{row['provider']}:out", row["currency"]): _money(row["total"])
+        for row in Withdrawal.objects.filter(status=WithdrawalStatus.SUCCEEDED)
+        .values("provider", "currency")
+        .annotate(total=Sum("amount"))
+    }
+    in_flight = {
+        (row["provider"], row["currency"]): _money(row["total"])
+        for row in Withdrawal.objects.filter(status=WithdrawalStatus.PROCESSING)
+        .values("provider", "currency")
+        .annotate(total=Sum(F("amount") + F("fee")))
+    }
     expected_clearing = {**settled_in, **paid_out}
     for key in sorted(set(expected_clearing) | {k for k in clearing if k[0].partition(":")[0] in providers}):
         ours, theirs = clearing.get(key, Decimal("0")), expected_clearing.get(key, Decimal("0"))
