@@ -2,10 +2,11 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.db import transaction
 
 from accounts.models import StaffAuditEntry, User
+from accounts.registration import end_all_sessions
 from accounts.services import record_staff_action
 from accounts.two_factor import check_code
 
@@ -41,10 +42,21 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
+class UserPasswordForm(AdminPasswordChangeForm):
+    """A password set by staff ends the user's sessions, as the user's own change does."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            end_all_sessions(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
+    change_password_form = UserPasswordForm
     ordering = ("-date_joined",)
     list_display = ("email", "first_name", "last_name", "phone_number", "is_verified", "is_staff", "date_joined")
     list_filter = ("is_verified", "is_staff", "is_superuser", "is_active")
@@ -60,6 +72,8 @@ class UserAdmin(DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
+            if change and "is_active" in form.changed_data and not obj.is_active:
+                end_all_sessions(user=obj)  # deactivated: its tokens stay dead if it is reactivated later
             record_staff_action(
                 actor=request.user,
                 action="user.change" if change else "user.add",

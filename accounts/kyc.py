@@ -59,7 +59,8 @@ def submit_kyc(
 
 
 def apply_kyc_result(*, result: KycResult) -> str:
-    """Settle a pending submission once; an approval raises the user's tier (never lowers it)."""
+    """Settle a pending submission once; an approval raises the user's tier (never lowers it). A result already
+    applied (Smile ID retrying, or a replay) answers "duplicate" and writes nothing."""
     try:
         job_id = uuid.UUID(result.job_id)
     except ValueError:
@@ -68,6 +69,8 @@ def apply_kyc_result(*, result: KycResult) -> str:
         submission = KycSubmission.objects.select_for_update().filter(pk=job_id).first()
         if submission is None:
             return "unknown_job"
+        if submission.result_code == result.result_code:
+            return "duplicate"
         if submission.status != KycStatus.PENDING:
             return f"already_{submission.status}"
         if result.result_code not in RESULTS:

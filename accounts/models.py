@@ -64,6 +64,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     reactivation_code_hash = models.CharField(max_length=128, blank=True, default="")
     reactivation_code_expires_at = models.DateTimeField(null=True, blank=True)
+    reactivation_failed_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong reactivation codes since the last one was sent; five burn the code."
+    )
     kyc_tier = models.PositiveSmallIntegerField(
         default=0, choices=[(0, "Unverified"), (1, "Basic"), (2, "Full")], help_text="Sets money limits."
     )
@@ -73,6 +76,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     pin_hash = models.CharField(max_length=128, blank=True, default="", help_text="The transaction PIN, hashed.")
     pin_failed_attempts = models.PositiveSmallIntegerField(default=0)
     pin_locked_until = models.DateTimeField(null=True, blank=True)
+    tokens_valid_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Sessions ended here (logout, password change or reset, deactivation): older tokens are refused.",
+    )
 
     objects = UserManager()
 

@@ -7,7 +7,8 @@ import uuid
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from accounts.errors import AccountHasObligationsError, InvalidCredentialsError
+from accounts.errors import AccountHasObligationsError
+from accounts.lockout import confirm_password
 from accounts.models import User
 from accounts.registration import end_all_sessions
 from config.app_modules import installed_app_modules
@@ -36,9 +37,9 @@ def export_personal_data(*, user: User) -> dict:
     return data
 
 
-def delete_account(*, user: User, password: str) -> None:
-    if not user.check_password(password):
-        raise InvalidCredentialsError("The password is not right.")
+def delete_account(*, request, user: User, password: str) -> None:
+    """The password is checked under the login lockout; every session ends with the account."""
+    confirm_password(request=request, user=user, password=password)
     with transaction.atomic():
         User.objects.select_for_update().only("pk").get(pk=user.pk)
         reasons = [

@@ -8,12 +8,14 @@ from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts.errors import InvalidCredentialsError, LinkInvalidError
+from accounts.errors import LinkInvalidError
+from accounts.lockout import confirm_password
 from accounts.models import User
 
 VERIFY_SALT = "accounts.verify-email"
@@ -108,8 +110,18 @@ def request_password_reset(*, email: str) -> None:
     )
 
 
+def end_sessions_now(*, user: User) -> None:
+    """Every token of the user issued until now, access tokens included, is refused from here on
+    (`accounts.authentication` compares each token's `iat` with this)."""
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(tokens_valid_after=now)
+    user.tokens_valid_after = now
+
+
 def end_all_sessions(*, user: User) -> int:
-    """Blacklist every outstanding refresh token of the user: every signed-in device must sign in again."""
+    """Every signed-in device must sign in again: tokens issued until now are refused, and every outstanding refresh
+    token is blacklisted too."""
+    end_sessions_now(user=user)
     ended = 0
     for outstanding in OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True):
         BlacklistedToken.objects.get_or_create(token=outstanding)
@@ -132,9 +144,9 @@ def reset_password(*, uid: str, token: str, new_password: str) -> None:
         end_all_sessions(user=user)
 
 
-def change_password(*, user: User, old_password: str, new_password: str) -> None:
-    if not user.check_password(old_password):
-        raise InvalidCredentialsError("The current password is not right.")
+def change_password(*, request, user: User, old_password: str, new_password: str) -> None:
+    """The current password is checked under the login lockout; every session ends (the caller issues new tokens)."""
+    confirm_password(request=request, user=user, password=old_password, message="The current password is not right.")
     _check_password_rules(new_password, user)
     with transaction.atomic():
         user.set_password(new_password)

@@ -3,24 +3,20 @@ import secrets
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import update_last_login
 from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.authentication import SessionRefreshToken, SessionTokenRefreshSerializer
 from accounts.dormancy import send_reactivation_code
 from accounts.errors import (
     AccountDormantError,
-    AccountLockedError,
     EmailNotVerifiedError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
@@ -30,7 +26,9 @@ from accounts.errors import (
     PinRequiredError,
     PinTokenInvalidError,
 )
+from accounts.lockout import authenticate_with_lockout, confirm_password
 from accounts.models import Device, PinToken, StaffAuditEntry, User
+from accounts.registration import end_sessions_now
 from accounts.two_factor import login_challenge
 from config.client_ip import client_ip
 
@@ -40,7 +38,7 @@ FAMILY_CLAIM = "fam"
 def issue_tokens(*, user: User) -> dict[str, str]:
     """A new token family for `user`: a refresh token (recorded, so it can be blacklisted) and its access token.
     Rotation copies the family claim into every successor, so a stolen ancestor can end its whole line."""
-    refresh = RefreshToken.for_user(user)
+    refresh = SessionRefreshToken.for_user(user)
     refresh[FAMILY_CLAIM] = secrets.token_hex(8)
     update_last_login(None, user)
     if user.dormant_since is not None:
@@ -50,8 +48,9 @@ def issue_tokens(*, user: User) -> dict[str, str]:
 
 def rotate_refresh_token(*, refresh: str) -> dict[str, str]:
     """Exchange a refresh token for a new pair (the old one is blacklisted). Presenting an already-used token
-    means two holders share it: refuse, and end every token of its family, the legitimate holder's included."""
-    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    means two holders share it: refuse, and end every token of its family, the legitimate holder's included.
+    A token issued before the user's sessions ended (logout, password change…) is refused too."""
+    serializer = SessionTokenRefreshSerializer(data={"refresh": refresh})
     try:
         serializer.is_valid(raise_exception=True)
     except (TokenError, InvalidToken) as exc:
@@ -79,9 +78,7 @@ def _end_family_if_reused(refresh: str) -> None:
 def log_in(*, request, email: str, password: str) -> User:
     """Known and unknown emails fail alike (same code, same body); django-axes counts failures per account and
     per address and, past the limit, refuses even the right password until the cool-off ends."""
-    user = authenticate(request, email=User.objects.normalize_email(email), password=password)
-    if getattr(request, "axes_locked_out", False):
-        raise AccountLockedError(retry_after=int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    user = authenticate_with_lockout(request=request, email=email, password=password)
     if user is None:
         raise InvalidCredentialsError()
     return user
@@ -95,14 +92,16 @@ def sign_in_answer(*, user: User) -> dict:
 
 
 def log_out(*, user: User, refresh: str) -> None:
-    """Blacklist the caller's refresh token so it can never be exchanged again."""
+    """Blacklist the caller's refresh token so it can never be exchanged again, and end the user's sessions: every
+    token issued until now, access tokens included, is refused from here on (on every device)."""
     try:
-        token = RefreshToken(refresh)
+        token = SessionRefreshToken(refresh)
     except TokenError as exc:
         raise InvalidRefreshTokenError() from exc
     if str(token.get(api_settings.USER_ID_CLAIM)) != str(user.pk):
         raise InvalidRefreshTokenError()
     token.blacklist()
+    end_sessions_now(user=user)
 
 
 def flush_expired_tokens() -> int:
@@ -120,19 +119,19 @@ _COMMON_PINS = {"1212", "2580", "1004", "2000", "6969", "1122", "1313", "4545", 
 
 def check_pin_strength(pin: str) -> None:
     """4 to 6 digits, not a repeated digit, not a straight run up or down, not one of the commonest PINs."""
-    if not (pin.isdigit() and 4 <= len(pin) <= 6):
+    if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 6):
         raise ValidationError({"pin": ["A PIN is 4 to 6 digits."]})
     steps = {int(b) - int(a) for a, b in pairwise(pin)}
     if len(set(pin)) == 1 or steps in ({1}, {-1}) or pin in _COMMON_PINS:
         raise ValidationError({"pin": ["That PIN is too easy to guess; choose another."]})
 
 
-def set_pin(*, user: User, pin: str, password: str | None = None, old_pin: str | None = None) -> None:
-    """Set or change the transaction PIN, proven by the account password or (to change it) the current PIN."""
+def set_pin(*, request, user: User, pin: str, password: str | None = None, old_pin: str | None = None) -> None:
+    """Set or change the transaction PIN, proven by the account password (checked under the login lockout) or,
+    to change it, the current PIN."""
     check_pin_strength(pin)
     if password:
-        if not user.check_password(password):
-            raise InvalidCredentialsError("The password is not right.")
+        confirm_password(request=request, user=user, password=password)
     elif old_pin and user.pin_hash:
         _check_pin(user=user, pin=old_pin)
     else:

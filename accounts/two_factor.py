@@ -14,7 +14,8 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.errors import InvalidCredentialsError, TwoFactorInvalidError, TwoFactorStateError
+from accounts.errors import TwoFactorInvalidError, TwoFactorStateError
+from accounts.lockout import confirm_password
 from accounts.models import RecoveryCode, User
 
 CHALLENGE_SALT = "accounts.2fa-challenge"
@@ -36,7 +37,7 @@ def start_setup(*, user: User) -> dict[str, str]:
 
 def _accept_totp(*, user: User, code: str) -> bool:
     """A code from the app, at most one step off the clock, never the same step twice (under a row lock)."""
-    if not user.totp_secret or not code.isdigit():
+    if not user.totp_secret or not (code.isascii() and code.isdigit()):
         return False
     totp = pyotp.TOTP(user.totp_secret)
     current = int(time.time() // totp.interval)
@@ -94,9 +95,9 @@ def _use_recovery_code(*, user: User, code: str) -> bool:
     return False
 
 
-def disable(*, user: User, password: str) -> None:
-    if not user.check_password(password):
-        raise InvalidCredentialsError("The password is not right.")
+def disable(*, request, user: User, password: str) -> None:
+    """The password is checked under the login lockout."""
+    confirm_password(request=request, user=user, password=password)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(totp_enabled=False, totp_secret="", totp_last_step=0)
         RecoveryCode.objects.filter(user=user).delete()

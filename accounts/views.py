@@ -1,13 +1,13 @@
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import dormancy, kyc, personal_data, registration, services, social, two_factor
-from accounts.providers.smileid import SmileIdSignatureError, get_smileid
+from accounts.providers.smileid import SmileIdPayloadError, SmileIdSignatureError, get_smileid
 from accounts.serializers import (
     AcceptedSerializer,
     DeviceSerializer,
@@ -92,7 +92,7 @@ class RefreshApi(APIView):
 
 class LogoutApi(APIView):
     @extend_schema(
-        summary="Log out: blacklist the refresh token",
+        summary="Log out: blacklist the refresh token and end every session (all tokens issued until now)",
         request=RefreshInputSerializer,
         responses={
             204: None,
@@ -136,12 +136,13 @@ class PinApi(APIView):
             204: None,
             401: OpenApiResponse(description="`invalid_credentials`: the password is not right."),
             403: OpenApiResponse(description="`pin_invalid` or `pin_locked` (the current PIN)."),
+            429: OpenApiResponse(description="`account_locked`: too many wrong passwords (here or at login)."),
         },
     )
     def post(self, request):
         data = PinSetInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.set_pin(user=request.user, **data.validated_data)
+        services.set_pin(request=request, user=request.user, **data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -230,12 +231,16 @@ class PasswordChangeApi(APIView):
     @extend_schema(
         summary="Change the password; every other session ends, this one gets new tokens",
         request=PasswordChangeInputSerializer,
-        responses={200: TokenPairSerializer, 401: OpenApiResponse(description="`invalid_credentials`.")},
+        responses={
+            200: TokenPairSerializer,
+            401: OpenApiResponse(description="`invalid_credentials`."),
+            429: OpenApiResponse(description="`account_locked`: too many wrong passwords (here or at login)."),
+        },
     )
     def post(self, request):
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        registration.change_password(user=request.user, **data.validated_data)
+        registration.change_password(request=request, user=request.user, **data.validated_data)
         return Response(services.issue_tokens(user=request.user))
 
 
@@ -276,7 +281,11 @@ class TwoFactorConfirmApi(APIView):
     @extend_schema(
         summary="Confirm setup with a code from the app; answers ten single-use recovery codes, shown once",
         request=TwoFactorCodeSerializer,
-        responses={200: RecoveryCodesSerializer, 401: OpenApiResponse(description="`two_factor_invalid`.")},
+        responses={
+            200: RecoveryCodesSerializer,
+            401: OpenApiResponse(description="`two_factor_invalid`."),
+            409: OpenApiResponse(description="`conflict`: no setup started, or two-factor is already on."),
+        },
     )
     def post(self, request):
         data = TwoFactorCodeSerializer(data=request.data)
@@ -306,12 +315,16 @@ class TwoFactorDisableApi(APIView):
     @extend_schema(
         summary="Turn two-factor sign-in off (confirm with the password)",
         request=PasswordConfirmSerializer,
-        responses={204: None, 401: OpenApiResponse(description="`invalid_credentials`.")},
+        responses={
+            204: None,
+            401: OpenApiResponse(description="`invalid_credentials`."),
+            429: OpenApiResponse(description="`account_locked`: too many wrong passwords (here or at login)."),
+        },
     )
     def post(self, request):
         data = PasswordConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        two_factor.disable(user=request.user, password=data.validated_data["password"])
+        two_factor.disable(request=request, user=request.user, password=data.validated_data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -330,7 +343,11 @@ class KycApi(APIView):
     @extend_schema(
         summary="Submit identity data (NIN or BVN in Nigeria, national ID in Kenya) for verification",
         request=KycInputSerializer,
-        responses={202: KycStatusSerializer, 409: OpenApiResponse(description="`conflict`: one is under way.")},
+        responses={
+            202: KycStatusSerializer,
+            409: OpenApiResponse(description="`conflict`: one is under way."),
+            503: OpenApiResponse(description="`provider_unavailable`: the identity provider could not be reached."),
+        },
     )
     def post(self, request):
         data = KycInputSerializer(data=request.data)
@@ -347,15 +364,25 @@ class SmileIdWebhookApi(_PublicApi):
     parser_classes = (RawBodyParser,)
 
     @extend_schema(
-        summary="Smile ID job results (signed with our API key)",
+        summary="Smile ID job results (signed with our API key; a result already applied changes nothing)",
         request={"application/json": {"type": "object"}},
-        responses={200: AcceptedSerializer, 401: OpenApiResponse(description="`signature_invalid`.")},
+        responses={
+            200: AcceptedSerializer,
+            400: OpenApiResponse(description="`parse_error`: the body is not a JSON object."),
+            401: OpenApiResponse(
+                description="`signature_invalid`: missing or wrong, or its timestamp older than ten minutes "
+                "or ahead of our clock."
+            ),
+        },
         auth=[],
     )
     def post(self, request):
+        body = request.data if isinstance(request.data, bytes) else b""  # an empty body parses to {}
         try:
-            result = get_smileid().parse_callback(request.data)
-        except (SmileIdSignatureError, ValueError) as exc:
+            result = get_smileid().parse_callback(body)
+        except SmileIdPayloadError as exc:
+            raise ParseError(str(exc)) from exc
+        except SmileIdSignatureError as exc:
             raise WebhookRejectedError() from exc
         return Response({"detail": kyc.apply_kyc_result(result=result)})
 
@@ -367,6 +394,7 @@ class SocialSignInApi(_PublicApi):
         responses={
             200: SIGN_IN_RESULT,
             401: OpenApiResponse(description="`social_token_invalid`: forged, expired, another app's, or no email."),
+            503: OpenApiResponse(description="`provider_unavailable`: the provider's keys could not be fetched."),
         },
         auth=[],
     )
@@ -401,12 +429,13 @@ class DeleteAccountApi(APIView):
             204: None,
             401: OpenApiResponse(description="`invalid_credentials`."),
             409: OpenApiResponse(description="`account_has_obligations`; `details.reasons` lists them."),
+            429: OpenApiResponse(description="`account_locked`: too many wrong passwords (here or at login)."),
         },
     )
     def post(self, request):
         data = PasswordConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        personal_data.delete_account(user=request.user, password=data.validated_data["password"])
+        personal_data.delete_account(request=request, user=request.user, password=data.validated_data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -416,7 +445,13 @@ class ReactivateApi(APIView):
     @extend_schema(
         summary="Enter the code emailed at a dormant account's sign-in, so money can move again",
         request=ReactivateInputSerializer,
-        responses={204: None, 400: OpenApiResponse(description="`reactivation_code_invalid`.")},
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                description="`reactivation_code_invalid`, with `details.attempts_left`; at 0 the code is burned "
+                "and a new sign-in mails a new one."
+            ),
+        },
     )
     def post(self, request):
         data = ReactivateInputSerializer(data=request.data)

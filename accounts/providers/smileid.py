@@ -1,7 +1,9 @@
 """Smile ID Enhanced KYC (async): signed job submission and signed result callbacks.
 
 signature = base64(HMAC-SHA256(key=API key, msg=timestamp + partner_id + "sid_request")), timestamp ISO 8601;
-callbacks carry `signature` and `timestamp` and are verified the same way.
+callbacks carry `signature` and `timestamp` and are verified the same way. The signature covers the timestamp,
+not the body, so a callback is accepted only while its timestamp is fresh: at most CALLBACK_MAX_AGE old and
+CALLBACK_MAX_SKEW ahead of our clock.
 """
 
 import base64
@@ -9,7 +11,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -27,8 +29,16 @@ RESULTS = {
 }
 
 
+CALLBACK_MAX_AGE = timedelta(minutes=10)
+CALLBACK_MAX_SKEW = timedelta(minutes=1)
+
+
 class SmileIdSignatureError(Exception):
     pass
+
+
+class SmileIdPayloadError(ValueError):
+    """The callback body is not a JSON object."""
 
 
 @dataclass(frozen=True)
@@ -97,18 +107,38 @@ class SmileIdProvider:
         if response.status_code >= 400:
             raise ProviderUnavailableError(f"The identity provider refused the job ({response.status_code}).")
 
-    def parse_callback(self, body: bytes) -> KycResult:
-        payload = json.loads(body)
+    def parse_callback(self, body: bytes, *, now: datetime | None = None) -> KycResult:
+        """The result of a signed, fresh callback. SmileIdPayloadError if the body is not a JSON object,
+        SmileIdSignatureError if the signature is missing or wrong or its timestamp is stale or ahead of us."""
+        try:
+            payload = json.loads(body)
+        except (TypeError, ValueError) as exc:  # ValueError: bad JSON or bad UTF-8
+            raise SmileIdPayloadError("The callback body is not valid JSON.") from exc
+        if not isinstance(payload, dict):
+            raise SmileIdPayloadError("The callback body must be a JSON object.")
         timestamp, signature = str(payload.get("timestamp", "")), str(payload.get("signature", ""))
         expected = sign(partner_id=self.config.partner_id, api_key=self.config.api_key, timestamp=timestamp)
         if not timestamp or not signature or not hmac.compare_digest(signature, expected):
             raise SmileIdSignatureError("signature missing or wrong")
-        params = payload.get("PartnerParams") or {}
+        _check_fresh(timestamp, now=now or datetime.now(UTC))
+        params = payload.get("PartnerParams")
+        params = params if isinstance(params, dict) else {}
         return KycResult(
             job_id=str(params.get("job_id", "")),
             result_code=str(payload.get("ResultCode", "")),
             result_text=str(payload.get("ResultText", "")),
         )
+
+
+def _check_fresh(timestamp: str, *, now: datetime) -> None:
+    try:
+        sent_at = datetime.fromisoformat(timestamp)
+    except ValueError as exc:
+        raise SmileIdSignatureError("timestamp not ISO 8601") from exc
+    if sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)
+    if not now - CALLBACK_MAX_AGE <= sent_at <= now + CALLBACK_MAX_SKEW:
+        raise SmileIdSignatureError("timestamp outside the accepted window (replayed or clock skew)")
 
 
 class SmileIdSandbox(SmileIdProvider):

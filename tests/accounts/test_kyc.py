@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -175,5 +176,5 @@ def test_real_adapter_signs_the_job_and_verifies_callbacks():
         "timestamp": timestamp,
         "signature": sign(partner_id="085", api_key="api-key-1", timestamp=timestamp),
     }
-    result = provider.parse_callback(json.dumps(callback).encode())
+    result = provider.parse_callback(json.dumps(callback).encode(), now=datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
     assert (result.job_id, result.result_code) == ("job-1", "1021")

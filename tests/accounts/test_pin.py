@@ -45,7 +45,7 @@ def test_set_pin_with_the_password_then_get_a_token(client, member):
 
 
 @pytest.mark.parametrize(
-    "pin", ["1234", "0000", "4321", "123456", "987654", "111111", "2580", "12a4", "123", "1234567"]
+    "pin", ["1234", "0000", "4321", "123456", "987654", "111111", "2580", "12a4", "123", "1234567", "²³⁴⁵", "٤٨٢٩"]
 )
 def test_trivial_or_malformed_pins_are_refused(client, pin):
     response = set_pin(client, pin=pin, password=DEFAULT_PASSWORD)
@@ -132,11 +132,15 @@ def test_a_token_is_bound_to_its_user(client, funded):
     assert transfer(thief_client, token, funded).json()["error"]["code"] == "pin_invalid"
 
 
-def test_a_failed_transfer_does_not_spend_the_token(client, funded):
+def test_a_failed_transfer_spends_the_token(client, funded):
+    """A transfer that reached its recipient lookup spends the token even when it fails (issue 11): otherwise one
+    token probes which emails and phones have accounts. The next attempt takes a fresh token."""
     recipient = UserFactory()
     token = verify(client, DEFAULT_PIN).json()["pin_token"]
     assert transfer(client, token, recipient, amount="500.00").json()["error"]["code"] == "insufficient_funds"
-    assert transfer(client, token, recipient, amount="50.00").status_code == 201
+    assert transfer(client, token, recipient, amount="50.00").json()["error"]["code"] == "pin_invalid"
+    fresh = verify(client, DEFAULT_PIN).json()["pin_token"]
+    assert transfer(client, fresh, recipient, amount="50.00").status_code == 201
     from payments.selectors import wallet_balance
 
     assert wallet_balance(user_id=funded.pk, currency="KES") == Decimal("50.00")

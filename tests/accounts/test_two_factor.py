@@ -74,6 +74,9 @@ def test_wrong_code_and_expired_challenge(member):
     with time_machine.travel("2026-11-23 10:01:00Z", tick=False):
         challenge = login(member)["challenge"]
         assert verify(challenge, "000000").status_code == 401
+        # digits that are not ASCII (which `str.isdigit()` takes) are a wrong code, not a crash
+        for code in ("١١١١١١", "²²²²²²"):  # noqa: RUF001
+            assert verify(challenge, code).json()["error"]["code"] == "two_factor_invalid"
     with time_machine.travel("2026-11-23 10:07:00Z", tick=False):
         assert verify(challenge, totp.now()).json()["error"]["code"] == "two_factor_invalid"
 
