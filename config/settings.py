@@ -5,6 +5,7 @@ Secure by default: DEBUG is off unless the environment (or the local `.env` that
 
 import base64
 import hashlib
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -47,7 +48,8 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 CORS_URLS_REGEX = r"^/api/.*$"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-PROVIDERS_SANDBOX = env.bool("PROVIDERS_SANDBOX", default=True)
+# Off by default in production: the sandboxes' control URLs are unauthenticated and can complete any pending charge.
+PROVIDERS_SANDBOX = env.bool("PROVIDERS_SANDBOX", default=DEBUG)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -80,6 +82,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.request_context.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.security_headers.SecurityHeadersMiddleware",  # no-store when signed in; Content-Security-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -224,7 +227,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- Django REST framework ------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's bearer JWTs, refused once the user's sessions ended (logout, password change…)
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.SessionAwareJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -240,6 +244,8 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="120/min"),
         "user": env.str("THROTTLE_USER", default="600/min"),
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
+        # transfers' recipient lookups per user: each tells an account's email or phone from an unknown one
+        "recipient_lookup": env.str("THROTTLE_RECIPIENT_LOOKUP", default="30/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "EXCEPTION_HANDLER": "config.errors.exception_handler",
@@ -389,26 +395,49 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pamoja <no-reply@pamoja.africa>")
 
 PROMETHEUS_EXPORT_MIGRATIONS = False
+# /metrics with DEBUG off (config/metrics.py): `Authorization: Bearer <METRICS_TOKEN>`, or a client address in
+# METRICS_ALLOWED_IPS (addresses or networks, e.g. 10.0.0.0/8); anyone else gets 403.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+try:
+    [ipaddress.ip_network(entry, strict=False) for entry in METRICS_ALLOWED_IPS]
+except ValueError as _bad:
+    sys.exit(f"Configuration error: METRICS_ALLOWED_IPS: {_bad}.")
 
 # --- Money ----------------------------------------------------------------------------------------------------
 
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
-# Payment providers. With PROVIDERS_SANDBOX on (the default outside production) every provider is the offline
-# sandbox, which signs its webhooks with these same secrets, so the whole flow runs on one machine.
-PAYSTACK_SECRET_KEY = env.str("PAYSTACK_SECRET_KEY", default="sk_test_pamoja_sandbox")
+# Payment providers. With PROVIDERS_SANDBOX on (the default with DEBUG) every provider is the offline sandbox, which
+# signs its webhooks with these same secrets, so the whole flow runs on one machine. The sandbox values are public:
+# with PROVIDERS_SANDBOX off, startup stops unless each secret below is set to something else (checked further down).
+SANDBOX_PROVIDER_SECRETS = {
+    "PAYSTACK_SECRET_KEY": "sk_test_pamoja_sandbox",
+    "FLUTTERWAVE_SECRET_KEY": "FLWSECK_TEST-pamoja-sandbox",
+    "FLUTTERWAVE_SECRET_HASH": "pamoja-sandbox-hash",
+    "MPESA_CONSUMER_KEY": "sandbox-consumer-key",
+    "MPESA_CONSUMER_SECRET": "sandbox-consumer-secret",
+    "MPESA_PASSKEY": "sandbox-passkey",
+    "MPESA_SECURITY_CREDENTIAL": "sandbox-credential",
+    "SMILE_ID_API_KEY": "smileid-sandbox-key",
+}
+PAYSTACK_SECRET_KEY = env.str("PAYSTACK_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["PAYSTACK_SECRET_KEY"])
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
-FLUTTERWAVE_SECRET_KEY = env.str("FLUTTERWAVE_SECRET_KEY", default="FLWSECK_TEST-pamoja-sandbox")
-FLUTTERWAVE_SECRET_HASH = env.str("FLUTTERWAVE_SECRET_HASH", default="pamoja-sandbox-hash")
+FLUTTERWAVE_SECRET_KEY = env.str("FLUTTERWAVE_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["FLUTTERWAVE_SECRET_KEY"])
+FLUTTERWAVE_SECRET_HASH = env.str(
+    "FLUTTERWAVE_SECRET_HASH", default=SANDBOX_PROVIDER_SECRETS["FLUTTERWAVE_SECRET_HASH"]
+)
 FLUTTERWAVE_BASE_URL = env.str("FLUTTERWAVE_BASE_URL", default="https://api.flutterwave.com/v3")
 MPESA_BASE_URL = env.str("MPESA_BASE_URL", default="https://sandbox.safaricom.co.ke")
-MPESA_CONSUMER_KEY = env.str("MPESA_CONSUMER_KEY", default="sandbox-consumer-key")
-MPESA_CONSUMER_SECRET = env.str("MPESA_CONSUMER_SECRET", default="sandbox-consumer-secret")
+MPESA_CONSUMER_KEY = env.str("MPESA_CONSUMER_KEY", default=SANDBOX_PROVIDER_SECRETS["MPESA_CONSUMER_KEY"])
+MPESA_CONSUMER_SECRET = env.str("MPESA_CONSUMER_SECRET", default=SANDBOX_PROVIDER_SECRETS["MPESA_CONSUMER_SECRET"])
 MPESA_SHORTCODE = env.str("MPESA_SHORTCODE", default="174379")
-MPESA_PASSKEY = env.str("MPESA_PASSKEY", default="sandbox-passkey")
+MPESA_PASSKEY = env.str("MPESA_PASSKEY", default=SANDBOX_PROVIDER_SECRETS["MPESA_PASSKEY"])
 MPESA_B2C_SHORTCODE = env.str("MPESA_B2C_SHORTCODE", default="600000")
 MPESA_INITIATOR_NAME = env.str("MPESA_INITIATOR_NAME", default="testapi")
-MPESA_SECURITY_CREDENTIAL = env.str("MPESA_SECURITY_CREDENTIAL", default="sandbox-credential")
+MPESA_SECURITY_CREDENTIAL = env.str(
+    "MPESA_SECURITY_CREDENTIAL", default=SANDBOX_PROVIDER_SECRETS["MPESA_SECURITY_CREDENTIAL"]
+)
 SANDBOX_STK_DELAY = env.float("SANDBOX_STK_DELAY", default=2.0)
 # Where the sandboxes deliver webhooks: "http" posts to SITE_URL like a real provider; "inprocess" calls the app
 # directly (tests, where no server listens).
@@ -433,6 +462,31 @@ WITHDRAWAL_FEES = env.json(
         "mpesa": {"KES": "15.00"},
     },
 )
+# Largest deposit per provider and currency (a provider's own ceiling, such as M-Pesa's KES 250,000 per STK push,
+# applies as well); a pair not named has only the provider's own ceiling.
+DEPOSIT_MAXIMUMS = env.json(
+    "DEPOSIT_MAXIMUMS",
+    default={
+        "paystack": {
+            "NGN": "10000000.00",
+            "GHS": "100000.00",
+            "ZAR": "150000.00",
+            "KES": "1000000.00",
+            "USD": "10000.00",
+        },
+        "flutterwave": {
+            "NGN": "10000000.00",
+            "KES": "1000000.00",
+            "GHS": "100000.00",
+            "UGX": "30000000",
+            "TZS": "20000000.00",
+            "RWF": "10000000",
+            "ZAR": "150000.00",
+            "USD": "10000.00",
+        },
+        "mpesa": {"KES": "250000.00"},
+    },
+)
 # Which currencies each provider takes.
 PROVIDER_CURRENCIES = {
     "paystack": ["NGN", "GHS", "ZAR", "KES", "USD"],
@@ -445,7 +499,7 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
 # Smile ID (KYC) and what each KYC tier may move out per currency: single transaction and per day.
 SMILE_ID_PARTNER_ID = env.str("SMILE_ID_PARTNER_ID", default="0000")
-SMILE_ID_API_KEY = env.str("SMILE_ID_API_KEY", default="smileid-sandbox-key")
+SMILE_ID_API_KEY = env.str("SMILE_ID_API_KEY", default=SANDBOX_PROVIDER_SECRETS["SMILE_ID_API_KEY"])
 SMILE_ID_BASE_URL = env.str("SMILE_ID_BASE_URL", default="https://testapi.smileidentity.com/v1")
 KYC_LIMITS = env.json(
     "KYC_LIMITS",
@@ -455,6 +509,14 @@ KYC_LIMITS = env.json(
         "2": {"KES": ["250000", "1000000"], "NGN": ["5000000", "20000000"], "default": ["10000", "50000"]},
     },
 )
+
+if not PROVIDERS_SANDBOX:
+    _public_secrets = [name for name, value in SANDBOX_PROVIDER_SECRETS.items() if globals()[name] in ("", value)]
+    if _public_secrets:
+        sys.exit(
+            f"Configuration error: {', '.join(_public_secrets)} must be set to the provider's real values "
+            "(not missing, not the sandbox defaults) when PROVIDERS_SANDBOX is off."
+        )
 
 # Social sign-in: the OAuth client ids an ID token's audience must match.
 GOOGLE_CLIENT_IDS = env.list("GOOGLE_CLIENT_IDS", default=[])

@@ -1,11 +1,14 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.services import authorize_money_movement
+from config.errors import ApplicationError, exception_handler
 from payments import selectors, services
 from payments.errors import RecipientNotFoundError
 from payments.filters import WalletEntryFilter
@@ -59,13 +62,28 @@ class WalletTransactionsApi(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class RecipientLookupThrottle(UserRateThrottle):
+    """Recipient lookups per user (`THROTTLE_RECIPIENT_LOOKUP`), counted only when a lookup is about to run: the
+    transfer endpoint tells an existing email or phone from an unknown one, so it must not serve as a directory."""
+
+    scope = "recipient_lookup"
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # read now: tests and settings may change it
+
+
 class TransferApi(APIView):
     @extend_schema(
         summary="Send money to another Pamoja user",
+        description=(
+            "The `X-Pin-Token` is spent by any request that gets as far as looking up the recipient, whether or not "
+            "the transfer then succeeds; recipient lookups are rate-limited per user (429 `throttled`)."
+        ),
         request=TransferInputSerializer,
         responses={
             201: TransferOutputSerializer,
             404: OpenApiResponse(description="`recipient_not_found`."),
+            429: OpenApiResponse(description="`throttled`: too many recipient lookups; wait `Retry-After` seconds."),
             **MONEY_ERRORS,
         },
         parameters=[IDEMPOTENCY_KEY, PIN_TOKEN],
@@ -75,16 +93,25 @@ class TransferApi(APIView):
         data = TransferInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         authorize_money_movement(user=request.user, pin_token=request.headers.get("X-Pin-Token"))
-        recipient = selectors.find_user_by_handle(data.validated_data["recipient"])
-        if recipient is None:
-            raise RecipientNotFoundError()
-        transfer = services.post_transfer(
-            sender=request.user,
-            recipient=recipient,
-            amount=data.validated_data["amount"],
-            currency=data.validated_data["currency"],
-            note=data.validated_data["note"],
-        )
+        throttle = RecipientLookupThrottle()
+        if not throttle.allow_request(request, self):
+            raise Throttled(wait=throttle.wait())  # raised: the token's spending rolls back, as nothing was looked up
+        try:
+            recipient = selectors.find_user_by_handle(data.validated_data["recipient"])
+            if recipient is None:
+                raise RecipientNotFoundError()
+            transfer = services.post_transfer(
+                sender=request.user,
+                recipient=recipient,
+                amount=data.validated_data["amount"],
+                currency=data.validated_data["currency"],
+                note=data.validated_data["note"],
+            )
+        except ApplicationError as exc:
+            # Answered, not raised: the request's transaction then commits the spent PIN token (the transfer's own
+            # savepoint rolled back, and @idempotent records no error answer), so one token cannot probe which
+            # emails and phones have accounts (`recipient_not_found` against `limit_exceeded`).
+            return exception_handler(exc, {"view": self, "request": request})
         return Response(TransferOutputSerializer(transfer).data, status=status.HTTP_201_CREATED)
 
 
@@ -112,6 +139,8 @@ class DepositApi(APIView):
 class DepositStatusApi(APIView):
     @extend_schema(summary="Where a deposit stands", responses={200: DepositSerializer})
     def get(self, request, reference: str):
+        if "\x00" in reference:  # no reference holds one, and PostgreSQL refuses to compare with it
+            raise NotFound()
         charge = selectors.charge_of(user_id=request.user.pk, reference=reference)
         if charge is None:
             raise NotFound()
@@ -126,6 +155,7 @@ class WithdrawApi(APIView):
             201: WithdrawalSerializer,
             404: OpenApiResponse(description="No such bank account."),
             **MONEY_ERRORS,
+            503: OpenApiResponse(description="`provider_unavailable`: the payout provider could not be reached."),
         },
         parameters=[IDEMPOTENCY_KEY, PIN_TOKEN],
     )

@@ -1,5 +1,7 @@
 """Public endpoints the providers call. Each stores the raw delivery, checks the signature (401 when it fails,
-nothing changed) and answers 200 once the event is handled, or was handled before."""
+nothing changed), confirms the event with the provider's API where it can (503 when the API cannot be reached, so
+the provider delivers again) and answers 200 once the event is handled, or was handled before. A body holding NUL
+characters is refused with 400."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
@@ -21,14 +23,20 @@ class _WebhookApi(APIView):
     provider = ""
 
     def receive(self, request, token: str = "") -> None:
+        body = request.data if isinstance(request.data, bytes) else b""  # DRF gives {} for an empty body
         try:
-            receive_webhook(provider=self.provider, headers=request.headers, body=request.data, callback_token=token)
+            receive_webhook(provider=self.provider, headers=request.headers, body=body, callback_token=token)
         except WebhookSignatureError as exc:
             raise WebhookRejectedError() from exc
 
 
 _ACK = inline_serializer("WebhookAck", {"status": serializers.CharField()})
 _REJECTED = OpenApiResponse(description="`signature_invalid`: the signature is missing or wrong; nothing changed.")
+_NUL = OpenApiResponse(description="`validation_error`: the body holds NUL characters; nothing changed.")
+_UNCONFIRMED = OpenApiResponse(
+    description="`provider_unavailable`: the provider's API could not be asked to confirm the event; nothing "
+    "changed, deliver it again later."
+)
 
 
 class _SignedWebhookApi(_WebhookApi):
@@ -42,7 +50,7 @@ def _signed_schema(summary: str):
         post=extend_schema(
             summary=summary,
             request={"application/json": {"type": "object"}},
-            responses={200: _ACK, 401: _REJECTED},
+            responses={200: _ACK, 400: _NUL, 401: _REJECTED, 503: _UNCONFIRMED},
             auth=[],
         )
     )
@@ -68,7 +76,9 @@ class MpesaWebhookApi(_WebhookApi):
             200: inline_serializer(
                 "MpesaAck", {"ResultCode": serializers.IntegerField(), "ResultDesc": serializers.CharField()}
             ),
+            400: _NUL,
             401: _REJECTED,
+            503: _UNCONFIRMED,
         },
         auth=[],
     )

@@ -134,6 +134,17 @@ class WebhookEvent:
 
 class PaymentProvider(Protocol):
     name: str
+    # Whether `verify_charge` / `verify_transfer` answer at once with the provider's own record. A webhook of a kind
+    # the provider can verify moves money only through that answer, never on its body alone (webhook bodies prove
+    # at most who sent them, and a shared secret such as Flutterwave's `verif-hash` can leak).
+    verifies_charges: bool
+    verifies_transfers: bool
+    # False when the provider signs nothing (Daraja): its callbacks are authenticated by the unguessable token in
+    # their URL, which the caller checks against our record before `parse_webhook`.
+    signs_webhooks: bool
+    # The provider's own ceiling per charge and currency (e.g. Daraja's STK push: KES 250,000); a currency not named
+    # has none. `settings.DEPOSIT_MAXIMUMS` may set a lower one.
+    charge_maximums: Mapping[str, Decimal]
 
     def initialize_charge(self, request: ChargeRequest) -> ChargeInitiated: ...
 

@@ -51,6 +51,10 @@ def _amount(value: Any, currency: str | None) -> Decimal | None:
 
 class FlutterwaveProvider:
     name = "flutterwave"
+    verifies_charges = True  # GET /transactions/{id}/verify (or verify_by_reference)
+    verifies_transfers = True  # GET /transfers/{id}
+    signs_webhooks = True  # verif-hash: a shared secret, which proves the sender only, hence the verification
+    charge_maximums: Mapping[str, Decimal] = {}  # none documented; settings.DEPOSIT_MAXIMUMS caps deposits
 
     def __init__(self, config: FlutterwaveConfig, client: httpx.Client | None = None):
         self.config = config
@@ -97,9 +101,10 @@ class FlutterwaveProvider:
         status = CHARGE_STATUS.get(str(data.get("status", "")).lower(), PaymentStatus.PENDING)
         message = data.get("processor_response") or ""
         if data.get("tx_ref") != reference:
+            # Never a success for us; the reference it names lets a caller see that it is someone else's payment.
             status, message = PaymentStatus.FAILED, "The transaction Flutterwave returned is not this payment."
         return ChargeResult(
-            reference=reference,
+            reference=str(data.get("tx_ref") or ""),
             status=status,
             amount=_amount(data.get("amount"), data.get("currency")),
             currency=data.get("currency"),

@@ -35,6 +35,8 @@ from payments.providers.http import send
 
 NAIROBI = ZoneInfo("Africa/Nairobi")
 STILL_PROCESSING = "500.001.1001"
+# Safaricom's ceiling for one M-Pesa customer payment (STK push), in shillings.
+STK_PUSH_MAXIMUM = Decimal("250000.00")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,12 @@ def msisdn(phone_number: str | None) -> str:
 
 class MpesaProvider:
     name = "mpesa"
+    verifies_charges = True  # the STK push query
+    # Daraja's Transaction Status API answers B2C queries on a callback, not in the response, so a B2C result is
+    # authenticated only by the unguessable token in its callback URL (checked before `parse_webhook`).
+    verifies_transfers = False
+    signs_webhooks = False
+    charge_maximums: Mapping[str, Decimal] = {"KES": STK_PUSH_MAXIMUM}
 
     def __init__(self, config: MpesaConfig, client: httpx.Client | None = None):
         self.config = config

@@ -5,6 +5,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -58,6 +59,10 @@ class PaystackConfig:
 
 class PaystackProvider:
     name = "paystack"
+    verifies_charges = True  # GET /transaction/verify/{reference}
+    verifies_transfers = True  # GET /transfer/verify/{reference}
+    signs_webhooks = True  # x-paystack-signature
+    charge_maximums: Mapping[str, Decimal] = {}  # none documented; settings.DEPOSIT_MAXIMUMS caps deposits
 
     def __init__(self, config: PaystackConfig, client: httpx.Client | None = None):
         self.config = config

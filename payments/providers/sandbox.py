@@ -2,7 +2,9 @@
 
 They are the default outside production (`PROVIDERS_SANDBOX`). A sandbox answers like the provider, then later,
 through Celery, delivers the provider's own webhook, signed with the configured secret, to our endpoint, where the
-real adapter verifies and parses it: signature check, idempotency and ledger posting all run as in life.
+real adapter verifies and parses it: signature check, idempotency and ledger posting all run as in life. Before a
+webhook moves money it is checked against `verify_charge` / `verify_transfer`, which the sandbox answers from its
+own records (`SandboxPayment.status`: pending, succeeded, failed, or reversed for a transfer returned later).
 
 Test values (documented for the SPA and for tests):
 - Card checkouts (Paystack, Flutterwave) wait for `POST /sandbox/{provider}/charges/{reference}/complete/`
@@ -55,6 +57,12 @@ class SandboxProvider:
     def __init__(self, *, name: str, real: PaymentProvider):
         self.name = name
         self.real = real
+        # What the real provider can verify, the sandbox verifies too (from its own records), and no more: the
+        # offline flow then takes the same paths as production.
+        self.verifies_charges = real.verifies_charges
+        self.verifies_transfers = real.verifies_transfers
+        self.signs_webhooks = real.signs_webhooks
+        self.charge_maximums = real.charge_maximums
 
     # --- charges ----------------------------------------------------------------------------------------------
 
@@ -92,11 +100,12 @@ class SandboxProvider:
         if record is None:
             return ChargeResult(reference=reference, status=PaymentStatus.FAILED, message="Transaction not found")
         paid_by_card = self.name == "paystack" and record.status == "succeeded"
+        stk_query = self.name == "mpesa"  # Daraja's STK query says how the push ended, not for how much
         return ChargeResult(
             reference=reference,
             status=PaymentStatus(record.status),
-            amount=record.amount,
-            currency=record.currency,
+            amount=None if stk_query else record.amount,
+            currency=None if stk_query else record.currency,
             provider_reference=str(record.pk),
             authorization=card_authorization(record) if paid_by_card else None,
             raw={"sandbox": True},

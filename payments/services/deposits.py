@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +14,9 @@ from django.utils import timezone
 from accounts.models import User
 from payments.charge_purposes import apply_charge_purpose
 from payments.errors import ProviderNotSupportedError
-from payments.models import AccountKind, Charge, ChargeStatus, PaymentReview, TransactionKind
-from payments.providers.base import ChargeRequest, PaymentStatus
+from payments.models import AccountKind, Charge, ChargeStatus, PaymentReview, Provider, TransactionKind
+from payments.money import parse_amount, round_money
+from payments.providers.base import ChargeRequest, PaymentProvider, PaymentStatus
 from payments.providers.registry import get_provider
 from payments.services.accounts import get_house_account, get_wallet
 from payments.services.ledger import Leg, post_transaction
@@ -26,6 +28,23 @@ def check_provider_takes(*, provider: str, currency: str) -> None:
     taken = settings.PROVIDER_CURRENCIES.get(provider, [])
     if currency not in taken:
         raise ProviderNotSupportedError(f"{provider} does not take {currency}; it takes {', '.join(taken)}.")
+
+
+def deposit_maximum(*, adapter: PaymentProvider, currency: str) -> Decimal | None:
+    """The largest deposit `adapter` takes in `currency`: its own ceiling or the configured cap, whichever is lower."""
+    ceilings = []
+    if (own := adapter.charge_maximums.get(currency)) is not None:
+        ceilings.append(round_money(own, currency))
+    if (configured := settings.DEPOSIT_MAXIMUMS.get(adapter.name, {}).get(currency)) is not None:
+        ceilings.append(parse_amount(configured, currency))
+    return min(ceilings) if ceilings else None
+
+
+def check_deposit_maximum(*, adapter: PaymentProvider, amount: Decimal, currency: str) -> None:
+    maximum = deposit_maximum(adapter=adapter, currency=currency)
+    if maximum is not None and amount > maximum:
+        label = Provider(adapter.name).label
+        raise ValidationError({"amount": [f"{label} takes at most {currency} {maximum:,} per deposit."]})
 
 
 def callback_url(name: str, **kwargs) -> str:
@@ -47,6 +66,8 @@ def start_deposit(
     With a `purpose`, the money is credited to the wallet and then handed to that purpose's registered handler in
     the same database transaction (see `payments.charge_purposes`)."""
     check_provider_takes(provider=provider, currency=currency)
+    adapter = get_provider(provider)
+    check_deposit_maximum(adapter=adapter, amount=amount, currency=currency)  # before any charge is opened
     token = secrets.token_urlsafe(32)
     charge = Charge.objects.create(
         reference=f"PMJ-{uuid.uuid4().hex[:20].upper()}",
@@ -63,7 +84,7 @@ def start_deposit(
         url = callback_url("webhook-mpesa", token=token)
     else:
         url = f"{settings.DEPOSIT_RETURN_URL}?reference={charge.reference}"
-    initiated = get_provider(provider).initialize_charge(
+    initiated = adapter.initialize_charge(
         ChargeRequest(
             reference=charge.reference,
             amount=amount,

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from payments.errors import CurrencyMismatchError
-from payments.models import AccountKind, BankAccount, TransactionKind, Withdrawal, WithdrawalStatus
+from payments.models import AccountKind, BankAccount, PaymentReview, TransactionKind, Withdrawal, WithdrawalStatus
 from payments.money import parse_amount
 from payments.providers.base import PaymentStatus, ProviderError, ProviderRejectedError, TransferRequest
 from payments.providers.registry import get_provider
@@ -21,6 +21,8 @@ from payments.services.ledger import Leg, lock_accounts, post_transaction
 from payments.services.limits import check_outgoing_limit
 
 logger = logging.getLogger("pamoja.payments")
+
+PAID_AFTER_RETURN = "Provider paid a withdrawal whose money was returned"
 
 
 def withdrawal_fee(*, provider: str, currency: str) -> Decimal:
@@ -178,6 +180,18 @@ def apply_transfer_result(
             withdrawal.failure_reason = (message or "The provider reversed the transfer.")[:255]
             withdrawal.save(update_fields=["return_transaction", "status", "failure_reason", "updated_at"])
             return "reversed"
+
+        if withdrawal.status == WithdrawalStatus.FAILED and status == PaymentStatus.SUCCEEDED:
+            # The money went back to the wallet, yet the provider says it paid: the payout exists twice. Nothing is
+            # posted automatically (the wallet may already be spent); staff recover it, told once.
+            if not PaymentReview.objects.filter(withdrawal=withdrawal, reason=PAID_AFTER_RETURN).exists():
+                PaymentReview.objects.create(
+                    withdrawal=withdrawal,
+                    reason=PAID_AFTER_RETURN,
+                    details={"amount": str(withdrawal.amount), "currency": currency, "message": message[:255]},
+                )
+                logger.error("withdrawal %s: the provider paid a transfer we returned", withdrawal.reference)
+            return "sent_to_review"
 
         return "unchanged" if status != PaymentStatus.PENDING else "still_pending"
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from payments.models import AccountKind, BankAccount, LedgerEntry, Withdrawal
+from payments.models import AccountKind, BankAccount, LedgerEntry, SandboxPayment, Withdrawal
 from payments.selectors import wallet_balance
 from payments.services import get_house_account
 from tests.factories import UserFactory, pin_token
@@ -110,6 +110,7 @@ def test_reversed_transfer_returns_the_money_once(client, member, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         response = withdraw(client, {"amount": "2000.00", "currency": "NGN", "bank_account": bank})
     withdrawal = Withdrawal.objects.get(pk=response.json()["id"])
+    SandboxPayment.objects.filter(reference=withdrawal.reference).update(status="reversed")  # what verify answers
     event = {
         "event": "transfer.reversed",
         "data": {

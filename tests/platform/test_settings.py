@@ -14,6 +14,20 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_KEYS = {
     "FIELD_ENCRYPTION_KEYS": "pZ1vVQm6s4wqgTz0KcBd1b1yH3mEw3sJmJ8f1x4mQnE=",
     "FIELD_HASH_KEY": "k" * 48,
+    # With DEBUG off the sandboxes are off, so each provider secret must be a real (non-sandbox) value.
+    **{
+        name: f"live-{name.lower()}-secret"
+        for name in (
+            "PAYSTACK_SECRET_KEY",
+            "FLUTTERWAVE_SECRET_KEY",
+            "FLUTTERWAVE_SECRET_HASH",
+            "MPESA_CONSUMER_KEY",
+            "MPESA_CONSUMER_SECRET",
+            "MPESA_PASSKEY",
+            "MPESA_SECURITY_CREDENTIAL",
+            "SMILE_ID_API_KEY",
+        )
+    },
 }
 
 
