@@ -182,8 +182,9 @@ def _token_hash(token: str) -> str:
 
 
 def spend_pin_token(*, user: User, token: str) -> None:
-    """Use the token up, in the caller's transaction: if the money movement rolls back, the token stays unspent.
-    Two requests racing with one token: the conditional UPDATE lets exactly one through."""
+    """Use the token up, in the caller's transaction: if the request's transaction rolls back, the token stays
+    unspent (a transfer answers its refusals without rolling back, so an attempt that reached the recipient spends
+    its token). Two requests racing with one token: the conditional UPDATE lets exactly one through."""
     spent = PinToken.objects.filter(
         user=user, token_hash=_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now()
     ).update(used_at=timezone.now())
