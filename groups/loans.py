@@ -18,7 +18,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from config.errors import InsufficientFundsError
-from contributions.models import Contribution, ContributionStatus, CycleStatus
+from contributions.models import Contribution, ContributionStatus, CycleStatus, SettledBy
 from groups.errors import LoanRefusedError, LoanStateError, NotAnOfficialError, RepaymentTooLargeError
 from groups.models import (
     DecisionKind,
@@ -91,10 +91,14 @@ def loan_schedule(
 
 
 def savings_of(membership: Membership) -> Decimal:
-    """What the member has paid into the group as contributions (covered ones are still owed, so not savings)."""
-    paid = Contribution.objects.filter(membership=membership, status=ContributionStatus.PAID).aggregate(
-        total=Sum("amount")
-    )["total"]
+    """What the member has paid into the group as contributions, in e-money (covered ones are still owed, so not
+    savings). A loan is e-money out of the pot: cash that officials record backs no loan, or two of them could
+    lend the group's e-money against cash that was never paid."""
+    paid = (
+        Contribution.objects.filter(membership=membership, status=ContributionStatus.PAID)
+        .exclude(settled_by=SettledBy.RECORDED)
+        .aggregate(total=Sum("amount"))["total"]
+    )
     return paid or Decimal("0")
 
 
@@ -139,14 +143,16 @@ def borrowing_limit(membership: Membership) -> Decimal:
 
 
 def lendable_balance(group: SavingsGroup, *, pot_balance: Decimal | None = None) -> Decimal:
-    """The pot less what open cycles' payouts are owed (contributions already paid into them)."""
+    """The pot less what open cycles' payouts are owed (contributions already paid into them; shares paid in
+    cash are in the cash book, not the pot)."""
     if pot_balance is None:
         pot_balance = pot_of(group).balance
-    reserved = Contribution.objects.filter(
+    in_the_pot = Contribution.objects.filter(
         cycle__group=group,
         cycle__status=CycleStatus.OPEN,
         status__in=[ContributionStatus.PAID, ContributionStatus.COVERED],
-    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    ).exclude(settled_by=SettledBy.RECORDED)
+    reserved = in_the_pot.aggregate(total=Sum("amount"))["total"] or Decimal("0")
     return max(pot_balance - reserved, Decimal("0"))
 
 

@@ -313,3 +313,23 @@ def test_statements_show_e_money_and_cash_apart_and_together(chama):
     rows = list(csv.reader(io.StringIO(as_csv.content.decode())))
     assert rows[0][-2:] == ["e_money", "cash"] and rows[2][-2:] == ["0.00", "1500.00"]
     assert ledger_discrepancies() == []
+
+
+def test_cash_that_officials_record_backs_no_loan_of_e_money(chama):
+    """Two officials could otherwise record fake cash savings for an accomplice and lend them the pot's e-money."""
+    gid, (chair, treasurer, member), ids = chama
+    with at("2026-12-03T18:00", NAIROBI):
+        answer = record_and_confirm(
+            treasurer,
+            chair,
+            gid,
+            membership=ids[member],
+            amount="3000.00",
+            receipt_number="R-50",
+            applies_to="contribution",
+        )
+        assert answer.status_code == 200, answer.json()
+        refused = member.post(f"groups/{gid}/loans/", {"amount": "100.00", "term_months": 1, "purpose": "Stock"})
+        assert refused.status_code == 409, refused.json()
+        assert refused.json()["error"]["code"] == "loan_refused"
+        assert refused.json()["error"]["details"]["limit"] == "0.00"
