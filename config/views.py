@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -34,7 +34,8 @@ class ReadyApi(_ProbeApi):
             200: inline_serializer(
                 "ReadyStatus",
                 {"status": serializers.CharField(), "checks": serializers.DictField(child=serializers.CharField())},
-            )
+            ),
+            503: OpenApiResponse(description="`service_unavailable`: `details.checks` names what failed."),
         },
         auth=[],
     )

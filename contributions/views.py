@@ -58,6 +58,7 @@ class ContributionPayApi(APIView):
             409: OpenApiResponse(
                 description="`contribution_already_paid`, `contribution_not_payable` or `idempotency_key_in_use`."
             ),
+            503: OpenApiResponse(description="`provider_unavailable`: M-Pesa could not be reached."),
         },
         parameters=[IDEMPOTENCY_KEY, PIN_TOKEN],
     )

@@ -60,6 +60,9 @@ AMOUNT_FIELDS = (
     "absence_fine",
 )
 
+MAX_ROW_ID = 2**63 - 1  # a bigint column's largest id: anything above it is no row, and SQLite cannot even compare it
+MAX_CYCLES = 10_000
+
 
 class GroupInputSerializer(serializers.Serializer):
     """Create (every required field) or change (`partial`) a group. Amounts are strings at the currency's minor
@@ -297,8 +300,8 @@ class ChairOrderSerializer(serializers.Serializer):
 
 
 class SwapInputSerializer(serializers.Serializer):
-    from_cycle = serializers.IntegerField(min_value=1, help_text="Your turn.")
-    to_cycle = serializers.IntegerField(min_value=1, help_text="The turn you want.")
+    from_cycle = serializers.IntegerField(min_value=1, max_value=MAX_CYCLES, help_text="Your turn.")
+    to_cycle = serializers.IntegerField(min_value=1, max_value=MAX_CYCLES, help_text="The turn you want.")
 
 
 class SwapSerializer(serializers.ModelSerializer):
@@ -343,7 +346,7 @@ class MeetingInputSerializer(serializers.Serializer):
 
 
 class AttendanceEntrySerializer(serializers.Serializer):
-    membership = serializers.IntegerField()
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
     status = serializers.ChoiceField(choices=AttendanceStatus.choices)
 
 
@@ -369,7 +372,7 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 
 class FineInputSerializer(serializers.Serializer):
-    membership = serializers.IntegerField()
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
     amount = AmountField()
     reason = serializers.CharField(max_length=200)
 
@@ -387,7 +390,7 @@ class PenaltySerializer(serializers.ModelSerializer):
 
 
 class GuarantorInputSerializer(serializers.Serializer):
-    membership = serializers.IntegerField()
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
     amount = AmountField()
 
 
@@ -553,13 +556,15 @@ class LoanListSerializer(serializers.Serializer):
 
 
 class RecordedPaymentInputSerializer(serializers.Serializer):
-    membership = serializers.IntegerField(help_text="Who paid.")
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, help_text="Who paid.")
     amount = AmountField()
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     receipt_number = serializers.CharField(max_length=40)
     paid_on = serializers.DateField(validators=SANE_DATE)
     applies_to = serializers.ChoiceField(choices=PaymentTarget.choices)
-    target = serializers.IntegerField(required=False, allow_null=True, help_text="The fine's or loan's id.")
+    target = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ROW_ID, help_text="The fine's or loan's id."
+    )
 
 
 class RecordedPaymentSerializer(serializers.ModelSerializer):

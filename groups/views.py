@@ -526,6 +526,7 @@ class RecordedPaymentListApi(APIView):
         responses={
             201: RecordedPaymentSerializer,
             409: OpenApiResponse(description="`receipt_already_recorded` or `group_state`."),
+            422: OpenApiResponse(description="`recorded_amount_too_large`: more than is owed or the cash book holds."),
             **OFFICIALS,
         },
     )
