@@ -102,10 +102,17 @@ def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
 def refund_group_dues(*, membership: Membership, reason: str) -> LedgerTransaction | None:
     """Give back what the member paid before the group started (a member leaving a forming group, or a group
     cancelled before it started). Runs inside the caller's transaction, with the group row and then the membership
-    locked (so no dues payment can land after it). Once per payment: the key is (membership, dues_paid_at)."""
+    locked (so no dues payment can land after it). Once per payment: the key names the dues posting it undoes."""
     group = membership.group
     if membership.dues_paid_at is None:
         return None
+    paid = (
+        LedgerTransaction.objects.filter(
+            kind=TransactionKind.DEPOSIT_HOLD, idempotency_key__startswith=f"group-dues:{membership.pk}:"
+        )
+        .order_by("-pk")
+        .first()
+    )
     wallet = get_wallet(user_id=membership.user_id, currency=group.currency)
     legs = []
     if membership.deposit_paid:
@@ -118,7 +125,7 @@ def refund_group_dues(*, membership: Membership, reason: str) -> LedgerTransacti
         group=group,
         kind=TransactionKind.DEPOSIT_HOLD,
         legs=legs,
-        idempotency_key=f"group-dues-refund:{membership.pk}:{membership.dues_paid_at.isoformat()}",
+        idempotency_key=f"group-dues-refund:{membership.pk}:{paid.pk if paid else membership.dues_paid_at.isoformat()}",
         what=f"dues refunded ({reason})",
         member_id=membership.pk,
         reason=reason,
