@@ -152,14 +152,13 @@ def post_settlement(
     owed: Settlement,
     source: LedgerAccount,
     settled_by: str,
-    remainder: Decimal = Decimal("0"),
     metadata: dict | None = None,
 ) -> Settlement:
-    """One posting from `source` (a wallet, or a clearing account for money an official took): penalties to
-    penalty income, contributions to the pot (a covered one refills the member's deposit), and any `remainder`
-    to the member's wallet. Marks what it settled. Runs inside the caller's transaction."""
+    """One posting from `source`, e-money (a member's wallet): penalties to penalty income, contributions to the
+    pot (a covered one refills the member's deposit). Marks what it settled. Runs inside the caller's transaction.
+    Cash an official took goes through `post_cash_settlement` instead."""
     group = membership.group
-    legs = [Leg(source, -(owed.total + remainder))]
+    legs = [Leg(source, -owed.total)]
     penalty_total = sum((p.amount for p in owed.penalties), Decimal("0"))
     if penalty_total:
         legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), penalty_total))
@@ -169,14 +168,58 @@ def post_settlement(
     refill = sum((c.amount for c in owed.contributions if c.status == ContributionStatus.COVERED), Decimal("0"))
     if refill:
         legs.append(Leg(escrow_of(membership), refill))
-    if remainder:
-        legs.append(Leg(get_wallet(user_id=membership.user_id, currency=group.currency), remainder))
-    owed.ledger_transaction = post_for_group(
-        group=group,
-        kind=TransactionKind.CONTRIBUTION,
+    return _post_and_mark_settled(
+        membership=membership,
+        owed=owed,
         legs=legs,
         idempotency_key=f"contribution-payment:{uuid.uuid4()}",
         what="contribution",
+        settled_by=settled_by,
+        metadata=metadata,
+    )
+
+
+def post_cash_settlement(
+    *,
+    membership: Membership,
+    owed: Settlement,
+    amount: Decimal,
+    source: LedgerAccount,
+    cash_book: LedgerAccount,
+    recorded_payment_id: int,
+    metadata: dict | None = None,
+) -> Settlement:
+    """Money an official took outside the app settles `owed` in the group's cash book: one posting of `amount`
+    from the off-platform `source` into `cash_book`, never into a wallet, the pot or income. Whatever `amount`
+    leaves beyond `owed` stays in the cash book, unapplied. Marks what it settled. Runs inside the caller's
+    transaction, with the membership locked."""
+    return _post_and_mark_settled(
+        membership=membership,
+        owed=owed,
+        legs=[Leg(source, -amount), Leg(cash_book, amount)],
+        idempotency_key=f"cash-settlement:{recorded_payment_id}",
+        what="paid in cash to an official",
+        settled_by=SettledBy.RECORDED,
+        metadata=metadata,
+    )
+
+
+def _post_and_mark_settled(
+    *,
+    membership: Membership,
+    owed: Settlement,
+    legs: list[Leg],
+    idempotency_key: str,
+    what: str,
+    settled_by: str,
+    metadata: dict | None,
+) -> Settlement:
+    owed.ledger_transaction = post_for_group(
+        group=membership.group,
+        kind=TransactionKind.CONTRIBUTION,
+        legs=legs,
+        idempotency_key=idempotency_key,
+        what=what,
         member_id=membership.pk,
         contributions=[c.pk for c in owed.contributions],
         penalties=[p.pk for p in owed.penalties],
@@ -188,47 +231,6 @@ def post_settlement(
     )
     Contribution.objects.filter(pk__in=[c.pk for c in owed.contributions]).update(
         status=ContributionStatus.PAID, settled_by=settled_by, paid_at=now, ledger_transaction=owed.ledger_transaction
-    )
-    return owed
-
-
-def post_cash_settlement(
-    *,
-    membership: Membership,
-    owed: Settlement,
-    amount: Decimal,
-    source: LedgerAccount,
-    cash_book: LedgerAccount,
-    metadata: dict | None = None,
-) -> Settlement:
-    """Money an official took outside the app settles `owed` in the group's cash book: one posting of `amount`
-    from the off-platform `source` into `cash_book`, never into a wallet, the pot or income. Whatever `amount`
-    leaves beyond `owed` stays in the cash book, unapplied. Marks what it settled. Runs inside the caller's
-    transaction, with the membership locked."""
-    group = membership.group
-    owed.ledger_transaction = post_for_group(
-        group=group,
-        kind=TransactionKind.CONTRIBUTION,
-        legs=[Leg(source, -amount), Leg(cash_book, amount)],
-        idempotency_key=f"cash-settlement:{(metadata or {}).get('recorded_payment', uuid.uuid4())}",
-        what="paid in cash to an official",
-        member_id=membership.pk,
-        contributions=[c.pk for c in owed.contributions],
-        penalties=[p.pk for p in owed.penalties],
-        **(metadata or {}),
-    )
-    now = timezone.now()
-    Penalty.objects.filter(pk__in=[p.pk for p in owed.penalties]).update(
-        status=PenaltyStatus.PAID,
-        settled_by=SettledBy.RECORDED,
-        paid_at=now,
-        ledger_transaction=owed.ledger_transaction,
-    )
-    Contribution.objects.filter(pk__in=[c.pk for c in owed.contributions]).update(
-        status=ContributionStatus.PAID,
-        settled_by=SettledBy.RECORDED,
-        paid_at=now,
-        ledger_transaction=owed.ledger_transaction,
     )
     return owed
 

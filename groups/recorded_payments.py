@@ -197,6 +197,7 @@ def confirm_payment(*, actor: Membership, payment: RecordedPayment) -> RecordedP
                 amount=payment.amount,
                 source=source,
                 cash_book=cash_book,
+                recorded_payment_id=payment.pk,
                 metadata=note,
             ).ledger_transaction
         payment.status = RecordedPaymentStatus.CONFIRMED

@@ -2,18 +2,20 @@
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from payments.models import Charge, PaymentReview, ProcessedEvent, WebhookDelivery, Withdrawal
 from payments.providers.base import (
+    ChargeResult,
     EventKind,
     PaymentProvider,
     PaymentStatus,
     ProviderError,
     ProviderRejectedError,
+    TransferResult,
     WebhookEvent,
     WebhookSignatureError,
 )
@@ -137,33 +139,55 @@ def _process_event(*, adapter: PaymentProvider, event: WebhookEvent, target: Cha
     return _process_transfer_event(adapter=adapter, event=event, withdrawal=withdrawal)
 
 
+def _ask_provider(
+    *,
+    adapter: PaymentProvider,
+    what: str,
+    verify: Callable[..., ChargeResult | TransferResult],
+    reference: str,
+    provider_reference: str | None,
+    event: WebhookEvent,
+) -> ChargeResult | TransferResult | str:
+    """The provider's own answer about `reference`, or the outcome to record when there is none: it could not be
+    asked (`VERIFICATION_UNAVAILABLE`), or it has no such payment or names another (`UNVERIFIED`)."""
+    try:
+        verified = verify(reference=reference, provider_reference=provider_reference)
+    except ProviderError as exc:
+        logger.warning("%s: could not verify %s %s: %s", adapter.name, what, reference, exc)
+        return VERIFICATION_UNAVAILABLE
+    except ProviderRejectedError as exc:
+        logger.warning("%s has no %s %s to confirm the webhook: %s", adapter.name, what, reference, exc)
+        return UNVERIFIED
+    if verified.reference != reference:
+        logger.warning("%s verification for %s named %r", adapter.name, reference, verified.reference)
+        return UNVERIFIED
+    if verified.status != event.status:
+        logger.warning(
+            "%s webhook says %s for %s %s; the API says %s: acting on the API",
+            adapter.name,
+            event.status,
+            what,
+            reference,
+            verified.status,
+        )
+    return verified
+
+
 def _process_charge_event(*, adapter: PaymentProvider, event: WebhookEvent, charge: Charge) -> str:
     status, amount, currency, message = event.status, event.amount, event.currency, event.message
     if adapter.verifies_charges:
         # A webhook proves at most who sent it. Ask the provider's API what became of the charge, outside any
         # transaction (no lock is held during the call), and act on its answer, never on the body alone.
-        try:
-            verified = adapter.verify_charge(
-                reference=charge.reference,
-                provider_reference=charge.provider_reference or event.provider_reference,
-            )
-        except ProviderError as exc:
-            logger.warning("%s: could not verify charge %s: %s", adapter.name, charge.reference, exc)
-            return VERIFICATION_UNAVAILABLE
-        except ProviderRejectedError as exc:
-            logger.warning("%s has no charge %s to confirm the webhook: %s", adapter.name, charge.reference, exc)
-            return UNVERIFIED
-        if verified.reference != charge.reference:
-            logger.warning("%s verification for %s named %r", adapter.name, charge.reference, verified.reference)
-            return UNVERIFIED
-        if verified.status != event.status:
-            logger.warning(
-                "%s webhook says %s for charge %s; the API says %s: acting on the API",
-                adapter.name,
-                event.status,
-                charge.reference,
-                verified.status,
-            )
+        verified = _ask_provider(
+            adapter=adapter,
+            what="charge",
+            verify=adapter.verify_charge,
+            reference=charge.reference,
+            provider_reference=charge.provider_reference or event.provider_reference,
+            event=event,
+        )
+        if isinstance(verified, str):
+            return verified
         status, message = verified.status, verified.message or event.message
         # Daraja's STK query reports no amount: the callback's, which is checked against our record, stands.
         amount = verified.amount if verified.amount is not None else event.amount
@@ -187,28 +211,16 @@ def _process_transfer_event(*, adapter: PaymentProvider, event: WebhookEvent, wi
     status, amount, provider_reference, message = event.status, event.amount, event.provider_reference, event.message
     if adapter.verifies_transfers:
         # As for charges: the provider's own record of the transfer decides, asked before any lock is taken.
-        try:
-            verified = adapter.verify_transfer(
-                reference=withdrawal.reference,
-                provider_reference=withdrawal.provider_reference or event.provider_reference,
-            )
-        except ProviderError as exc:
-            logger.warning("%s: could not verify transfer %s: %s", adapter.name, withdrawal.reference, exc)
-            return VERIFICATION_UNAVAILABLE
-        except ProviderRejectedError as exc:
-            logger.warning("%s has no transfer %s to confirm the webhook: %s", adapter.name, withdrawal.reference, exc)
-            return UNVERIFIED
-        if verified.reference != withdrawal.reference:
-            logger.warning("%s verification for %s named %r", adapter.name, withdrawal.reference, verified.reference)
-            return UNVERIFIED
-        if verified.status != event.status:
-            logger.warning(
-                "%s webhook says %s for withdrawal %s; the API says %s: acting on the API",
-                adapter.name,
-                event.status,
-                withdrawal.reference,
-                verified.status,
-            )
+        verified = _ask_provider(
+            adapter=adapter,
+            what="transfer",
+            verify=adapter.verify_transfer,
+            reference=withdrawal.reference,
+            provider_reference=withdrawal.provider_reference or event.provider_reference,
+            event=event,
+        )
+        if isinstance(verified, str):
+            return verified
         status, amount, message = verified.status, verified.amount, verified.message or event.message
         provider_reference = verified.provider_reference
     if status == PaymentStatus.PENDING:

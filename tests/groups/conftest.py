@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from groups.models import Membership
 from tests.factories import UserFactory, pin_token
 from tests.payments.conftest import _sandbox_in_process, fund_wallet, ledger_is_clean  # noqa: F401 (fixtures)
 
@@ -109,3 +110,31 @@ def started_group(forming_group):
         return answer.json(), people
 
     return make
+
+
+# A chama (rather than an ajo) as the chama tests run it: KES, no deposit, flat penalties, fines, a 1% fee.
+CHAMA = {
+    "kind": "chama",
+    "currency": "KES",
+    "time_zone": "Africa/Nairobi",
+    "contribution_amount": "1000.00",
+    "security_deposit": "0.00",
+    "registration_fee": "0.00",
+    "penalty_kind": "flat",
+    "penalty_amount": "100.00",
+    "service_fee_percent": "1.00",
+    "default_policy": "payout_waits",
+    "absence_fine": "50.00",
+    "grace_days": 0,
+}
+
+
+@pytest.fixture
+def chama(started_group):
+    """A running chama of three (`CHAMA`) with 20,000 in each wallet; the second member is its treasurer."""
+    with at("2026-12-01T10:00", NAIROBI):
+        group, people = started_group(size=3, funded="20000.00", **CHAMA)
+        gid = group["id"]
+        ids = {p: Membership.objects.get(group_id=gid, user=p.user).pk for p in people}
+        people[0].patch(f"groups/{gid}/members/{ids[people[1]]}/", {"role": "treasurer"})
+    return gid, people, ids

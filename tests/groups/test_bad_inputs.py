@@ -12,11 +12,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from contributions.models import Contribution, Cycle, Penalty
-from groups.models import Meeting, Membership, SavingsGroup
+from groups.models import Meeting, SavingsGroup
 from payments.models import LedgerEntry
 from payments.selectors import ledger_discrepancies
 from tests.groups.conftest import AJO, NAIROBI, at
-from tests.groups.test_chama_operations import CHAMA
 
 pytestmark = pytest.mark.django_db
 
@@ -32,15 +31,6 @@ def assert_error(answer, status: int | tuple[int, ...], *codes: str) -> dict:
     if codes:
         assert error["code"] in codes, error
     return error
-
-
-@pytest.fixture
-def chama(started_group):
-    with at("2026-12-01T10:00", NAIROBI):
-        group, people = started_group(size=3, funded="20000.00", **CHAMA)
-    gid = group["id"]
-    ids = {p: Membership.objects.get(group_id=gid, user=p.user).pk for p in people}
-    return gid, people, ids
 
 
 def _statement_urls(gid, ids, person):

@@ -10,26 +10,15 @@ import pytest
 from django.utils import timezone
 
 from contributions.services import run_payouts
-from groups.models import Membership, SavingsGroup
+from groups.models import SavingsGroup
 from groups.recorded_payments import cash_book_of
 from payments.errors import UnbalancedTransactionError
 from payments.models import AccountKind, Charge, LedgerAccount, TransactionKind
 from payments.selectors import ledger_discrepancies
 from payments.services import Leg, get_house_account, get_wallet, post_transaction
 from tests.groups.conftest import NAIROBI, at
-from tests.groups.test_chama_operations import CHAMA
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def chama(started_group):
-    with at("2026-12-01T10:00", NAIROBI):
-        group, people = started_group(size=3, funded="20000.00", **CHAMA)
-        gid = group["id"]
-        ids = {p: Membership.objects.get(group_id=gid, user=p.user).pk for p in people}
-        people[0].patch(f"groups/{gid}/members/{ids[people[1]]}/", {"role": "treasurer"})
-    return gid, people, ids
 
 
 def wallet(person) -> Decimal:

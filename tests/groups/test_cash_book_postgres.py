@@ -7,30 +7,21 @@ import pytest
 from rest_framework.test import APIClient
 
 from contributions.models import Contribution
-from groups.models import Membership, SavingsGroup
+from groups.models import SavingsGroup
 from groups.recorded_payments import cash_book_of
 from payments.models import Charge
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
 from payments.services.deposits import apply_charge_result
 from tests.groups.conftest import NAIROBI, at
-from tests.groups.test_chama_operations import CHAMA
 from tests.payments.test_ledger_postgres import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _chama(started_group):
-    group, people = started_group(size=3, funded="20000.00", **CHAMA)
-    gid = group["id"]
-    ids = {p: Membership.objects.get(group_id=gid, user=p.user).pk for p in people}
-    people[0].patch(f"groups/{gid}/members/{ids[people[1]]}/", {"role": "treasurer"})
-    return gid, people, ids
-
-
-def test_two_officials_confirming_two_cash_payouts_at_once_never_overdraw_the_cash_book(started_group):
+def test_two_officials_confirming_two_cash_payouts_at_once_never_overdraw_the_cash_book(chama):
+    gid, (chair, treasurer, member), ids = chama
     with at("2026-12-03T18:00", NAIROBI):
-        gid, (chair, treasurer, member), ids = _chama(started_group)
         recorded = treasurer.post(
             f"groups/{gid}/payments/",
             {
@@ -72,9 +63,9 @@ def test_two_officials_confirming_two_cash_payouts_at_once_never_overdraw_the_ca
     assert ledger_discrepancies() == []
 
 
-def test_a_late_mpesa_callback_racing_a_wallet_payment_settles_the_contribution_once(started_group):
+def test_a_late_mpesa_callback_racing_a_wallet_payment_settles_the_contribution_once(chama):
+    gid, (_chair, _treasurer, member), _ids = chama
     with at("2026-12-03T10:00", NAIROBI):
-        gid, (_chair, _treasurer, member), _ids = _chama(started_group)
         target = next(c for c in member.contributions(gid) if c["cycle"] == 1)["id"]
         started = member.post(
             f"contributions/{target}/pay/", {"source": "mpesa", "phone_number": "+254712345678"}, money=True

@@ -13,7 +13,7 @@ from django.utils import timezone
 from contributions.models import Penalty
 from contributions.services import run_payouts
 from contributions.tasks import dispatch_group_job
-from groups.models import Membership, SavingsGroup
+from groups.models import SavingsGroup
 from groups.tasks import send_weekly_summaries
 from payments.models import LedgerEntry
 from payments.selectors import ledger_discrepancies
@@ -21,31 +21,6 @@ from payments.services import get_wallet
 from tests.groups.conftest import NAIROBI, at
 
 pytestmark = pytest.mark.django_db
-
-CHAMA = {
-    "kind": "chama",
-    "currency": "KES",
-    "time_zone": "Africa/Nairobi",
-    "contribution_amount": "1000.00",
-    "security_deposit": "0.00",
-    "registration_fee": "0.00",
-    "penalty_kind": "flat",
-    "penalty_amount": "100.00",
-    "service_fee_percent": "1.00",
-    "default_policy": "payout_waits",
-    "absence_fine": "50.00",
-    "grace_days": 0,
-}
-
-
-@pytest.fixture
-def chama(started_group):
-    with at("2026-12-01T10:00", NAIROBI):
-        group, people = started_group(size=3, funded="20000.00", **CHAMA)
-        gid = group["id"]
-        ids = {p: Membership.objects.get(group_id=gid, user=p.user).pk for p in people}
-        people[0].patch(f"groups/{gid}/members/{ids[people[1]]}/", {"role": "treasurer"})
-    return gid, people, ids
 
 
 def test_an_absence_fine_posts_once_however_often_the_meeting_is_saved(chama):

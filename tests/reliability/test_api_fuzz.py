@@ -31,7 +31,7 @@ from schemathesis.core.parameters import ParameterLocation
 from config.errors import ApplicationError
 from config.wsgi import application
 from tests.factories import pin_token
-from tests.groups.conftest import NAIROBI
+from tests.groups.conftest import CHAMA, NAIROBI
 from tests.payments.conftest import fund_wallet
 
 MAX_EXAMPLES = int(os.environ.get("PAMOJA_FUZZ_EXAMPLES", "25"))
@@ -48,6 +48,11 @@ CONFIG = schemathesis.Config.from_dict(
             "status_code_conformance": {"enabled": True},
             "content_type_conformance": {"enabled": True},
             "response_schema_conformance": {"enabled": True},
+            "positive_data_acceptance": {
+                "enabled": True,
+                "expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429", "503"],
+            },
+            "negative_data_rejection": {"enabled": True},
         },
         "phases": {
             "examples": {"enabled": True},
@@ -63,21 +68,6 @@ CONFIG = schemathesis.Config.from_dict(
 # `close_old_connections` from the request signals (as Django's test client does), so that the test's
 # transaction outlives each request.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONFIG)
-
-CHAMA = {
-    "kind": "chama",
-    "currency": "KES",
-    "time_zone": "Africa/Nairobi",
-    "contribution_amount": "1000.00",
-    "security_deposit": "0.00",
-    "registration_fee": "0.00",
-    "penalty_kind": "flat",
-    "penalty_amount": "100.00",
-    "service_fee_percent": "1.00",
-    "default_policy": "payout_waits",
-    "absence_fine": "50.00",
-    "grace_days": 0,
-}
 
 _world: dict = {}
 
