@@ -19,7 +19,6 @@ from payments.models import (
     LedgerAccount,
     LedgerEntry,
     Provider,
-    TransactionKind,
     Withdrawal,
     WithdrawalStatus,
 )
@@ -121,21 +120,17 @@ def ledger_discrepancies() -> list[str]:
 
 
 def _entry_sums(*, kind: str) -> dict[tuple[str, str], Decimal]:
-    """Per (code, currency), the sum of the entries on house accounts of `kind`, reversals left out (a reversal
-    undoes a posting that the records below still count; staff reverse by hand, and say why)."""
+    """Per (code, currency), the balance of the house accounts of `kind` (the sum of their entries)."""
     sums: dict[tuple[str, str], Decimal] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT a.code, a.currency, COALESCE(SUM(e.amount), 0)
-            FROM payments_ledgeraccount a
-            JOIN payments_ledgerentry e ON e.account_id = a.id
-            JOIN payments_ledgertransaction t ON t.id = e.transaction_id
-            WHERE a.kind = %s AND t.kind <> %s AND t.reverses_id IS NULL
-              AND NOT EXISTS (SELECT 1 FROM payments_ledgertransaction r WHERE r.reverses_id = t.id)
+            FROM payments_ledgeraccount a JOIN payments_ledgerentry e ON e.account_id = a.id
+            WHERE a.kind = %s
             GROUP BY a.code, a.currency
             """,
-            [kind, TransactionKind.REVERSAL],
+            [kind],
         )
         for code, currency, total in cursor:
             sums[(code, currency)] = _money(total)
@@ -147,9 +142,9 @@ def e_money_backing_discrepancies() -> list[str]:
 
     Off-platform money (a group's cash book and its counterpart) never shares a posting with e-money; each
     provider's clearing accounts equal what that provider settled in (succeeded charges) and paid out (succeeded
-    withdrawals); in-flight equals the withdrawals still processing; loans receivable equal loans issued; a group's
-    cash books equal their off-platform counterpart. A clearing account that belongs to no provider is money from
-    nowhere. Staff funding through suspense is allowed and shows as suspense.
+    withdrawals), less what staff reversed; in-flight equals the withdrawals still processing; loans receivable
+    equal loans issued; a group's cash books equal their off-platform counterpart. A clearing account that belongs
+    to no provider is money from nowhere. Staff funding through suspense is allowed and shows as suspense.
     """
     problems: list[str] = []
     with connection.cursor() as cursor:
@@ -198,19 +193,23 @@ def e_money_backing_discrepancies() -> list[str]:
             )
     settled_in = {
         (f"{row['provider']}:in", row["currency"]): -_money(row["total"])
-        for row in Charge.objects.filter(status=ChargeStatus.SUCCEEDED)
+        for row in Charge.objects.filter(status=ChargeStatus.SUCCEEDED, ledger_transaction__reversed_by__isnull=True)
         .values("provider", "currency")
         .annotate(total=Sum("amount"))
     }
     paid_out = {
         (f"{row['provider']}:out", row["currency"]): _money(row["total"])
-        for row in Withdrawal.objects.filter(status=WithdrawalStatus.SUCCEEDED)
+        for row in Withdrawal.objects.filter(
+            status=WithdrawalStatus.SUCCEEDED, settle_transaction__reversed_by__isnull=True
+        )
         .values("provider", "currency")
         .annotate(total=Sum("amount"))
     }
     in_flight = {
         (row["provider"], row["currency"]): _money(row["total"])
-        for row in Withdrawal.objects.filter(status=WithdrawalStatus.PROCESSING)
+        for row in Withdrawal.objects.filter(
+            status=WithdrawalStatus.PROCESSING, hold_transaction__reversed_by__isnull=True
+        )
         .values("provider", "currency")
         .annotate(total=Sum(F("amount") + F("fee")))
     }

@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 
 from payments.models import AccountKind, TransactionKind, Withdrawal
 from payments.selectors import ledger_discrepancies
-from payments.services import Leg, get_house_account, get_wallet, post_transaction
+from payments.services import Leg, get_house_account, get_wallet, post_transaction, reverse_transaction
 from tests.factories import UserFactory
 from tests.payments.conftest import fund_wallet
 from tests.payments.test_withdrawals import client, link, member, withdraw  # noqa: F401 (fixtures)
@@ -59,3 +59,19 @@ def test_staff_funding_through_suspense_is_not_a_discrepancy():
     assert ledger_discrepancies() == []
     call_command("ledger_check")
 
+
+def test_a_forged_credit_that_staff_reversed_is_clean_again(member):  # noqa: F811
+    forged = post_transaction(
+        kind=TransactionKind.DEPOSIT,
+        legs=[
+            Leg(
+                get_house_account(kind=AccountKind.PROVIDER_CLEARING, currency="NGN", code="paystack:in"),
+                Decimal("-50"),
+            ),
+            Leg(get_wallet(user_id=member.pk, currency="NGN"), Decimal("50")),
+        ],
+        idempotency_key="forged-then-reversed",
+    )
+    assert ledger_discrepancies() != []
+    reverse_transaction(original=forged, reason="no provider settled it")
+    assert ledger_discrepancies() == []
