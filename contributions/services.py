@@ -488,6 +488,14 @@ def _cover_from_deposits(*, group: SavingsGroup, unpaid: list[Contribution], mem
         contribution.save(update_fields=["status", "settled_by", "covered_at", "ledger_transaction"])
 
 
+def _paid_in_cash_only(contribution: Contribution) -> bool:
+    return (
+        contribution.status == ContributionStatus.PAID
+        and contribution.settled_by == SettledBy.RECORDED
+        and contribution.covered_at is None
+    )
+
+
 def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout | None:
     """Pay `cycle` if it is ready: every contribution in (the recipient's own may be netted), or its payout date
     reached and the default policy lets deposits cover the rest. Runs with the cycle locked.
@@ -530,10 +538,9 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
     gross = sum((c.amount for c in contributions), Decimal("0"))
     # Shares paid in cash to an official sit in the group's cash book, not the pot: the officials hand them to the
     # recipient as a recorded cash payout. Only e-money leaves the pot, and Pamoja's fee is on e-money alone.
-    cash_part = sum(
-        (c.amount for c in contributions if c.status == ContributionStatus.PAID and c.settled_by == SettledBy.RECORDED),
-        Decimal("0"),
-    )
+    # (A share the member's deposit covered is in the pot already, even if the member later paid it in cash: that
+    # cash stands in the cash book in place of their deposit.)
+    cash_part = sum((c.amount for c in contributions if _paid_in_cash_only(c)), Decimal("0"))
     e_gross = gross - cash_part
     details = []
     netted: list[Contribution] = []

@@ -144,14 +144,14 @@ def borrowing_limit(membership: Membership) -> Decimal:
 
 def lendable_balance(group: SavingsGroup, *, pot_balance: Decimal | None = None) -> Decimal:
     """The pot less what open cycles' payouts are owed (contributions already paid into them; shares paid in
-    cash are in the cash book, not the pot)."""
+    cash are in the cash book, not the pot, unless a deposit covered them first)."""
     if pot_balance is None:
         pot_balance = pot_of(group).balance
     in_the_pot = Contribution.objects.filter(
         cycle__group=group,
         cycle__status=CycleStatus.OPEN,
         status__in=[ContributionStatus.PAID, ContributionStatus.COVERED],
-    ).exclude(settled_by=SettledBy.RECORDED)
+    ).exclude(settled_by=SettledBy.RECORDED, covered_at__isnull=True)
     reserved = in_the_pot.aggregate(total=Sum("amount"))["total"] or Decimal("0")
     return max(pot_balance - reserved, Decimal("0"))
 

@@ -9,14 +9,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from contributions.services import run_payouts
-from groups.models import SavingsGroup
+from contributions.models import Contribution
+from contributions.services import _cover_from_deposits, run_payouts
+from groups.models import Membership, SavingsGroup
 from groups.recorded_payments import cash_book_of
 from payments.errors import UnbalancedTransactionError
 from payments.models import AccountKind, Charge, LedgerAccount, TransactionKind
 from payments.selectors import ledger_discrepancies
 from payments.services import Leg, get_house_account, get_wallet, post_transaction
-from tests.groups.conftest import NAIROBI, at
+from tests.groups.conftest import CHAMA, NAIROBI, at
 
 pytestmark = pytest.mark.django_db
 
@@ -322,3 +323,41 @@ def test_cash_that_officials_record_backs_no_loan_of_e_money(chama):
         assert refused.status_code == 409, refused.json()
         assert refused.json()["error"]["code"] == "loan_refused"
         assert refused.json()["error"]["details"]["limit"] == "0.00"
+
+
+def test_a_share_a_deposit_covered_and_then_paid_in_cash_pays_out_from_the_pot(started_group):
+    """The deposit put that share in the pot as e-money; the cash paid later stands in the cash book in place of
+    the deposit. The payout takes the share from the pot, and nothing is left stranded there."""
+    with at("2026-12-01T10:00", NAIROBI):
+        group, (chair, treasurer, member) = started_group(
+            size=3,
+            funded="20000.00",
+            **{**CHAMA, "kind": "ajo", "security_deposit": "1000.00", "default_policy": "deposit_covers"},
+        )
+        gid = group["id"]
+        ids = {p: Membership.objects.get(group_id=gid, user=p.user).pk for p in (chair, treasurer, member)}
+        chair.patch(f"groups/{gid}/members/{ids[treasurer]}/", {"role": "treasurer"})
+        for person in (chair, treasurer):
+            assert person.pay(next(c for c in person.contributions(gid) if c["cycle"] == 1)["id"]).status_code == 200
+    group_obj = SavingsGroup.objects.get(pk=gid)
+    owed = Contribution.objects.get(membership_id=ids[member], cycle__number=1)
+    members = {m.pk: m for m in Membership.objects.filter(group=group_obj)}
+    _cover_from_deposits(group=group_obj, unpaid=[owed], members=members)
+    with at("2026-12-03T18:00", NAIROBI):
+        answer = record_and_confirm(
+            treasurer,
+            chair,
+            gid,
+            membership=ids[member],
+            amount="1000.00",
+            receipt_number="R-60",
+            applies_to="contribution",
+        )
+        assert answer.status_code == 200, answer.json()
+    chair_before = wallet(chair)
+    (payout,) = run_payouts(group=group_obj, today=date(2027, 1, 5))
+    assert (payout.amount, payout.fee, payout.cash_amount) == (Decimal("2970.00"), Decimal("30.00"), Decimal("0"))
+    assert wallet(chair) == chair_before + Decimal("2970.00")
+    assert chair.get(f"groups/{gid}/").json()["pot_balance"] == "0.00"
+    assert cash_book_of(group_obj, "cash").balance == Decimal("1000.00")
+    assert ledger_discrepancies() == []
