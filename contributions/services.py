@@ -8,8 +8,8 @@ posting that references a locked row (which takes a key-share lock) never waits 
 under concurrent payments before.
 """
 
+import hashlib
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -172,11 +172,17 @@ def post_settlement(
         membership=membership,
         owed=owed,
         legs=legs,
-        idempotency_key=f"contribution-payment:{uuid.uuid4()}",
+        idempotency_key=_settlement_key(membership, owed),
         what="contribution",
         settled_by=settled_by,
         metadata=metadata,
     )
+
+
+def _settlement_key(membership: Membership, owed: Settlement) -> str:
+    """Named by what it settles: each obligation is settled once, so the same settlement twice is one posting."""
+    items = ",".join([f"c{c.pk}" for c in owed.contributions] + [f"p{p.pk}" for p in owed.penalties])
+    return f"settlement:{membership.pk}:{hashlib.sha256(items.encode()).hexdigest()[:40]}"
 
 
 def post_cash_settlement(

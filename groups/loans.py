@@ -7,7 +7,6 @@ payer's wallet (or the cash clearing account, for a payment an official recorded
 principal) and penalty income (late fees), and brings the receivable down by the principal repaid.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -355,6 +354,12 @@ def payoff_amount(loan: Loan, today: date) -> Decimal:
     return total
 
 
+def _repayments(loan: Loan):
+    return LedgerTransaction.objects.filter(
+        kind=TransactionKind.LOAN, idempotency_key__startswith=f"loan-repayment:{loan.pk}:"
+    )
+
+
 def repay_loan(
     *,
     loan: Loan,
@@ -431,7 +436,8 @@ def repay_loan(
             group=group,
             kind=TransactionKind.LOAN,
             legs=legs,
-            idempotency_key=f"loan-repayment:{loan.pk}:{uuid.uuid4()}",
+            # the loan's n-th repayment, counted under the loan's row lock
+            idempotency_key=f"loan-repayment:{loan.pk}:{_repayments(loan).count() + 1}",
             what="loan repayment",
             member_id=loan.borrower_id,
             loan=loan.pk,

@@ -5,7 +5,6 @@ account of their own, owned by ("membership", id), so one member's deposit can n
 by accident and its balance can never go below zero.
 """
 
-import uuid
 from decimal import Decimal
 
 from django.db import transaction
@@ -59,6 +58,12 @@ def dues_of(group: SavingsGroup) -> Decimal:
     return group.security_deposit + group.registration_fee
 
 
+def _dues_postings(membership: Membership):
+    return LedgerTransaction.objects.filter(
+        kind=TransactionKind.DEPOSIT_HOLD, idempotency_key__startswith=f"group-dues:{membership.pk}:"
+    )
+
+
 def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
     """Move the security deposit (into the member's escrow) and the registration fee (into the pot) from the
     member's wallet, once. The caller has already checked the PIN.
@@ -88,7 +93,8 @@ def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
             group=group,
             kind=TransactionKind.DEPOSIT_HOLD,
             legs=legs,
-            idempotency_key=f"group-dues:{membership.pk}:{uuid.uuid4()}",
+            # the member's n-th payment of dues (a member who left and came back pays again)
+            idempotency_key=f"group-dues:{membership.pk}:{_dues_postings(membership).count() + 1}",
             what="deposit and registration fee",
             member_id=membership.pk,
         )
@@ -106,13 +112,7 @@ def refund_group_dues(*, membership: Membership, reason: str) -> LedgerTransacti
     group = membership.group
     if membership.dues_paid_at is None:
         return None
-    paid = (
-        LedgerTransaction.objects.filter(
-            kind=TransactionKind.DEPOSIT_HOLD, idempotency_key__startswith=f"group-dues:{membership.pk}:"
-        )
-        .order_by("-pk")
-        .first()
-    )
+    paid = _dues_postings(membership).order_by("-pk").first()
     wallet = get_wallet(user_id=membership.user_id, currency=group.currency)
     legs = []
     if membership.deposit_paid:
