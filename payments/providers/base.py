@@ -1,6 +1,6 @@
 """The one small interface every payment provider adapter speaks, and the values it exchanges.
 
-Only the adapter modules (`paystack.py`, `flutterwave.py`, `mpesa.py`, `sandbox.py`) speak HTTP. Amounts cross
+Only the vendor packages (`<vendor>/adapter.py`; the sandboxes only to our own endpoints) speak HTTP. Amounts cross
 this boundary as Decimal in major units with their currency; each adapter converts to the provider's own units.
 Services never see a provider's raw payload except as `raw`, stored for audit.
 """
@@ -145,6 +145,9 @@ class PaymentProvider(Protocol):
     # The provider's own ceiling per charge and currency (e.g. Daraja's STK push: KES 250,000); a currency not named
     # has none. `settings.DEPOSIT_MAXIMUMS` may set a lower one.
     charge_maximums: Mapping[str, Decimal]
+    # False when querying a charge tells how it ended but not for how much (Daraja's STK query): the amount we
+    # asked for, which the provider fixed, is what it confirms.
+    charge_query_reports_amount: bool
 
     def initialize_charge(self, request: ChargeRequest) -> ChargeInitiated: ...
 

@@ -1,46 +1,43 @@
-"""Which adapter speaks for a provider: the offline sandbox by default, the real one in production."""
+"""Which adapter speaks for a provider: the offline sandbox by default (with DEBUG), the real one in production.
+A vendor is a package `payments/providers/<vendor>/` with `adapter.py` (the real one, built from settings by
+`from_settings`) and `sandbox.py`; adding one is those two files, its settings and a line here."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from payments.providers.base import PaymentProvider
+from payments.providers.flutterwave import adapter as flutterwave_adapter
+from payments.providers.flutterwave.sandbox import FlutterwaveSandbox
+from payments.providers.mpesa import adapter as mpesa_adapter
+from payments.providers.mpesa.sandbox import MpesaSandbox
+from payments.providers.paystack import adapter as paystack_adapter
+from payments.providers.paystack.sandbox import PaystackSandbox
+from payments.providers.sandbox import ProviderSandbox
+
+
+@dataclass(frozen=True)
+class Vendor:
+    real: Callable[[], PaymentProvider]
+    sandbox: type[ProviderSandbox]
+
+
+VENDORS: dict[str, Vendor] = {
+    "paystack": Vendor(real=paystack_adapter.from_settings, sandbox=PaystackSandbox),
+    "flutterwave": Vendor(real=flutterwave_adapter.from_settings, sandbox=FlutterwaveSandbox),
+    "mpesa": Vendor(real=mpesa_adapter.from_settings, sandbox=MpesaSandbox),
+}
 
 
 def real_provider(name: str) -> PaymentProvider:
-    from payments.providers.flutterwave import FlutterwaveConfig, FlutterwaveProvider
-    from payments.providers.mpesa import MpesaConfig, MpesaProvider
-    from payments.providers.paystack import PaystackConfig, PaystackProvider
-
-    if name == "paystack":
-        return PaystackProvider(
-            PaystackConfig(secret_key=settings.PAYSTACK_SECRET_KEY, base_url=settings.PAYSTACK_BASE_URL)
-        )
-    if name == "flutterwave":
-        return FlutterwaveProvider(
-            FlutterwaveConfig(
-                secret_key=settings.FLUTTERWAVE_SECRET_KEY,
-                secret_hash=settings.FLUTTERWAVE_SECRET_HASH,
-                base_url=settings.FLUTTERWAVE_BASE_URL,
-            )
-        )
-    if name == "mpesa":
-        return MpesaProvider(
-            MpesaConfig(
-                consumer_key=settings.MPESA_CONSUMER_KEY,
-                consumer_secret=settings.MPESA_CONSUMER_SECRET,
-                shortcode=settings.MPESA_SHORTCODE,
-                passkey=settings.MPESA_PASSKEY,
-                b2c_shortcode=settings.MPESA_B2C_SHORTCODE,
-                initiator_name=settings.MPESA_INITIATOR_NAME,
-                security_credential=settings.MPESA_SECURITY_CREDENTIAL,
-                base_url=settings.MPESA_BASE_URL,
-            )
-        )
-    raise ValueError(f"unknown payment provider {name!r}")
+    if name not in VENDORS:
+        raise ValueError(f"unknown payment provider {name!r}")
+    return VENDORS[name].real()
 
 
 def get_provider(name: str) -> PaymentProvider:
+    real = real_provider(name)
     if settings.PROVIDERS_SANDBOX:
-        from payments.providers.sandbox import SandboxProvider
-
-        return SandboxProvider(name=name, real=real_provider(name))
-    return real_provider(name)
+        return VENDORS[name].sandbox(real=real)
+    return real

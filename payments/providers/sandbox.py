@@ -1,8 +1,10 @@
-"""Offline sandboxes that speak each provider's protocol, keep their own state and call our webhooks back.
+"""The sandbox framework: offline stand-ins that speak each provider's protocol, keep their own state and call our
+webhooks back. Each vendor's sandbox (`<vendor>/sandbox.py`) subclasses `ProviderSandbox`, says how the vendor
+differs in attributes, and builds the vendor's own webhook in `webhook_for`.
 
-They are the default outside production (`PROVIDERS_SANDBOX`). A sandbox answers like the provider, then later,
-through Celery, delivers the provider's own webhook, signed with the configured secret, to our endpoint, where the
-real adapter verifies and parses it: signature check, idempotency and ledger posting all run as in life. Before a
+They are the default with DEBUG (`PROVIDERS_SANDBOX`). A sandbox answers like the provider, then later, through
+Celery, delivers the provider's own webhook, signed with the configured secret, to our endpoint, where the real
+adapter verifies and parses it: signature check, idempotency and ledger posting all run as in life. Before a
 webhook moves money it is checked against `verify_charge` / `verify_transfer`, which the sandbox answers from its
 own records (`SandboxPayment.status`: pending, succeeded, failed, or reversed for a transfer returned later).
 
@@ -15,21 +17,19 @@ Test values (documented for the SPA and for tests):
 - Account names resolve for any 10-digit account number except 0000000000.
 """
 
-import hashlib
-import hmac
-import json
 import logging
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from decimal import Decimal
+from typing import ClassVar
 
+import httpx
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
 from config.sandbox_delivery import deliver
 from payments.models import SandboxPayment
-from payments.money import to_minor_units
 from payments.providers.base import (
     ChargeInitiated,
     ChargeRequest,
@@ -46,16 +46,27 @@ from payments.providers.base import (
 
 logger = logging.getLogger("pamoja.sandbox")
 
-STK_RESULTS = {
-    "1032": (1032, "Request cancelled by user"),
-    "1037": (1037, "DS timeout user cannot be reached"),
-    "0001": (1, "The balance is insufficient for the transaction"),
-}
+
+class WebhookNotAcceptedError(Exception):
+    """Our endpoint answered a sandbox delivery with a 5xx: the sandbox retries, as a provider would."""
 
 
-class SandboxProvider:
-    def __init__(self, *, name: str, real: PaymentProvider):
-        self.name = name
+class ProviderSandbox:
+    """What every sandbox does the same way; a vendor's subclass sets the attributes below and `webhook_for`.
+    Each subclass is known by its `name` (`ProviderSandbox.vendors`), so a delivery finds its vendor's shape."""
+
+    vendors: ClassVar[dict[str, type["ProviderSandbox"]]] = {}
+    name: ClassVar[str] = ""
+    # An STK push to a phone that completes by itself (M-Pesa), rather than a checkout page that waits.
+    charges_by_phone = False
+    # Whether the vendor pays bank accounts (M-Pesa pays phone numbers only).
+    pays_bank_accounts = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        ProviderSandbox.vendors[cls.name] = cls
+
+    def __init__(self, *, real: PaymentProvider):
         self.real = real
         # What the real provider can verify, the sandbox verifies too (from its own records), and no more: the
         # offline flow then takes the same paths as production.
@@ -63,12 +74,31 @@ class SandboxProvider:
         self.verifies_transfers = real.verifies_transfers
         self.signs_webhooks = real.signs_webhooks
         self.charge_maximums = real.charge_maximums
+        self.charge_query_reports_amount = real.charge_query_reports_amount
+
+    # --- what a vendor says ---------------------------------------------------------------------------------
+
+    def check_amount(self, *, amount: Decimal, currency: str) -> None:
+        """Refuse what the vendor refuses (`ProviderRejectedError`); everything by default."""
+
+    def charge_outcome(self, request: ChargeRequest) -> str:
+        """How a charge that completes by itself ends: `success` or `failed`."""
+        return "success"
+
+    @classmethod
+    def card_authorization(cls, record: SandboxPayment) -> dict | None:
+        """The reusable card authorization the vendor's verification returns for a paid card charge, if any."""
+        return None
+
+    @classmethod
+    def webhook_for(cls, record: SandboxPayment) -> tuple[str, bytes, dict[str, str]]:
+        """The vendor's own webhook for `record`: where it goes, its body and its (signed) headers."""
+        raise NotImplementedError
 
     # --- charges ----------------------------------------------------------------------------------------------
 
     def initialize_charge(self, request: ChargeRequest) -> ChargeInitiated:
-        if self.name == "mpesa" and (request.currency != "KES" or request.amount != request.amount.to_integral()):
-            raise ProviderRejectedError("M-Pesa takes whole Kenya shillings.")
+        self.check_amount(amount=request.amount, currency=request.currency)
         record = SandboxPayment.objects.create(
             provider=self.name,
             kind="charge",
@@ -79,9 +109,8 @@ class SandboxProvider:
             callback_url=request.callback_url,
             details={"email": request.email, "phone_number": request.phone_number or ""},
         )
-        if self.name == "mpesa":
-            outcome = "failed" if (request.phone_number or "")[-4:] in STK_RESULTS else "success"
-            _complete_later(record.pk, outcome)
+        if self.charges_by_phone:
+            _complete_later(record.pk, self.charge_outcome(request))
             return ChargeInitiated(
                 reference=request.reference,
                 status=PaymentStatus.PENDING,
@@ -99,23 +128,22 @@ class SandboxProvider:
         record = SandboxPayment.objects.filter(provider=self.name, kind="charge", reference=reference).first()
         if record is None:
             return ChargeResult(reference=reference, status=PaymentStatus.FAILED, message="Transaction not found")
-        paid_by_card = self.name == "paystack" and record.status == "succeeded"
-        stk_query = self.name == "mpesa"  # Daraja's STK query says how the push ended, not for how much
+        reports_amount = self.charge_query_reports_amount
         return ChargeResult(
             reference=reference,
             status=PaymentStatus(record.status),
-            amount=None if stk_query else record.amount,
-            currency=None if stk_query else record.currency,
+            amount=record.amount if reports_amount else None,
+            currency=record.currency if reports_amount else None,
             provider_reference=str(record.pk),
-            authorization=card_authorization(record) if paid_by_card else None,
+            authorization=self.card_authorization(record) if record.status == "succeeded" else None,
             raw={"sandbox": True},
         )
 
     # --- accounts and transfers -------------------------------------------------------------------------------
 
     def resolve_account(self, *, account_number: str, bank_code: str) -> ResolvedAccount:
-        if self.name == "mpesa":
-            raise ProviderRejectedError("M-Pesa pays phone numbers; bank accounts are not supported")
+        if not self.pays_bank_accounts:
+            raise ProviderRejectedError(f"{self.name} pays phone numbers; bank accounts are not supported")
         if not (account_number.isdigit() and len(account_number) == 10) or account_number == "0000000000":
             raise ProviderRejectedError("Could not resolve account name. Check parameters or try again.")
         return ResolvedAccount(
@@ -129,8 +157,7 @@ class SandboxProvider:
         return TransferRecipient(recipient_code=f"RCP_sbx_{uuid.uuid4().hex[:12]}")
 
     def transfer(self, request: TransferRequest) -> TransferResult:
-        if self.name == "mpesa" and (request.currency != "KES" or request.amount != request.amount.to_integral()):
-            raise ProviderRejectedError("M-Pesa takes whole Kenya shillings.")
+        self.check_amount(amount=request.amount, currency=request.currency)
         record, created = SandboxPayment.objects.get_or_create(
             provider=self.name,
             kind="transfer",
@@ -174,8 +201,6 @@ class SandboxProvider:
 
 
 def _complete_later(record_id: int, outcome: str) -> None:
-    from payments.tasks import complete_sandbox_payment
-
     transaction.on_commit(
         lambda: complete_sandbox_payment.apply_async((record_id, outcome), countdown=settings.SANDBOX_STK_DELAY)
     )
@@ -189,137 +214,32 @@ def complete_payment(*, record: SandboxPayment, outcome: str) -> SandboxPayment:
             return record
         record.status = "succeeded" if outcome == "success" else "failed"
         record.save(update_fields=["status"])
-        from payments.tasks import deliver_sandbox_webhook
-
         transaction.on_commit(lambda: deliver_sandbox_webhook.delay(record.pk))
     return record
 
 
 def deliver_webhook(*, record: SandboxPayment) -> int:
     """POST the provider-shaped, signed webhook for `record` to our endpoint; returns the HTTP status."""
-    url, body, headers = _webhook_for(record)
+    url, body, headers = ProviderSandbox.vendors[record.provider].webhook_for(record)
     status = deliver(url, body, {"User-Agent": f"pamoja-sandbox/{record.provider}", **headers})
     logger.info("sandbox %s webhook for %s answered %s", record.provider, record.reference, status)
     return status
 
 
-def card_authorization(record: SandboxPayment) -> dict:
-    """The reusable authorization Paystack returns for a card payment (the sandbox's test card)."""
-    return {
-        "authorization_code": f"AUTH_sbx{record.pk}",
-        "last4": "4081",
-        "exp_month": "12",
-        "exp_year": "2030",
-        "card_type": "visa",
-        "brand": "visa",
-        "signature": f"SIG_sbx_{record.details.get('email', '')}",
-        "reusable": True,
-        "bank": "Sandbox Bank",
-    }
+@shared_task(name="payments.complete_sandbox_payment")
+def complete_sandbox_payment(record_id: int, outcome: str) -> str:
+    return complete_payment(record=SandboxPayment.objects.get(pk=record_id), outcome=outcome).status
 
 
-def _webhook_for(record: SandboxPayment) -> tuple[str, bytes, dict[str, str]]:
-    ok = record.status == "succeeded"
-    if record.provider == "paystack":
-        event = (
-            ("charge.success" if ok else "charge.failed")
-            if record.kind == "charge"
-            else ("transfer.success" if ok else "transfer.failed")
-        )
-        data = {
-            "id": record.pk,
-            "reference": record.reference,
-            "amount": to_minor_units(record.amount, record.currency),
-            "currency": record.currency,
-            "status": "success" if ok else "failed",
-            "gateway_response": "Approved" if ok else "Declined",
-        }
-        if record.kind == "charge":
-            data["customer"] = {"email": record.details.get("email", "")}
-            data["authorization"] = card_authorization(record)
-        else:
-            data["transfer_code"] = record.provider_reference
-        body = json.dumps({"event": event, "data": data}).encode()
-        signature = hmac.new(settings.PAYSTACK_SECRET_KEY.encode(), body, hashlib.sha512).hexdigest()
-        return f"{settings.SITE_URL}/api/v1/webhooks/paystack/", body, {"x-paystack-signature": signature}
-
-    if record.provider == "flutterwave":
-        if record.kind == "charge":
-            payload = {
-                "event": "charge.completed",
-                "data": {
-                    "id": record.pk,
-                    "tx_ref": record.reference,
-                    "flw_ref": record.provider_reference,
-                    "amount": float(record.amount),
-                    "currency": record.currency,
-                    "status": "successful" if ok else "failed",
-                },
-            }
-        else:
-            payload = {
-                "event": "transfer.completed",
-                "event.type": "Transfer",
-                "data": {
-                    "id": record.pk,
-                    "reference": record.reference,
-                    "amount": float(record.amount),
-                    "currency": record.currency,
-                    "status": "SUCCESSFUL" if ok else "FAILED",
-                    "complete_message": "Successful" if ok else "Account resolve failed",
-                },
-            }
-        body = json.dumps(payload).encode()
-        return (
-            f"{settings.SITE_URL}/api/v1/webhooks/flutterwave/",
-            body,
-            {"verif-hash": settings.FLUTTERWAVE_SECRET_HASH},
-        )
-
-    # M-Pesa: to the callback URL (with its token) that the request named.
-    phone = record.details.get("phone_number", "") or record.details.get("destination", "")
-    if record.kind == "charge":
-        code, description = (
-            (0, "The service request is processed successfully.")
-            if ok
-            else STK_RESULTS.get(phone[-4:], (1032, "Request cancelled by user"))
-        )
-        callback = {
-            "MerchantRequestID": f"sbx-{record.pk}",
-            "CheckoutRequestID": record.provider_reference,
-            "ResultCode": code,
-            "ResultDesc": description,
-        }
-        if ok:
-            stamp = datetime.now(ZoneInfo("Africa/Nairobi")).strftime("%Y%m%d%H%M%S")
-            callback["CallbackMetadata"] = {
-                "Item": [
-                    {"Name": "Amount", "Value": int(record.amount)},
-                    {"Name": "MpesaReceiptNumber", "Value": f"SBX{record.pk:07d}"},
-                    {"Name": "Balance"},
-                    {"Name": "TransactionDate", "Value": int(stamp)},
-                    {"Name": "PhoneNumber", "Value": int(phone.lstrip("+") or 0)},
-                ]
-            }
-        body = json.dumps({"Body": {"stkCallback": callback}}).encode()
-    else:
-        result = {
-            "ResultType": 0,
-            "ResultCode": 0 if ok else 2040,
-            "ResultDesc": "The service request is processed successfully."
-            if ok
-            else "The recipient is not a registered M-Pesa customer.",
-            "OriginatorConversationID": f"sbx-{record.pk}",
-            "ConversationID": record.provider_reference,
-            "TransactionID": f"SBX{record.pk:07d}",
-        }
-        if ok:
-            result["ResultParameters"] = {
-                "ResultParameter": [
-                    {"Key": "TransactionAmount", "Value": int(record.amount)},
-                    {"Key": "TransactionReceipt", "Value": f"SBX{record.pk:07d}"},
-                    {"Key": "ReceiverPartyPublicName", "Value": f"{phone.lstrip('+')} - Sandbox Customer"},
-                ]
-            }
-        body = json.dumps({"Result": result}).encode()
-    return record.callback_url, body, {}
+@shared_task(
+    name="payments.deliver_sandbox_webhook",
+    autoretry_for=(httpx.TransportError, WebhookNotAcceptedError),
+    retry_backoff=2,
+    max_retries=5,
+)
+def deliver_sandbox_webhook(record_id: int) -> int:
+    """Like a provider, the sandbox retries a delivery our endpoint did not accept."""
+    status = deliver_webhook(record=SandboxPayment.objects.get(pk=record_id))
+    if status >= 500:
+        raise WebhookNotAcceptedError(f"webhook answered {status}")
+    return status

@@ -26,9 +26,7 @@ def get_wallet(*, user_id, currency: str) -> LedgerAccount:
     return _get_or_create(kind=AccountKind.USER_WALLET, currency=currency, owner_type="user", owner_id=str(user_id))
 
 
-def get_owned_account(
-    *, kind: AccountKind, owner_type: str, owner_id, currency: str, code: str = ""
-) -> LedgerAccount:
+def get_owned_account(*, kind: AccountKind, owner_type: str, owner_id, currency: str, code: str = "") -> LedgerAccount:
     """An account that belongs to something outside `payments` (a group's pot or cash book, a loan, a loyalty
     budget); `code` tells apart one owner's accounts of one kind (a cash book per payment method)."""
     return _get_or_create(kind=kind, currency=currency, owner_type=owner_type, owner_id=str(owner_id), code=code)

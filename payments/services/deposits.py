@@ -80,8 +80,8 @@ def start_deposit(
         purpose=purpose,
         purpose_id=purpose_id,
     )
-    if provider == "mpesa":
-        url = callback_url("webhook-mpesa", token=token)
+    if not adapter.signs_webhooks:  # its result comes to this URL, known by the unguessable token in it (Daraja)
+        url = callback_url(f"webhook-{provider}", token=token)
     else:
         url = f"{settings.DEPOSIT_RETURN_URL}?reference={charge.reference}"
     initiated = adapter.initialize_charge(

@@ -21,9 +21,8 @@ ABANDONED_AFTER = timedelta(hours=24)
 
 def reconcile_charge(*, charge: Charge) -> ReconciliationDecision:
     try:
-        result = get_provider(charge.provider).verify_charge(
-            reference=charge.reference, provider_reference=charge.provider_reference or None
-        )
+        adapter = get_provider(charge.provider)
+        result = adapter.verify_charge(reference=charge.reference, provider_reference=charge.provider_reference or None)
     except ProviderError as exc:
         return ReconciliationDecision.objects.create(
             charge=charge, provider_status="unknown", decision="provider_unreachable", details={"error": str(exc)}
@@ -40,8 +39,8 @@ def reconcile_charge(*, charge: Charge) -> ReconciliationDecision:
             charge=charge, provider_status="not_found", decision=decision, details={"error": exc.message}
         )
     amount = result.amount
-    if amount is None and charge.provider == "mpesa":
-        # Daraja's STK query confirms the push we made, whose amount we fixed; it reports no amount of its own.
+    if amount is None and not adapter.charge_query_reports_amount:
+        # The query confirms the charge we asked for (Daraja's STK push), whose amount we fixed.
         amount = charge.amount
     decision = apply_charge_result(
         charge_id=charge.pk,

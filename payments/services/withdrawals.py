@@ -88,14 +88,16 @@ def submit_withdrawal_to_provider(*, withdrawal_id) -> str:
         withdrawal.submitted_at = timezone.now()
         withdrawal.save(update_fields=["submitted_at", "updated_at"])
     account = withdrawal.bank_account
+    adapter = get_provider(withdrawal.provider)
     request = TransferRequest(
         reference=withdrawal.reference,
         amount=withdrawal.amount,
         currency=withdrawal.currency,
         reason="Pamoja withdrawal",
         callback_url=(
-            callback_url("webhook-mpesa", token=withdrawal.callback_token)
-            if withdrawal.provider == "mpesa"
+            # a provider that signs nothing (Daraja) is known by the unguessable token in its callback URL
+            callback_url(f"webhook-{withdrawal.provider}", token=withdrawal.callback_token)
+            if not adapter.signs_webhooks
             else callback_url(f"webhook-{withdrawal.provider}")
         ),
         recipient_code=account.recipient_code if account else None,
@@ -105,7 +107,7 @@ def submit_withdrawal_to_provider(*, withdrawal_id) -> str:
         phone_number=withdrawal.phone_number or None,
     )
     try:
-        result = get_provider(withdrawal.provider).transfer(request)
+        result = adapter.transfer(request)
     except ProviderRejectedError as exc:  # refused outright: nothing was sent, so the money goes back
         return apply_transfer_result(withdrawal_id=withdrawal.pk, status=PaymentStatus.FAILED, message=exc.message)
     except ProviderError:

@@ -367,7 +367,7 @@ def test_a_late_success_credits_a_charge_marked_failed_once(client, member, ledg
 def test_reconciliation_credits_an_mpesa_push_the_query_confirms(client, member, monkeypatch, ledger_is_clean):
     """Daraja's STK query answers no amount: the push's own amount, which we fixed, is what it confirms."""
     from payments.providers.base import ChargeResult, PaymentStatus
-    from payments.providers.sandbox import SandboxProvider
+    from payments.providers.sandbox import ProviderSandbox
     from payments.services.reconciliation import reconcile_charge
 
     response = deposit(
@@ -375,7 +375,7 @@ def test_reconciliation_credits_an_mpesa_push_the_query_confirms(client, member,
     )
     charge = Charge.objects.get(reference=response.json()["reference"])
     monkeypatch.setattr(
-        SandboxProvider,
+        ProviderSandbox,
         "verify_charge",
         lambda self, *, reference, provider_reference=None: ChargeResult(
             reference=reference, status=PaymentStatus.SUCCEEDED
@@ -387,13 +387,13 @@ def test_reconciliation_credits_an_mpesa_push_the_query_confirms(client, member,
 
 def test_a_checkout_the_provider_never_saw_is_failed_after_a_day(client, member, monkeypatch):
     from payments.providers.base import ProviderRejectedError
-    from payments.providers.sandbox import SandboxProvider
+    from payments.providers.sandbox import ProviderSandbox
     from payments.services.reconciliation import reconcile_charge
 
     def not_found(self, *, reference, provider_reference=None):
         raise ProviderRejectedError("No transaction was found for this id")
 
-    monkeypatch.setattr(SandboxProvider, "verify_charge", not_found)
+    monkeypatch.setattr(ProviderSandbox, "verify_charge", not_found)
     with time_machine.travel("2026-11-20 08:00Z"):
         reference = deposit(client, {"amount": "10.00", "currency": "KES", "provider": "flutterwave"}).json()[
             "reference"

@@ -25,7 +25,7 @@ from payments.models import (
     Withdrawal,
 )
 from payments.providers.base import ChargeResult, PaymentStatus, ProviderError
-from payments.providers.sandbox import SandboxProvider, deliver_webhook
+from payments.providers.sandbox import ProviderSandbox, deliver_webhook
 from payments.selectors import wallet_balance
 from payments.services import get_house_account
 from payments.services.withdrawals import submit_withdrawal_to_provider
@@ -246,7 +246,7 @@ def test_mpesa_stk_success_callback_the_query_does_not_confirm_credits_nothing(m
 def test_verification_naming_another_payment_is_recorded_unverified_and_changes_nothing(member, monkeypatch):
     charge = start_deposit_via_api(member, {"amount": "900.00", "currency": "KES", "provider": "flutterwave"})
     monkeypatch.setattr(
-        SandboxProvider,
+        ProviderSandbox,
         "verify_charge",
         lambda self, *, reference, provider_reference=None: ChargeResult(
             reference="PMJ-SOMEONE-ELSE", status=PaymentStatus.FAILED, amount=Decimal("900.00"), currency="KES"
@@ -269,7 +269,7 @@ def test_provider_unreachable_for_verification_is_503_and_changes_nothing(member
     def unreachable(self, *, reference, provider_reference=None):
         raise ProviderError("The payment provider did not answer in time.")
 
-    monkeypatch.setattr(SandboxProvider, "verify_transfer", unreachable)
+    monkeypatch.setattr(ProviderSandbox, "verify_transfer", unreachable)
     answer = post_flutterwave(flutterwave_transfer_event(withdrawal, "FAILED"))
     assert answer.status_code == 503 and answer.json()["error"]["code"] == "provider_unavailable"
     assert Withdrawal.objects.get(pk=withdrawal.pk).status == "processing"
@@ -299,7 +299,7 @@ def test_adapters_say_which_events_they_can_verify():
     assert not real_provider("mpesa").verifies_transfers  # B2C status answers on a callback only
     for name in ("paystack", "flutterwave", "mpesa"):
         sandbox = get_provider(name)
-        assert isinstance(sandbox, SandboxProvider)
+        assert isinstance(sandbox, ProviderSandbox)
         assert (sandbox.verifies_charges, sandbox.verifies_transfers) == (
             real_provider(name).verifies_charges,
             real_provider(name).verifies_transfers,
@@ -309,7 +309,7 @@ def test_adapters_say_which_events_they_can_verify():
 def test_flutterwave_verification_of_another_transaction_names_its_reference():
     import respx
 
-    from payments.providers.flutterwave import FlutterwaveConfig, FlutterwaveProvider
+    from payments.providers.flutterwave.adapter import FlutterwaveConfig, FlutterwaveProvider
 
     adapter = FlutterwaveProvider(FlutterwaveConfig(secret_key="k", secret_hash="h"))
     with respx.mock:

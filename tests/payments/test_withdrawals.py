@@ -192,12 +192,12 @@ def test_a_transfer_the_provider_refuses_outright_returns_the_money(
     client, member, django_capture_on_commit_callbacks, monkeypatch, ledger_is_clean
 ):
     from payments.providers.base import ProviderRejectedError
-    from payments.providers.sandbox import SandboxProvider
+    from payments.providers.sandbox import ProviderSandbox
 
     def refuse(self, request):
         raise ProviderRejectedError("Recipient account is blocked")
 
-    monkeypatch.setattr(SandboxProvider, "transfer", refuse)
+    monkeypatch.setattr(ProviderSandbox, "transfer", refuse)
     bank = link(client).json()["id"]
     with django_capture_on_commit_callbacks(execute=True):
         response = withdraw(client, {"amount": "500.00", "currency": "NGN", "bank_account": bank})

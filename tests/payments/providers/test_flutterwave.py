@@ -16,7 +16,7 @@ from payments.providers.base import (
     TransferRequest,
     WebhookSignatureError,
 )
-from payments.providers.flutterwave import FlutterwaveConfig, FlutterwaveProvider
+from payments.providers.flutterwave.adapter import FlutterwaveConfig, FlutterwaveProvider
 
 BASE = "https://api.flutterwave.com/v3"
 

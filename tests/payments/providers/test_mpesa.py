@@ -15,7 +15,7 @@ from payments.providers.base import (
     ProviderRejectedError,
     TransferRequest,
 )
-from payments.providers.mpesa import MpesaConfig, MpesaProvider, stk_password
+from payments.providers.mpesa.adapter import MpesaConfig, MpesaProvider, stk_password
 
 BASE = "https://sandbox.safaricom.co.ke"
 CONFIG = MpesaConfig(

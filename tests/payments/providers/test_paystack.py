@@ -18,7 +18,7 @@ from payments.providers.base import (
     TransferRequest,
     WebhookSignatureError,
 )
-from payments.providers.paystack import PaystackConfig, PaystackProvider
+from payments.providers.paystack.adapter import PaystackConfig, PaystackProvider
 
 BASE = "https://api.paystack.co"
 SECRET = "sk_test_abc123"

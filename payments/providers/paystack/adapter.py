@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from django.conf import settings
 
 from payments.money import from_minor_units, to_minor_units
 from payments.providers.base import (
@@ -63,6 +64,7 @@ class PaystackProvider:
     verifies_transfers = True  # GET /transfer/verify/{reference}
     signs_webhooks = True  # x-paystack-signature
     charge_maximums: Mapping[str, Decimal] = {}  # none documented; settings.DEPOSIT_MAXIMUMS caps deposits
+    charge_query_reports_amount = True
 
     def __init__(self, config: PaystackConfig, client: httpx.Client | None = None):
         self.config = config
@@ -196,3 +198,9 @@ class PaystackProvider:
                 raw=payload,
             )
         ]
+
+
+def from_settings() -> PaystackProvider:
+    return PaystackProvider(
+        PaystackConfig(secret_key=settings.PAYSTACK_SECRET_KEY, base_url=settings.PAYSTACK_BASE_URL)
+    )

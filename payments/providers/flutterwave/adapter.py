@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from django.conf import settings
 
 from payments.money import round_money
 from payments.providers.base import (
@@ -55,6 +56,7 @@ class FlutterwaveProvider:
     verifies_transfers = True  # GET /transfers/{id}
     signs_webhooks = True  # verif-hash: a shared secret, which proves the sender only, hence the verification
     charge_maximums: Mapping[str, Decimal] = {}  # none documented; settings.DEPOSIT_MAXIMUMS caps deposits
+    charge_query_reports_amount = True
 
     def __init__(self, config: FlutterwaveConfig, client: httpx.Client | None = None):
         self.config = config
@@ -196,3 +198,13 @@ class FlutterwaveProvider:
                 raw=payload,
             )
         ]
+
+
+def from_settings() -> FlutterwaveProvider:
+    return FlutterwaveProvider(
+        FlutterwaveConfig(
+            secret_key=settings.FLUTTERWAVE_SECRET_KEY,
+            secret_hash=settings.FLUTTERWAVE_SECRET_HASH,
+            base_url=settings.FLUTTERWAVE_BASE_URL,
+        )
+    )

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from django.conf import settings
 from django.core.cache import cache
 
 from payments.providers.base import (
@@ -79,6 +80,7 @@ class MpesaProvider:
     verifies_transfers = False
     signs_webhooks = False
     charge_maximums: Mapping[str, Decimal] = {"KES": STK_PUSH_MAXIMUM}
+    charge_query_reports_amount = False
 
     def __init__(self, config: MpesaConfig, client: httpx.Client | None = None):
         self.config = config
@@ -283,4 +285,19 @@ def _b2c_event(payload: dict[str, Any]) -> WebhookEvent:
         provider_reference=result["ConversationID"],
         message=result.get("ResultDesc", ""),
         raw=payload,
+    )
+
+
+def from_settings() -> MpesaProvider:
+    return MpesaProvider(
+        MpesaConfig(
+            consumer_key=settings.MPESA_CONSUMER_KEY,
+            consumer_secret=settings.MPESA_CONSUMER_SECRET,
+            shortcode=settings.MPESA_SHORTCODE,
+            passkey=settings.MPESA_PASSKEY,
+            b2c_shortcode=settings.MPESA_B2C_SHORTCODE,
+            initiator_name=settings.MPESA_INITIATOR_NAME,
+            security_credential=settings.MPESA_SECURITY_CREDENTIAL,
+            base_url=settings.MPESA_BASE_URL,
+        )
     )

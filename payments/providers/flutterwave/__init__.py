@@ -1,0 +1,1 @@
+"""Flutterwave: the real adapter (`adapter.py`) and its offline sandbox (`sandbox.py`)."""

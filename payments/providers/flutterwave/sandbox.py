@@ -1,0 +1,47 @@
+"""Flutterwave's sandbox: card checkouts that wait for Pay or Decline, and Flutterwave's own webhooks (`verif-hash`)."""
+
+import json
+
+from django.conf import settings
+
+from payments.models import SandboxPayment
+from payments.providers.sandbox import ProviderSandbox
+
+
+class FlutterwaveSandbox(ProviderSandbox):
+    name = "flutterwave"
+
+    @classmethod
+    def webhook_for(cls, record: SandboxPayment) -> tuple[str, bytes, dict[str, str]]:
+        ok = record.status == "succeeded"
+        if record.kind == "charge":
+            payload = {
+                "event": "charge.completed",
+                "data": {
+                    "id": record.pk,
+                    "tx_ref": record.reference,
+                    "flw_ref": record.provider_reference,
+                    "amount": float(record.amount),
+                    "currency": record.currency,
+                    "status": "successful" if ok else "failed",
+                },
+            }
+        else:
+            payload = {
+                "event": "transfer.completed",
+                "event.type": "Transfer",
+                "data": {
+                    "id": record.pk,
+                    "reference": record.reference,
+                    "amount": float(record.amount),
+                    "currency": record.currency,
+                    "status": "SUCCESSFUL" if ok else "FAILED",
+                    "complete_message": "Successful" if ok else "Account resolve failed",
+                },
+            }
+        body = json.dumps(payload).encode()
+        return (
+            f"{settings.SITE_URL}/api/v1/webhooks/flutterwave/",
+            body,
+            {"verif-hash": settings.FLUTTERWAVE_SECRET_HASH},
+        )

@@ -1,0 +1,1 @@
+"""M-Pesa Daraja: the real adapter (`adapter.py`) and its offline sandbox (`sandbox.py`)."""

@@ -1,0 +1,1 @@
+"""Paystack: the real adapter (`adapter.py`) and its offline sandbox (`sandbox.py`)."""
