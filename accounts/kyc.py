@@ -9,9 +9,10 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import KycStatus, KycSubmission, User
-from accounts.providers.smileid import RESULTS, KycJob, KycResult, get_smileid
+from accounts.providers.registry import get_smileid
+from accounts.providers.smileid.adapter import RESULTS, KycJob, KycResult
 from config.encryption import keyed_hash
-from config.errors import ConflictError
+from config.errors import ConflictError, ProviderUnavailableError
 
 
 def submit_kyc(
@@ -24,7 +25,11 @@ def submit_kyc(
     last_name: str,
     date_of_birth: date,
 ) -> KycSubmission:
-    """One pending submission at a time; the provider answers later, on our signed callback."""
+    """One pending submission at a time; the provider answers later, on our signed callback.
+
+    The submission is written under the user's row lock, then sent to the provider after commit, with no lock
+    held: a slow provider never holds a row. If it cannot be reached, the submission is withdrawn (as if never
+    made) and the error answered, so the user may try again."""
     with transaction.atomic():
         User.objects.select_for_update().only("pk").get(pk=user.pk)
         if KycSubmission.objects.filter(user=user, status=KycStatus.PENDING).exists():
@@ -42,19 +47,22 @@ def submit_kyc(
             last_name=last_name,
             date_of_birth=date_of_birth,
         )
-        get_smileid().submit(
-            KycJob(
-                job_id=str(submission.pk),
-                user_id=str(user.pk),
-                country=country,
-                id_type=id_type,
-                id_number=id_number,
-                first_name=first_name,
-                last_name=last_name,
-                date_of_birth=date_of_birth.isoformat(),
-                callback_url=f"{settings.SITE_URL}{reverse('webhook-smileid')}",
-            )
-        )
+    job = KycJob(
+        job_id=str(submission.pk),
+        user_id=str(user.pk),
+        country=country,
+        id_type=id_type,
+        id_number=id_number,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth.isoformat(),
+        callback_url=f"{settings.SITE_URL}{reverse('webhook-smileid')}",
+    )
+    try:
+        get_smileid().submit(job)
+    except ProviderUnavailableError:
+        KycSubmission.objects.filter(pk=submission.pk, status=KycStatus.PENDING).delete()
+        raise
     return submission
 
 

@@ -7,7 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import dormancy, kyc, personal_data, registration, services, social, two_factor
-from accounts.providers.smileid import SmileIdPayloadError, SmileIdSignatureError, get_smileid
+from accounts.providers.registry import get_smileid
+from accounts.providers.smileid.adapter import SmileIdPayloadError, SmileIdSignatureError
 from accounts.serializers import (
     AcceptedSerializer,
     DeviceSerializer,

@@ -10,7 +10,7 @@ import respx
 from rest_framework.test import APIClient
 
 from accounts.models import KycSubmission
-from accounts.providers.smileid import KycJob, SmileIdConfig, SmileIdProvider, sign
+from accounts.providers.smileid.adapter import KycJob, SmileIdConfig, SmileIdProvider, sign
 from tests.factories import UserFactory, pin_token
 from tests.payments.conftest import fund_wallet
 
@@ -178,3 +178,28 @@ def test_real_adapter_signs_the_job_and_verifies_callbacks():
     }
     result = provider.parse_callback(json.dumps(callback).encode(), now=datetime(2026, 11, 23, 10, 5, tzinfo=UTC))
     assert (result.job_id, result.result_code) == ("job-1", "1021")
+
+
+def test_an_unreachable_provider_leaves_no_pending_submission_and_a_retry_works(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """The job is sent after the submission commits (no row lock held during the call); when Smile ID cannot be
+    reached the submission is withdrawn, the answer is 503, and the user may simply try again."""
+    from accounts.providers.smileid.sandbox import SmileIdSandbox
+    from config.errors import ProviderUnavailableError
+
+    user = UserFactory()
+
+    def unreachable(self, job):
+        raise ProviderUnavailableError("The identity provider could not be reached.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SmileIdSandbox, "submit", unreachable)
+        answer = client_for(user).post("/api/v1/kyc/", NIN, format="json")
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "provider_unavailable"
+    assert not KycSubmission.objects.filter(user=user).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client_for(user).post("/api/v1/kyc/", NIN, format="json")
+    assert again.status_code == 202, again.json()
+    user.refresh_from_db()
+    assert user.kyc_tier == 2

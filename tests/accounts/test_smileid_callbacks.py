@@ -10,7 +10,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from accounts.models import KycStatus, KycSubmission, User
-from accounts.providers.smileid import sign
+from accounts.providers.smileid.adapter import sign
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -139,38 +139,3 @@ def _check_fresh(timestamp: str, *, now: datetime) -> None:
         sent_at = sent_at.replace(tzinfo=UTC)
     if not now - CALLBACK_MAX_AGE <= sent_at <= now + CALLBACK_MAX_SKEW:
         raise SmileIdSignatureError("timestamp outside the accepted window (replayed or clock skew)")
-
-
-class SmileIdSandbox(SmileIdProvider):
-    """Accepts the job and, through Celery, calls our callback with a correctly signed result: an ID number
-    ending in 0000 is No Match (1022); any other is Exact Match (1020)."""
-
-    def submit(self, job: KycJob) -> None:
-        from django.db import transaction
-
-        from accounts.tasks import deliver_smileid_result
-
-        code, text = ("1022", "No Match") if job.id_number.endswith("0000") else ("1020", "Exact Match")
-        transaction.on_commit(lambda: deliver_smileid_result.delay(job.job_id, job.callback_url, code, text))
-
-    def result_body(self, *, job_id: str, code: str, text: str) -> bytes:
-        timestamp = now_timestamp()
-        return json.dumps(
-            {
-                "ResultCode": code,
-                "ResultText": text,
-                "PartnerParams": {"job_id": job_id, "job_type": 5},
-                "SmileJobID": f"sbx-{job_id[:8]}",
-                "timestamp": timestamp,
-                "signature": sign(partner_id=self.config.partner_id, api_key=self.config.api_key, timestamp=timestamp),
-            }
-        ).encode()
-
-
-def get_smileid() -> SmileIdProvider:
-    from django.conf import settings
-
-    config = SmileIdConfig(
-        partner_id=settings.SMILE_ID_PARTNER_ID, api_key=settings.SMILE_ID_API_KEY, base_url=settings.SMILE_ID_BASE_URL
-    )
-    return SmileIdSandbox(config) if settings.PROVIDERS_SANDBOX else SmileIdProvider(config)

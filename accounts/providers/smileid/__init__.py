@@ -1,0 +1,1 @@
+"""Smile ID (KYC): the real adapter (`adapter.py`) and its offline sandbox (`sandbox.py`)."""
