@@ -5,6 +5,7 @@ content type and body the server can answer must be listed here, and the schema 
 """
 
 from drf_spectacular.openapi import AutoSchema
+from phonenumbers import PhoneMetadata
 from rest_framework import serializers
 
 ERROR_COMPONENT = "Error"
@@ -44,7 +45,9 @@ _DESCRIPTIONS = {
     "503": "A provider or a backing service is unreachable (`provider_unavailable`, `service_unavailable`).",
 }
 
-_PAGING = {"page", "page_size"}  # a bad page is 404 ("Invalid page."); a bad page size falls back to the default
+# a bad page is 404 ("Invalid page."); a page size that is no positive whole number is a 400 (one over the
+# maximum is cut to it)
+_PAGING = {"page"}
 
 _APP_TAGS = {"accounts", "groups", "contributions", "payments", "billpay", "loyalty", "notifications"}
 
@@ -52,6 +55,42 @@ _APP_TAGS = {"accounts", "groups", "contributions", "payments", "billpay", "loya
 # A wall-clock time as DRF writes it ("18:30:00"): OpenAPI's `format: time` is RFC 3339's full-time, which needs
 # an offset that a group's meeting time (local to the group's time zone) does not have.
 _TIME_SCHEMA = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"}
+
+
+# As input, what DRF's CharField takes: never a NUL character, and (unless blank is allowed) something left once
+# whitespace is trimmed; Python's whitespace, which `\s` may not cover in every regex dialect, spelled out.
+_SPACE = r"\s\x1c-\x1f\x85"
+_NO_NUL = r"^[^\x00]*$"
+_NOT_BLANK = rf"^[^\x00]*[^{_SPACE}\x00][^\x00]*$"
+_NOT_EMPTY = r"^[^\x00]+$"  # trim_whitespace=False: only "" is blank
+
+# A phone number as input: E.164, and a number `phonenumbers` calls valid. The server takes any country's valid
+# number; the schema promises the mobile numbers of the countries Pamoja serves (a regex of every country's
+# numbering plan would be megabytes).
+_PHONE_REGIONS = ("KE", "NG", "GH", "UG", "TZ", "RW", "ZA", "ZW")
+
+
+def _phone_pattern() -> str:
+    plans = []
+    for region in _PHONE_REGIONS:
+        metadata = PhoneMetadata.metadata_for_region(region)
+        national = metadata.mobile.national_number_pattern.replace("\\d", "[0-9]")
+        plans.append(rf"\+{metadata.country_code}(?:{national})")
+    return "^(?:" + "|".join(plans) + ")$"
+
+
+_PHONE_SCHEMA = {"type": "string", "pattern": _phone_pattern(), "example": "+254712345678"}
+
+
+def _decimal_pattern(field: serializers.DecimalField) -> str | None:
+    """A DecimalField from 0 to 10**k: spectacular's own pattern admits "", "-" and values out of range."""
+    low, high = field.min_value, field.max_value
+    if low != 0 or high is None or high <= 0 or high != 10 ** (len(str(int(high))) - 1):
+        return None
+    k, places = len(str(int(high))) - 1, field.decimal_places
+    fraction = rf"(\.[0-9]{{1,{places}}})?" if places else ""
+    top = rf"{int(high)}(\.0{{1,{places}}})?" if places else f"{int(high)}"
+    return rf"^({top}|[0-9]{{1,{k}}}{fraction})$"
 
 
 class PamojaAutoSchema(AutoSchema):
@@ -67,7 +106,32 @@ class PamojaAutoSchema(AutoSchema):
         elif isinstance(field, serializers.FileField) and schema.get("format") == "uri":
             # without the request in the serializer's context DRF answers the file's path ("/media/…")
             schema["format"] = "uri-reference"
+        if direction == "request":
+            self._tighten_input(field, schema)
         return schema
+
+    @staticmethod
+    def _tighten_input(field, schema: dict) -> None:
+        """What the server refuses that spectacular's schema for the field would let through. A field of an app's
+        own may say so itself: `input_pattern` (a regex) or `input_enum` (the values it takes)."""
+        if getattr(field, "input_pattern", None):
+            schema["pattern"] = field.input_pattern
+        elif getattr(field, "input_enum", None):
+            schema["enum"] = field.input_enum
+            schema.pop("minLength", None)
+        elif isinstance(field, serializers.DecimalField):
+            pattern = _decimal_pattern(field)
+            if pattern:
+                schema["pattern"] = pattern
+        elif type(field) is serializers.CharField:
+            if field.field_name == "phone_number":
+                schema.update(_PHONE_SCHEMA)
+                schema.pop("minLength", None)
+            elif "pattern" not in schema:
+                if field.allow_blank:
+                    schema["pattern"] = _NO_NUL
+                else:
+                    schema["pattern"] = _NOT_BLANK if field.trim_whitespace else _NOT_EMPTY
 
 
 def _error_response(code: str) -> dict:
@@ -112,6 +176,9 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
         for method, operation in methods.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True  # `?start=` is no filter, as Django forms read it
             responses = operation.setdefault("responses", {})
             for code in _error_codes(path, operation):
                 responses.setdefault(code, _error_response(code))

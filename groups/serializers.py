@@ -1,3 +1,4 @@
+import zoneinfo
 from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -64,6 +65,14 @@ MAX_ROW_ID = 2**63 - 1  # a bigint column's largest id: anything above it is no 
 MAX_CYCLES = 10_000
 
 
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone; `input_enum` lists them for the OpenAPI schema of requests."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=40, validators=[validate_time_zone], **kwargs)
+        self.input_enum = sorted(zone for zone in zoneinfo.available_timezones() if len(zone) <= 40)
+
+
 class GroupInputSerializer(serializers.Serializer):
     """Create (every required field) or change (`partial`) a group. Amounts are strings at the currency's minor
     unit; `penalty_amount` is a percent when `penalty_kind` is `percent`."""
@@ -77,20 +86,22 @@ class GroupInputSerializer(serializers.Serializer):
     start_date = serializers.DateField(
         help_text="The first due date, in the group's time zone: from today to a year ahead.", validators=SANE_DATE
     )
-    time_zone = serializers.CharField(required=False, max_length=40, validators=[validate_time_zone])
+    time_zone = TimeZoneField(required=False)
     member_limit = serializers.IntegerField(required=False, min_value=2, max_value=100)
     max_slots_per_member = serializers.IntegerField(required=False, min_value=1, max_value=5)
     payout_order = serializers.ChoiceField(choices=PayoutOrder.choices, required=False)
     grace_days = serializers.IntegerField(required=False, min_value=0, max_value=30)
     penalty_kind = serializers.ChoiceField(choices=PenaltyKind.choices, required=False)
-    penalty_amount = AmountField(required=False)
+    penalty_amount = AmountField(allow_zero=True, required=False)
     penalty_recurrence = serializers.ChoiceField(choices=PenaltyRecurrence.choices, required=False)
     penalty_cap = AmountField(required=False, allow_null=True)
     service_fee_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("10"), required=False
     )
-    security_deposit = AmountField(required=False, help_text="Ajo: held in escrow, returned at the end.")
-    registration_fee = AmountField(required=False, help_text="Chama: paid into the pot on joining.")
+    security_deposit = AmountField(
+        allow_zero=True, required=False, help_text="Ajo: held in escrow, returned at the end."
+    )
+    registration_fee = AmountField(allow_zero=True, required=False, help_text="Chama: paid into the pot on joining.")
     default_policy = serializers.ChoiceField(choices=DefaultPolicy.choices, required=False)
     rules = serializers.CharField(required=False, allow_blank=True, max_length=10000)
     objectives = serializers.CharField(required=False, allow_blank=True, max_length=10000)
@@ -105,8 +116,8 @@ class GroupInputSerializer(serializers.Serializer):
         max_digits=4, decimal_places=1, min_value=Decimal("0"), max_value=Decimal("10"), required=False
     )
     loan_max_term_months = serializers.IntegerField(min_value=1, max_value=60, required=False)
-    loan_late_fee = AmountField(required=False)
-    absence_fine = AmountField(required=False)
+    loan_late_fee = AmountField(allow_zero=True, required=False)
+    absence_fine = AmountField(allow_zero=True, required=False)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -123,9 +134,7 @@ class GroupInputSerializer(serializers.Serializer):
             else:
                 currency_for_value = currency
             try:
-                attrs[name] = parse_amount(
-                    attrs[name], currency_for_value, allow_zero=name not in ("contribution_amount", "penalty_cap")
-                )
+                attrs[name] = parse_amount(attrs[name], currency_for_value, allow_zero=self.fields[name].allow_zero)
             except AmountError as exc:
                 errors[name] = [str(exc)]
         kind = attrs.get("penalty_kind") or getattr(self.instance, "penalty_kind", PenaltyKind.NONE)

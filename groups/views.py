@@ -582,9 +582,11 @@ class RecordedPaymentRejectApi(APIView):
 # --- statements, health, dashboard --------------------------------------------------------------------------
 
 STATEMENT_RENDERERS = [JSONRenderer, StatementCsvRenderer, StatementPdfRenderer]
+# a date from 2000-01-01 to 2100-12-31 (statement_period's bounds)
+STATEMENT_DATE = {"type": "string", "format": "date", "pattern": r"^(20[0-9]{2}|2100)-"}
 STATEMENT_PARAMS = [
-    OpenApiParameter("start", OpenApiTypes.DATE, description="First day; default 90 days ago. From 2000-01-01."),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, included; default today. Up to 2100-12-31."),
+    OpenApiParameter("start", STATEMENT_DATE, description="First day; default 90 days ago. From 2000-01-01."),
+    OpenApiParameter("end", STATEMENT_DATE, description="Last day, included; default today. Up to 2100-12-31."),
     OpenApiParameter("format", str, enum=["json", "csv", "pdf"], description="Or the Accept header."),
 ]
 

@@ -1,7 +1,8 @@
-from datetime import datetime
+from datetime import UTC, datetime
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 from payments.models import LedgerEntry, TransactionKind, WithdrawalStatus
 from payments.money import CURRENCY_CHOICES
@@ -14,9 +15,13 @@ class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
         moment = super().to_python(value)
         if moment is not None and not 2000 <= moment.year <= 2100:
             raise forms.ValidationError("Give a moment between the years 2000 and 2100.", code="out_of_range")
-        return moment
+        # in UTC: PostgreSQL takes no offset beyond ±15:59, and ISO 8601 lets a client write "+19:27"
+        return moment.astimezone(UTC) if moment is not None and moment.tzinfo is not None else moment
 
 
+# the years 2001 to 2099 in the schema: a moment in 2000 or 2100 is taken only if it stays in its year once
+# converted to the server's time zone
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": r"^20(0[1-9]|[1-9][0-9])-"})
 class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
 
