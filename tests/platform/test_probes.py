@@ -17,9 +17,11 @@ def test_ready_checks_database_broker_and_cache(api_client):
 
 
 def test_ready_is_503_naming_an_unreachable_broker(api_client, monkeypatch):
-    # Celery reads CELERY_BROKER_URL from the environment before its own settings
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    # Celery reads CELERY_BROKER_URL from the environment before its own settings. The setting is patched first:
+    # patched after the environment, it would read (and "restore") the unreachable URL, which then leaked into
+    # every later test of the process.
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     response = api_client.get("/api/v1/ready/")
     assert response.status_code == 503
     error = response.json()["error"]
