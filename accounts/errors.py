@@ -1,6 +1,6 @@
 from rest_framework import status
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class InvalidCredentialsError(ApplicationError):

@@ -12,7 +12,7 @@ from accounts.models import KycStatus, KycSubmission, User
 from accounts.providers.registry import get_smileid
 from accounts.providers.smileid.adapter import RESULTS, KycJob, KycResult
 from config.encryption import keyed_hash
-from config.errors import ConflictError, ProviderUnavailableError
+from core.errors import ConflictError, ProviderUnavailableError
 
 
 def submit_kyc(

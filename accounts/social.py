@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.errors import SocialTokenInvalidError
 from accounts.models import SocialIdentity, User
-from config.errors import ProviderUnavailableError
+from core.errors import ProviderUnavailableError
 
 JWKS_CACHE_SECONDS = 3600
 

@@ -37,8 +37,8 @@ from accounts.serializers import (
     TwoFactorVerifySerializer,
     UserSerializer,
 )
-from config.errors import WebhookRejectedError
 from config.raw_body import RawBodyParser
+from core.errors import WebhookRejectedError
 
 SIGN_IN_RESULT = PolymorphicProxySerializer(
     component_name="SignInResult",

@@ -29,8 +29,8 @@ urlpatterns = [
 if settings.PROVIDERS_SANDBOX:
     urlpatterns.append(path("sandbox/", include("payments.sandbox_urls")))
 
-handler404 = "config.errors.handler404"
-handler500 = "config.errors.handler500"
+handler404 = "core.errors.handler404"
+handler500 = "core.errors.handler500"
 
 admin.site.site_header = "Pamoja finance"
 admin.site.site_title = "Pamoja admin"

@@ -5,8 +5,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import ServiceUnavailableError
 from config.readiness import check_states
+from core.errors import ServiceUnavailableError
 
 
 class _ProbeApi(APIView):

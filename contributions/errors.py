@@ -1,4 +1,4 @@
-from config.errors import ConflictError, NotFoundError
+from core.errors import ConflictError, NotFoundError
 
 
 class ContributionNotFoundError(NotFoundError):

@@ -38,6 +38,7 @@ from contributions.models import (
     ReminderKind,
     SettledBy,
 )
+from core.money import allocate, round_money
 from groups.models import (
     DefaultPolicy,
     Frequency,
@@ -51,7 +52,6 @@ from groups.models import (
 from groups.money import escrow_of, post_for_group, pot_of
 from notifications.services import notify
 from payments.models import AccountKind, Charge, LedgerAccount, LedgerTransaction, TransactionKind
-from payments.money import allocate, round_money
 from payments.services import Leg, get_house_account, get_wallet, start_deposit
 
 logger = logging.getLogger("pamoja.contributions")

@@ -1,6 +1,6 @@
 from rest_framework import status
 
-from config.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
+from core.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 
 
 class GroupNotFoundError(NotFoundError):

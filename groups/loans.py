@@ -16,8 +16,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from config.errors import InsufficientFundsError
 from contributions.models import Contribution, ContributionStatus, CycleStatus, SettledBy
+from core.errors import InsufficientFundsError
+from core.money import allocate, minor_unit, round_money
 from groups.errors import LoanRefusedError, LoanStateError, NotAnOfficialError, RepaymentTooLargeError
 from groups.models import (
     DecisionKind,
@@ -37,7 +38,6 @@ from groups.money import post_for_group, pot_of
 from groups.services import local_today, require_official
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
-from payments.money import allocate, minor_unit, round_money
 from payments.services import Leg, get_house_account, get_owned_account, get_wallet, lock_accounts
 
 APPROVALS_NEEDED = 2

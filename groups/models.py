@@ -14,7 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from payments.money import CURRENCIES, CURRENCY_CHOICES
+from core.money import CURRENCIES, CURRENCY_CHOICES
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 PERCENT = {"max_digits": 5, "decimal_places": 2}

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contributions.models import Penalty
+from core.money import CURRENCIES, AmountError, parse_amount
 from groups.models import (
     MONEY_SETTINGS,
     Attendance,
@@ -39,7 +40,6 @@ from groups.models import (
     SwapRequest,
     validate_time_zone,
 )
-from payments.money import CURRENCIES, AmountError, parse_amount
 from payments.serializers import AmountField
 
 # Any date the API takes lies in this window, so the calendar arithmetic behind it (a day after, 90 days before, a

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.services import authorize_money_movement
 from contributions import statements
 from contributions.renderers import StatementCsvRenderer, StatementPdfRenderer
+from core.money import AmountError, parse_amount
 from groups import loans, meetings, recorded_payments, reports, selectors, services
 from groups.errors import NotAnOfficialError
 from groups.models import GroupMessage, Membership, SavingsGroup
@@ -48,7 +49,6 @@ from groups.serializers import (
     SwapSerializer,
 )
 from payments.idempotency import idempotent
-from payments.money import AmountError, parse_amount
 from payments.views import IDEMPOTENCY_KEY, MONEY_ERRORS, PIN_TOKEN
 
 NOT_MEMBER = {404: OpenApiResponse(description="`group_not_found`: no such group, or you are not a member.")}

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.services import record_staff_action
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from payments.models import (
     BankAccount,
     Card,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 logger = logging.getLogger("pamoja.payments")
 

@@ -1,6 +1,6 @@
 from rest_framework import status
 
-from config.errors import ApplicationError, ConflictError, InsufficientFundsError, NotFoundError, WebhookRejectedError
+from core.errors import ApplicationError, ConflictError, InsufficientFundsError, NotFoundError, WebhookRejectedError
 
 __all__ = [
     "AlreadyReversedError",

@@ -4,8 +4,8 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
+from core.money import CURRENCY_CHOICES
 from payments.models import LedgerEntry, TransactionKind, WithdrawalStatus
-from payments.money import CURRENCY_CHOICES
 
 
 class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 
 from config.encryption import EncryptedTextField
-from payments.money import CURRENCIES, CURRENCY_CHOICES
+from core.money import CURRENCIES, CURRENCY_CHOICES
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 

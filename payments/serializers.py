@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.phone_numbers import normalize_phone_number
+from core.money import CURRENCIES, AmountError, parse_amount
 from payments.models import (
     BANK_PROVIDERS,
     BankAccount,
@@ -14,7 +15,6 @@ from payments.models import (
     Transfer,
     Withdrawal,
 )
-from payments.money import CURRENCIES, AmountError, parse_amount
 
 
 @extend_schema_field({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "1500.00"})

@@ -8,7 +8,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.services import authorize_money_movement
-from config.errors import ApplicationError, exception_handler
+from core.errors import ApplicationError, exception_handler
 from payments import selectors, services
 from payments.errors import RecipientNotFoundError
 from payments.filters import WalletEntryFilter

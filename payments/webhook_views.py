@@ -9,8 +9,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import WebhookRejectedError
 from config.raw_body import RawBodyParser
+from core.errors import WebhookRejectedError
 from payments.providers.base import WebhookSignatureError
 from payments.services.webhooks import receive_webhook
 

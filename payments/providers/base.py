@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from config.errors import ApplicationError, ProviderUnavailableError
+from core.errors import ApplicationError, ProviderUnavailableError
 
 
 class PaymentStatus(StrEnum):

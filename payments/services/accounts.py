@@ -2,8 +2,8 @@
 
 from django.db import IntegrityError, transaction
 
+from core.money import currency_digits
 from payments.models import GUARDED_KINDS, AccountKind, LedgerAccount
-from payments.money import currency_digits
 
 
 def _get_or_create(

@@ -2,7 +2,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from config.encryption import keyed_hash
-from config.errors import ConflictError
+from core.errors import ConflictError
 from payments.models import BankAccount
 from payments.providers.registry import get_provider
 from payments.services.deposits import check_provider_takes

@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from config.errors import ConflictError
+from core.errors import ConflictError
 from payments.errors import CardNotReusableError
 from payments.models import Card, Charge, ChargeStatus
 from payments.providers.registry import get_provider

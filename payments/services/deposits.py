@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from core.money import parse_amount, round_money
 from payments.charge_purposes import apply_charge_purpose
 from payments.errors import ProviderNotSupportedError
 from payments.models import AccountKind, Charge, ChargeStatus, PaymentReview, Provider, TransactionKind
-from payments.money import parse_amount, round_money
 from payments.providers.base import ChargeRequest, PaymentProvider, PaymentStatus
 from payments.providers.registry import get_provider
 from payments.services.accounts import get_house_account, get_wallet

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Case, DecimalField, Value, When
 
+from core.money import minor_unit
 from payments.errors import AlreadyReversedError, InsufficientFundsError, UnbalancedTransactionError
 from payments.models import (
     OFF_PLATFORM_KINDS,
@@ -20,7 +21,6 @@ from payments.models import (
     Transfer,
     TransferStatus,
 )
-from payments.money import minor_unit
 
 MONEY_FIELD = DecimalField(max_digits=20, decimal_places=2)
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.kyc import money_limits
 from accounts.models import User
-from config.errors import LimitExceededError
+from core.errors import LimitExceededError
 from payments.models import Transfer, Withdrawal, WithdrawalStatus
 
 

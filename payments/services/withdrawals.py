@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.money import parse_amount
 from payments.errors import CurrencyMismatchError
 from payments.models import AccountKind, BankAccount, PaymentReview, TransactionKind, Withdrawal, WithdrawalStatus
-from payments.money import parse_amount
 from payments.providers.base import PaymentStatus, ProviderError, ProviderRejectedError, TransferRequest
 from payments.providers.registry import get_provider
 from payments.services.accounts import get_house_account, get_wallet

@@ -186,7 +186,7 @@ def test_an_unreachable_provider_leaves_no_pending_submission_and_a_retry_works(
     """The job is sent after the submission commits (no row lock held during the call); when Smile ID cannot be
     reached the submission is withdrawn, the answer is 503, and the user may simply try again."""
     from accounts.providers.smileid.sandbox import SmileIdSandbox
-    from config.errors import ProviderUnavailableError
+    from core.errors import ProviderUnavailableError
 
     user = UserFactory()
 

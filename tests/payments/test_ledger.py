@@ -142,7 +142,7 @@ def test_database_forbids_a_negative_guarded_balance():
 
 
 def test_unknown_currency_account_is_refused():
-    from payments.money import AmountError
+    from core.money import AmountError
 
     with pytest.raises(AmountError):
         get_wallet(user_id=UserFactory().pk, currency="EUR")

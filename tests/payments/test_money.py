@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from payments.money import AmountError, allocate, from_minor_units, parse_amount, round_money, to_minor_units
+from core.money import AmountError, allocate, from_minor_units, parse_amount, round_money, to_minor_units
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,7 @@ def test_pagination_shape_and_page_size_cap(auth_client):
 def test_readme_lists_every_error_code():
     from pathlib import Path
 
-    from config.errors import DRF_ERROR_CODES, ApplicationError
+    from core.errors import DRF_ERROR_CODES, ApplicationError
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
@@ -145,7 +145,7 @@ def test_readme_lists_every_error_code():
 def test_a_model_validation_error_from_a_service_is_a_400_not_a_500():
     from django.core.exceptions import ValidationError
 
-    from config.errors import exception_handler
+    from core.errors import exception_handler
 
     answer = exception_handler(ValidationError({"time_zone": ["Unknown zone."]}), {})
     assert answer.status_code == 400

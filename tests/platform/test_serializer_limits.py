@@ -22,9 +22,9 @@ from rest_framework import serializers
 
 from accounts.models import Device, KycSubmission, User
 from contributions.models import Penalty
+from core.money import MAX_AMOUNT, AmountError, parse_amount
 from groups.models import GroupMessage, Loan, LoanDecision, Meeting, RecordedPayment, SavingsGroup
 from payments.models import BankAccount, Charge, Transfer, Withdrawal
-from payments.money import MAX_AMOUNT, AmountError, parse_amount
 
 pytestmark = pytest.mark.django_db
 

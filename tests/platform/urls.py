@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.errors import InsufficientFundsError
+from core.errors import InsufficientFundsError
 
 
 class _Open(APIView):
@@ -63,5 +63,5 @@ urlpatterns = [
     path("", include("config.urls")),
 ]
 
-handler404 = "config.errors.handler404"
-handler500 = "config.errors.handler500"
+handler404 = "core.errors.handler404"
+handler500 = "core.errors.handler500"

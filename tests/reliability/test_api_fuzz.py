@@ -28,8 +28,8 @@ from django.db import close_old_connections
 from django.utils import timezone
 from schemathesis.core.parameters import ParameterLocation
 
-from config.errors import ApplicationError
 from config.wsgi import application
+from core.errors import ApplicationError
 from tests.factories import pin_token
 from tests.groups.conftest import CHAMA, NAIROBI
 from tests.payments.conftest import fund_wallet

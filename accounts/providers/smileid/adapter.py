@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from config.errors import ProviderUnavailableError
+from core.errors import ProviderUnavailableError
 
 # Result code → (approved?, tier granted). 1015 (ID authority unavailable) is left pending.
 RESULTS = {

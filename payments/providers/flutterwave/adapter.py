@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from payments.money import round_money
+from core.money import round_money
 from payments.providers.base import (
     ChargeInitiated,
     ChargeRequest,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from payments.money import from_minor_units, to_minor_units
+from core.money import from_minor_units, to_minor_units
 from payments.providers.base import (
     ChargeInitiated,
     ChargeRequest,

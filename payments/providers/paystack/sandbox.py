@@ -6,8 +6,8 @@ import json
 
 from django.conf import settings
 
+from core.money import to_minor_units
 from payments.models import SandboxPayment
-from payments.money import to_minor_units
 from payments.providers.sandbox import ProviderSandbox
 
 
