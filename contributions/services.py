@@ -38,6 +38,7 @@ from contributions.models import (
     ReminderKind,
     SettledBy,
 )
+from core.clock import local_today
 from core.money import allocate, round_money
 from groups.models import (
     DefaultPolicy,
@@ -57,10 +58,6 @@ from payments.services import Leg, get_house_account, get_wallet, start_deposit
 logger = logging.getLogger("pamoja.contributions")
 
 CHARGE_PURPOSE = "contribution"
-
-
-def local_today(group: SavingsGroup) -> date:
-    return timezone.now().astimezone(group.tz).date()
 
 
 def due_date_for(group: SavingsGroup, number: int) -> date:
@@ -382,7 +379,7 @@ def assess_penalties(*, group: SavingsGroup, today: date | None = None) -> int:
     Each penalty has a unique (contribution, period) row, so running this any number of times (or on two workers
     at once) adds each one exactly once; a missed night is caught up on the next run. Returns how many were added.
     """
-    today = today or local_today(group)
+    today = today or local_today(group.tz)
     with transaction.atomic():
         return _assess_penalties(group=group, today=today)
 
@@ -440,7 +437,7 @@ def _assess_penalties(*, group: SavingsGroup, today: date) -> int:
 def run_payouts(*, group: SavingsGroup, today: date | None = None) -> list[Payout]:
     """Pay every cycle that is ready, in order; complete the group after the last. Safe to run any number of
     times and on several workers at once: each cycle row is locked, and its payout is unique."""
-    today = today or local_today(group)
+    today = today or local_today(group.tz)
     paid = []
     while True:
         with transaction.atomic():
@@ -701,7 +698,7 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
 
 def send_reminders(*, group: SavingsGroup, today: date | None = None) -> int:
     """Remind each member of contributions due in two days and due today, once each (a unique row per reminder)."""
-    today = today or local_today(group)
+    today = today or local_today(group.tz)
     sent = 0
     for kind, due in ((ReminderKind.DUE_SOON, today + timedelta(days=2)), (ReminderKind.DUE_TODAY, today)):
         for contribution in (

@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from contributions.models import Contribution, ContributionStatus, CycleStatus, SettledBy
+from core.clock import local_today
 from core.errors import InsufficientFundsError
 from core.money import allocate, minor_unit, round_money
 from groups.errors import LoanRefusedError, LoanStateError, NotAnOfficialError, RepaymentTooLargeError
@@ -35,7 +36,7 @@ from groups.models import (
     SavingsGroup,
 )
 from groups.money import post_for_group, pot_of
-from groups.services import local_today, require_official
+from groups.services import require_official
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.services import Leg, get_house_account, get_owned_account, get_wallet, lock_accounts
@@ -190,7 +191,7 @@ def _apply(
         raise LoanRefusedError("A suspended member cannot borrow.")
     if term_months > group.loan_max_term_months:
         raise LoanRefusedError(f"The longest term this group allows is {group.loan_max_term_months} months.")
-    today = local_today(group)
+    today = local_today(group.tz)
     if any(in_arrears(loan, today) for loan in Loan.objects.filter(borrower=membership, status=LoanStatus.DISBURSED)):
         raise LoanRefusedError("Repay the loan in arrears first.")
     limit = borrowing_limit(membership)
@@ -317,7 +318,7 @@ def disburse_loan(*, actor: Membership, loan: Loan) -> Loan:
             member_id=loan.borrower_id,
             loan=loan.pk,
         )
-        today = local_today(group)
+        today = local_today(group.tz)
         LoanInstalment.objects.bulk_create(
             LoanInstalment(loan=loan, number=p.number, due_date=p.due_date, principal=p.principal, interest=p.interest)
             for p in loan_schedule(
@@ -383,7 +384,7 @@ def repay_loan(
         )
         if loan.status != LoanStatus.DISBURSED:
             raise LoanStateError("Only a disbursed loan is repaid.")
-        today = local_today(group)
+        today = local_today(group.tz)
         payoff = payoff_amount(loan, today)
         if amount > payoff:
             raise RepaymentTooLargeError(details={"payoff": str(payoff), "currency": group.currency})
@@ -469,7 +470,7 @@ def assess_late_fees(*, group: SavingsGroup, today: date | None = None) -> int:
     touches instalments still without one)."""
     if group.loan_late_fee <= 0:
         return 0
-    today = today or local_today(group)
+    today = today or local_today(group.tz)
     cutoff = today - relativedelta(days=group.grace_days + 1)
     return LoanInstalment.objects.filter(
         loan__group=group,
@@ -525,7 +526,7 @@ def written_off_amount(loan: Loan) -> Decimal:
 
 def loan_book(*, group: SavingsGroup) -> dict:
     """Outstanding principal, loans in arrears and written off, for the group's officials and members."""
-    today = local_today(group)
+    today = local_today(group.tz)
     loans = list(group.loans.select_related("borrower__user"))
     disbursed = [loan for loan in loans if loan.status == LoanStatus.DISBURSED]
     arrears = [loan for loan in disbursed if in_arrears(loan, today)]

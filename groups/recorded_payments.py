@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from contributions.models import Penalty, PenaltyStatus
 from contributions.services import obligations_within, outstanding_total, post_cash_settlement
+from core.clock import local_today
 from groups.errors import (
     GroupStateError,
     ReceiptAlreadyRecordedError,
@@ -35,7 +36,7 @@ from groups.models import (
     SavingsGroup,
 )
 from groups.money import post_for_group
-from groups.services import local_today, require_official
+from groups.services import require_official
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, TransactionKind
 from payments.services import Leg, get_house_account, get_owned_account
@@ -80,7 +81,7 @@ def _check_amount(
         loan = _loan_for(member, target_id)
         if loan.status != LoanStatus.DISBURSED:
             raise GroupStateError("Only a disbursed loan is repaid.")
-        most = payoff_amount(loan, local_today(group))
+        most = payoff_amount(loan, local_today(group.tz))
     elif applies_to == PaymentTarget.CASH_PAYOUT:
         most = _cash_book_balance(group, method)
     else:

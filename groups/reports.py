@@ -16,6 +16,7 @@ from contributions.models import (
     PenaltyStatus,
     SettledBy,
 )
+from core.clock import local_today
 from groups.loans import loan_book, outstanding_principal
 from groups.models import (
     GroupStatus,
@@ -30,7 +31,6 @@ from groups.models import (
     SwapRequest,
     SwapStatus,
 )
-from groups.services import local_today
 
 ZERO = Decimal("0")
 
@@ -45,7 +45,7 @@ def _end_of_grace(group: SavingsGroup, due: date) -> datetime:
 
 def group_health(*, group: SavingsGroup) -> dict:
     """On-time rate, collected against expected per cycle, arrears, defaulters and the loan book."""
-    today = local_today(group)
+    today = local_today(group.tz)
     grace_over = today - timedelta(days=group.grace_days + 1)
     contributions = list(Contribution.objects.filter(cycle__group=group).select_related("membership__user"))
     due = [c for c in contributions if c.due_date <= grace_over or c.status == ContributionStatus.PAID]
@@ -188,7 +188,7 @@ def dashboard_of(*, user) -> dict:
 
 def _needs_action(*, user, memberships: list[Membership]) -> list[dict]:
     actions = []
-    soon = {m.group_id: local_today(m.group) + timedelta(days=3) for m in memberships}
+    soon = {m.group_id: local_today(m.group.tz) + timedelta(days=3) for m in memberships}
     for c in Contribution.objects.filter(
         membership__in=memberships,
         status__in=[ContributionStatus.PENDING, ContributionStatus.LATE],

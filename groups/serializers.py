@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contributions.models import Penalty
+from core.clock import local_today
 from core.money import CURRENCIES, AmountError, parse_amount
 from groups.models import (
     MONEY_SETTINGS,
@@ -520,17 +521,15 @@ class LoanDetailSerializer(LoanSerializer):
     @extend_schema_field(AmountField(allow_null=True))
     def get_payoff_today(self, loan):
         from groups.loans import payoff_amount
-        from groups.services import local_today
 
         if loan.status != LoanStatus.DISBURSED:
             return None
-        return str(payoff_amount(loan, local_today(loan.group)))
+        return str(payoff_amount(loan, local_today(loan.group.tz)))
 
     @extend_schema_field(PlannedInstalmentSerializer(many=True))
     def get_planned_schedule(self, loan):
         """Before disbursement: the schedule as it would run from today."""
         from groups.loans import loan_schedule
-        from groups.services import local_today
 
         if loan.status not in (LoanStatus.APPLIED, LoanStatus.APPROVED):
             return []
@@ -540,7 +539,7 @@ class LoanDetailSerializer(LoanSerializer):
             monthly_rate=loan.monthly_rate,
             method=loan.interest_method,
             currency=loan.group.currency,
-            start=local_today(loan.group),
+            start=local_today(loan.group.tz),
         )
         return PlannedInstalmentSerializer([{**p.__dict__, "amount": p.amount} for p in planned], many=True).data
 

@@ -2,7 +2,6 @@
 
 import logging
 import secrets
-from datetime import date
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -10,6 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from contributions.services import create_schedule
+from core.clock import local_today
 from groups import rotation
 from groups.errors import (
     AlreadyMemberError,
@@ -47,10 +47,6 @@ INVITE_LENGTH = 12  # 32**12 = 2**60 codes
 
 def new_invite_code() -> str:
     return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-
-
-def local_today(group: SavingsGroup) -> date:
-    return timezone.now().astimezone(group.tz).date()
 
 
 def require_official(membership: Membership) -> None:
@@ -271,7 +267,7 @@ def start_group(*, actor: Membership) -> SavingsGroup:
         unpaid = [str(m.user_id) for m in members if dues_of(group) and m.dues_paid_at is None]
         if unpaid:
             problems["dues_unpaid"] = unpaid
-        if group.start_date < local_today(group):
+        if group.start_date < local_today(group.tz):
             problems["start_date"] = "The first due date has passed; set a new start date."
         if group.payout_order == PayoutOrder.CHAIR and any(m.chair_position is None for m in members):
             problems["payout_order"] = "Set the payout order for every member first."
@@ -347,7 +343,7 @@ def _check_swap_window(first, second) -> None:
     earlier = min(first, second, key=lambda c: c.number)
     if first.status != CycleStatus.OPEN or second.status != CycleStatus.OPEN:
         raise SwapNotAllowedError("A turn already paid out cannot be swapped.")
-    if local_today(earlier.group) >= earlier.due_date:
+    if local_today(earlier.group.tz) >= earlier.due_date:
         raise SwapNotAllowedError("Swaps must be agreed before the earlier of the two turns is due.")
 
 

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.services import authorize_money_movement
 from contributions import statements
 from contributions.renderers import StatementCsvRenderer, StatementPdfRenderer
+from core.clock import local_today
 from core.money import AmountError, parse_amount
 from groups import loans, meetings, recorded_payments, reports, selectors, services
 from groups.errors import NotAnOfficialError
@@ -592,11 +593,10 @@ STATEMENT_PARAMS = [
 
 
 def statement_period(request, group):
-    from groups.services import local_today
 
     query = StatementQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
-    end = query.validated_data.get("end") or local_today(group)
+    end = query.validated_data.get("end") or local_today(group.tz)
     start = query.validated_data.get("start") or end - timedelta(days=90)
     if start > end:
         raise ValidationError({"start": ["The start comes after the end."]})
