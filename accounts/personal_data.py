@@ -11,7 +11,7 @@ from accounts.errors import AccountHasObligationsError
 from accounts.lockout import confirm_password
 from accounts.models import User
 from accounts.registration import end_all_sessions
-from config.app_modules import installed_app_modules
+from core.app_hooks import installed_app_modules
 
 
 def export_personal_data(*, user: User) -> dict:

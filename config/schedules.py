@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from config.app_modules import installed_app_modules
+from core.app_hooks import installed_app_modules
 
 
 @dataclass(frozen=True)

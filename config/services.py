@@ -9,9 +9,9 @@ from django.apps import apps
 from django.db import connection, transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from config.app_modules import installed_app_modules
 from config.encryption import EncryptedTextField, rotate
 from config.schedules import Crontab, PeriodicJob, declared_jobs
+from core.app_hooks import installed_app_modules
 
 MANAGED_MARKER = "[managed by setup_schedules]"
 

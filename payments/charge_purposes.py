@@ -11,16 +11,17 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from core.app_hooks import Registry
 from core.errors import ApplicationError
 
 logger = logging.getLogger("pamoja.payments")
 
-_handlers: dict[str, Callable] = {}
+_handlers: Registry[Callable] = Registry("charge purpose")
 
 
 def register_charge_purpose(name: str, handler: Callable) -> None:
     """`handler(charge)` moves the credited money on from the payer's wallet; it must be idempotent per charge."""
-    _handlers[name] = handler
+    _handlers.register(name, handler)
 
 
 def apply_charge_purpose(*, charge) -> str:
