@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from contributions.models import Contribution, Cycle, Payout, Penalty
-from payments.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(Cycle)

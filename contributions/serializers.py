@@ -2,7 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contributions.models import Contribution, ContributionStatus, Cycle, Payout, Penalty
-from payments.serializers import AmountField, e164_phone, require_kenyan_phone
+from core.fields import AmountField
+from payments.serializers import e164_phone, require_kenyan_phone
 
 
 class ContributionSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from groups.models import (
     GroupMessage,
     Loan,
@@ -12,7 +13,6 @@ from groups.models import (
     SavingsGroup,
     SwapRequest,
 )
-from payments.admin import ReadOnlyAdmin
 
 
 class MembershipInline(admin.TabularInline):

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from contributions.models import Penalty
 from core.clock import local_today
+from core.fields import AmountField
 from core.money import CURRENCIES, AmountError, parse_amount
 from groups.models import (
     MONEY_SETTINGS,
@@ -41,7 +42,6 @@ from groups.models import (
     SwapRequest,
     validate_time_zone,
 )
-from payments.serializers import AmountField
 
 # Any date the API takes lies in this window, so the calendar arithmetic behind it (a day after, 90 days before, a
 # schedule's due dates) never leaves Python's date range (0001-01-01 to 9999-12-31).

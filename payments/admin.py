@@ -1,15 +1,13 @@
 """Finance staff's view of the money. Records are read-only; money moves only through services, including the
 one staff write here, reversing a ledger transaction, which asks for a reason."""
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import HttpResponse
 from django.shortcuts import render
 
 from accounts.services import record_staff_action
+from core.admin import ReadOnlyAdmin, export_as_csv
 from core.errors import ApplicationError
 from payments.models import (
     BankAccount,
@@ -27,31 +25,6 @@ from payments.models import (
     Withdrawal,
 )
 from payments.services import reverse_transaction
-
-
-@admin.action(description="Export selected as CSV")
-def export_as_csv(modeladmin, request, queryset):
-    fields = [f for f in modeladmin.list_display if f != "__str__"]
-    response = HttpResponse(content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{modeladmin.model._meta.model_name}s.csv"'
-    writer = csv.writer(response)
-    writer.writerow(fields)
-    for obj in queryset:
-        writer.writerow([getattr(obj, field) for field in fields])
-    return response
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    actions = [export_as_csv]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryInline(admin.TabularInline):

@@ -1,0 +1,31 @@
+"""Admin bases every app's finance-staff pages share: read-only lists, with a CSV export."""
+
+import csv
+
+from django.contrib import admin
+from django.http import HttpResponse
+
+
+@admin.action(description="Export selected as CSV")
+def export_as_csv(modeladmin, request, queryset):
+    fields = [f for f in modeladmin.list_display if f != "__str__"]
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{modeladmin.model._meta.model_name}s.csv"'
+    writer = csv.writer(response)
+    writer.writerow(fields)
+    for obj in queryset:
+        writer.writerow([getattr(obj, field) for field in fields])
+    return response
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    actions = [export_as_csv]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
