@@ -90,6 +90,18 @@ def _check_amount(
         raise RecordedAmountTooLargeError(details={"max": str(most), "currency": group.currency})
 
 
+def _check_group_takes(group: SavingsGroup, applies_to: str) -> None:
+    """Cash comes in while the group runs; it may go out after it completes too (the last cycle's cash shares,
+    what was left unapplied), and to a member who has since left."""
+    open_states = (
+        (GroupStatus.ACTIVE, GroupStatus.COMPLETED)
+        if applies_to == PaymentTarget.CASH_PAYOUT
+        else (GroupStatus.ACTIVE,)
+    )
+    if group.status not in open_states:
+        raise GroupStateError("Payments are recorded for a running group; cash is handed out until it is settled.")
+
+
 def record_payment(
     *,
     actor: Membership,
@@ -103,9 +115,9 @@ def record_payment(
 ) -> RecordedPayment:
     require_official(actor)
     group = actor.group
-    if group.status != GroupStatus.ACTIVE:
-        raise GroupStateError("Payments are recorded for a running group.")
-    if member.group_id != group.pk or member.status == MembershipStatus.LEFT:
+    _check_group_takes(group, applies_to)
+    handing_out = applies_to == PaymentTarget.CASH_PAYOUT
+    if member.group_id != group.pk or (member.status == MembershipStatus.LEFT and not handing_out):
         raise GroupStateError("That is not a member of this group.")
     if applies_to in (PaymentTarget.FINE, PaymentTarget.LOAN) and target_id is None:
         raise GroupStateError("Say which fine or loan the payment is for.", details={"field": "target"})
@@ -157,8 +169,7 @@ def confirm_payment(*, actor: Membership, payment: RecordedPayment) -> RecordedP
         )
         _check_pending(payment, actor)
         group = payment.group
-        if group.status != GroupStatus.ACTIVE:
-            raise GroupStateError("Payments are confirmed for a running group.")
+        _check_group_takes(group, payment.applies_to)
         member = (
             Membership.objects.select_for_update(no_key=True, of=("self",))
             .select_related("group")

@@ -361,3 +361,56 @@ def test_a_share_a_deposit_covered_and_then_paid_in_cash_pays_out_from_the_pot(s
     assert chair.get(f"groups/{gid}/").json()["pot_balance"] == "0.00"
     assert cash_book_of(group_obj, "cash").balance == Decimal("1000.00")
     assert ledger_discrepancies() == []
+
+
+def test_cash_shares_of_a_completed_group_can_still_be_handed_out(chama):
+    """The last payout completes the group; its cash share (and any unapplied cash) must still leave the book."""
+    gid, (chair, treasurer, member), ids = chama
+    with at("2026-12-03T18:00", NAIROBI):
+        for person in (chair, treasurer):
+            for contribution in person.contributions(gid):
+                assert person.pay(contribution["id"]).status_code == 200
+        answer = record_and_confirm(
+            treasurer,
+            chair,
+            gid,
+            membership=ids[member],
+            amount="3000.00",
+            receipt_number="R-70",
+            applies_to="contribution",
+        )
+        assert answer.status_code == 200, answer.json()
+    group_obj = SavingsGroup.objects.get(pk=gid)
+    for day in (date(2027, 1, 5), date(2027, 2, 5), date(2027, 3, 5)):
+        run_payouts(group=group_obj, today=day)
+    group_obj.refresh_from_db()
+    assert group_obj.status == "completed"
+    assert cash_book_of(group_obj, "cash").balance == Decimal("3000.00")
+    with at("2027-03-06T18:00", NAIROBI):
+        out = treasurer.post(
+            f"groups/{gid}/payments/",
+            {
+                "membership": ids[member],
+                "amount": "1000.00",
+                "method": "cash",
+                "receipt_number": "OUT-70",
+                "paid_on": "2027-03-06",
+                "applies_to": "cash_payout",
+            },
+        )
+        assert out.status_code == 201, out.json()
+        assert chair.post(f"groups/{gid}/payments/{out.json()['id']}/confirm/").status_code == 200
+        # money in is refused once the group is over
+        late = record_and_confirm(
+            treasurer,
+            chair,
+            gid,
+            membership=ids[member],
+            amount="10.00",
+            receipt_number="R-71",
+            applies_to="contribution",
+            paid_on="2027-03-06",
+        )
+        assert late.status_code == 409 and late.json()["error"]["code"] == "group_state"
+    assert cash_book_of(group_obj, "cash").balance == Decimal("2000.00")
+    assert ledger_discrepancies() == []
