@@ -257,6 +257,11 @@ def obligations_within(*, membership: Membership, amount: Decimal, penalty: Pena
             .select_related("cycle")
             .order_by("due_date", "cycle__number", "slot", "id")
         )
+    return _whole_items_within(candidates, amount)
+
+
+def _whole_items_within(candidates: list[Penalty | Contribution], amount: Decimal) -> Settlement:
+    """The leading `candidates` (oldest first) that `amount` pays whole; stops at the first it cannot."""
     settled = Settlement(total=Decimal("0"))
     for item in candidates:
         if settled.total + item.amount > amount:
@@ -332,12 +337,8 @@ def settle_contribution_charge(charge: Charge) -> None:
     if membership.group.status != GroupStatus.ACTIVE:
         raise ContributionNotPayableError("This group is not running.")
     asked_for = obligations_through(membership=membership, target=contribution)
-    settled = Settlement(total=Decimal("0"))
-    for item in [p for p in asked_for.penalties if p.created_at <= charge.created_at] + asked_for.contributions:
-        if settled.total + item.amount > charge.amount:
-            break
-        settled.total += item.amount
-        (settled.penalties if isinstance(item, Penalty) else settled.contributions).append(item)
+    levied_before = [p for p in asked_for.penalties if p.created_at <= charge.created_at]
+    settled = _whole_items_within([*levied_before, *asked_for.contributions], charge.amount)
     if not settled.total:
         raise ContributionAlreadyPaidError("Nothing this payment was for is still owed; the money stays in the wallet.")
     wallet = get_wallet(user_id=membership.user_id, currency=membership.group.currency)
