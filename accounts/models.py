@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from accounts.phone_numbers import validate_e164
 from config.encryption import EncryptedTextField
+from core.phone_numbers import validate_e164
 
 
 def new_referral_code() -> str:

@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import Device, User
-from accounts.phone_numbers import normalize_phone_number
+from core.phone_numbers import normalize_phone_number
 
 
 class UserSerializer(serializers.ModelSerializer):

@@ -1,8 +1,18 @@
-"""Finance staff's view of cycles, contributions, penalties and payouts: read-only, filterable, exportable."""
+"""Finance staff's view of a group's money (cycles, contributions, penalties, payouts, loans, recorded payments,
+swaps): read-only, filterable, exportable."""
 
 from django.contrib import admin
 
-from contributions.models import Contribution, Cycle, Payout, Penalty
+from contributions.models import (
+    Contribution,
+    Cycle,
+    Loan,
+    LoanInstalment,
+    Payout,
+    Penalty,
+    RecordedPayment,
+    SwapRequest,
+)
 from core.admin import ReadOnlyAdmin
 
 
@@ -34,3 +44,37 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_display = ("cycle", "recipient", "gross_amount", "fee", "deductions", "amount", "paid_at")
     search_fields = ("cycle__group__name", "recipient__user__email")
     list_select_related = ("cycle__group", "recipient__user")
+
+
+@admin.register(SwapRequest)
+class SwapRequestAdmin(ReadOnlyAdmin):
+    list_display = ("group", "from_cycle", "to_cycle", "status", "created_at", "decided_at")
+    list_filter = ("status",)
+
+
+class InstalmentInline(admin.TabularInline):
+    model = LoanInstalment
+    fields = ("number", "due_date", "principal", "interest", "late_fee", "principal_paid", "interest_paid", "status")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Loan)
+class LoanAdmin(ReadOnlyAdmin):
+    list_display = ("id", "group", "borrower", "principal", "term_months", "interest_method", "status", "applied_at")
+    list_filter = ("status", "interest_method")
+    search_fields = ("group__name", "borrower__user__email")
+    list_select_related = ("group", "borrower__user")
+    inlines = [InstalmentInline]
+
+
+@admin.register(RecordedPayment)
+class RecordedPaymentAdmin(ReadOnlyAdmin):
+    list_display = ("group", "member", "amount", "method", "receipt_number", "applies_to", "status", "created_at")
+    list_filter = ("status", "method", "applies_to")
+    search_fields = ("group__name", "receipt_number", "member__user__email")
+    list_select_related = ("group", "member__user")

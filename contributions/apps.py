@@ -7,7 +7,14 @@ class ContributionsConfig(AppConfig):
     verbose_name = "Contributions and payouts"
 
     def ready(self) -> None:
-        from contributions.services import CHARGE_PURPOSE, settle_contribution_charge
+        # imported here: models and services can only load once the app registry is ready
+        from contributions import selectors, services
+        from groups import hooks
         from payments.charge_purposes import register_charge_purpose
 
-        register_charge_purpose(CHARGE_PURPOSE, settle_contribution_charge)
+        register_charge_purpose(services.CHARGE_PURPOSE, services.settle_contribution_charge)
+        hooks.register_group_hook(hooks.GROUP_STARTED, services.create_schedule)
+        hooks.register_group_hook(hooks.DUES_PAYMENT, services.pay_group_dues)
+        hooks.register_group_hook(hooks.DUES_RETURNED, services.refund_group_dues)
+        hooks.register_group_hook(hooks.ATTENDANCE_RECORDED, services.fine_attendance)
+        hooks.register_group_hook(hooks.GROUP_FIGURES, selectors.money_figures)

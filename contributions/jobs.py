@@ -5,12 +5,18 @@ the second time)."""
 
 import zoneinfo
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
-from groups.models import GroupStatus, SavingsGroup
+from contributions.selectors.reports import weekly_summary
+from groups.models import OFFICIAL_ROLES, GroupStatus, MembershipStatus, SavingsGroup
+from groups.services import mark_inactive
+from notifications.services import notify
 
 LOCAL_HOURS = {"reminders": 9, "penalties": 1, "payouts": 10}
+INACTIVE_DAYS = 60
 
 
 def zones_at_local_hour(zones: Iterable[str], hour: int) -> list[str]:
@@ -25,3 +31,54 @@ def groups_due(*, job: str, every_zone: bool = False) -> list[str]:
         zones = running.values_list("time_zone", flat=True).distinct()
         running = running.filter(time_zone__in=zones_at_local_hour(zones, LOCAL_HOURS[job]))
     return [str(pk) for pk in running.order_by("pk").values_list("pk", flat=True)]
+
+
+def flag_inactive_groups() -> int:
+    """Flag running groups with no contribution paid for 60 days (counting from the start); unflag revived ones."""
+    cutoff = timezone.now() - timedelta(days=INACTIVE_DAYS)
+    running = SavingsGroup.objects.filter(status=GroupStatus.ACTIVE, started_at__lt=cutoff).annotate(
+        last_paid=Max("cycles__contributions__paid_at")
+    )
+    flagged = 0
+    for group in running:
+        quiet = group.last_paid is None or group.last_paid < cutoff
+        if quiet and group.flagged_inactive_at is None:
+            mark_inactive(group=group, inactive=True)
+            flagged += 1
+            for membership in group.memberships.select_related("user").filter(
+                status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES
+            ):
+                notify(
+                    user=membership.user,
+                    kind="group_inactive",
+                    title=f"{group.name} looks inactive",
+                    body=f"No contribution has been paid for {INACTIVE_DAYS} days.",
+                    data={"group": str(group.pk)},
+                )
+        elif not quiet and group.flagged_inactive_at is not None:
+            mark_inactive(group=group, inactive=False)
+    return flagged
+
+
+def running_group_ids() -> list[str]:
+    return [str(pk) for pk in SavingsGroup.objects.filter(status=GroupStatus.ACTIVE).values_list("pk", flat=True)]
+
+
+def send_weekly_summary(*, group_id: str) -> int:
+    """The week's headline figures to each official, through the notifications seam. Returns how many got it."""
+    group = SavingsGroup.objects.filter(pk=group_id, status=GroupStatus.ACTIVE).first()
+    if group is None:
+        return 0
+    body = weekly_summary(group=group)
+    officials = list(
+        group.memberships.select_related("user").filter(status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES)
+    )
+    for membership in officials:
+        notify(
+            user=membership.user,
+            kind="group_weekly_summary",
+            title=f"{group.name}: the week in numbers",
+            body=body,
+            data={"group": str(group.pk)},
+        )
+    return len(officials)

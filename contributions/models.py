@@ -5,12 +5,16 @@ posting was for. The database enforces the "exactly once" rules: one payout per 
 contribution per period, one reminder per contribution per kind.
 """
 
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from groups.models import Membership, SavingsGroup
+from groups.models import InterestMethod, Membership, SavingsGroup
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
+PERCENT = {"max_digits": 5, "decimal_places": 2}
 
 
 class CycleStatus(models.TextChoices):
@@ -220,3 +224,236 @@ class ContributionReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder for {self.contribution_id}"
+
+
+class SwapStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the other member"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class SwapRequest(models.Model):
+    """One member asks another to exchange payout turns (cycle numbers); both must agree."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.CASCADE, related_name="swap_requests")
+    requested_by = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    counterparty = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    from_cycle = models.PositiveSmallIntegerField(help_text="The requester's turn.")
+    to_cycle = models.PositiveSmallIntegerField(help_text="The counterparty's turn.")
+    status = models.CharField(max_length=10, choices=SwapStatus.choices, default=SwapStatus.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "groups_swaprequest"  # created by groups before the model moved here
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=~Q(from_cycle=models.F("to_cycle")), name="groups_swap_two")]
+
+    def __str__(self) -> str:
+        return f"Swap of cycles {self.from_cycle} and {self.to_cycle}"
+
+
+class LoanStatus(models.TextChoices):
+    APPLIED = "applied", "Waiting for approvals"
+    APPROVED = "approved", "Approved, not yet disbursed"
+    DISBURSED = "disbursed", "Disbursed, being repaid"
+    REPAID = "repaid", "Repaid"
+    REJECTED = "rejected", "Rejected"
+    WRITTEN_OFF = "written_off", "Written off"
+
+
+class Loan(models.Model):
+    """A member's loan from the group's pot. Its outstanding principal is a guarded ledger account owned by
+    ("loan", id), balanced by a house account, so the books show what the members owe the groups."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="loans")
+    borrower = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="loans")
+    principal = models.DecimalField(**MONEY)
+    term_months = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60)])
+    purpose = models.CharField(max_length=200)
+    interest_method = models.CharField(max_length=8, choices=InterestMethod.choices)
+    monthly_rate = models.DecimalField(**PERCENT)
+    status = models.CharField(max_length=12, choices=LoanStatus.choices, default=LoanStatus.APPLIED)
+    applied_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    disbursed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "groups_loan"  # created by groups before the model moved here
+        ordering = ["-applied_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(principal__gt=0), name="groups_loan_principal_positive"),
+            models.CheckConstraint(
+                condition=Q(monthly_rate__gte=0, monthly_rate__lte=10), name="groups_loan_rate_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Loan {self.pk}: {self.principal} to {self.borrower_id}"
+
+
+class InstalmentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    WAIVED = "waived", "Interest waived (repaid early) or written off"
+
+
+class LoanInstalment(models.Model):
+    """One equal instalment. `interest` may drop when a reducing-balance loan is repaid early."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="instalments")
+    number = models.PositiveSmallIntegerField()
+    due_date = models.DateField()
+    principal = models.DecimalField(**MONEY)
+    interest = models.DecimalField(**MONEY)
+    late_fee = models.DecimalField(**MONEY, default=Decimal("0"))
+    principal_paid = models.DecimalField(**MONEY, default=Decimal("0"))
+    interest_paid = models.DecimalField(**MONEY, default=Decimal("0"))
+    late_fee_paid = models.DecimalField(**MONEY, default=Decimal("0"))
+    status = models.CharField(max_length=8, choices=InstalmentStatus.choices, default=InstalmentStatus.PENDING)
+
+    class Meta:
+        db_table = "groups_loaninstalment"  # created by groups before the model moved here
+        ordering = ["loan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "number"], name="groups_instalment_number_unique"),
+            models.CheckConstraint(
+                condition=Q(principal_paid__lte=models.F("principal"), interest_paid__lte=models.F("interest"))
+                & Q(late_fee_paid__lte=models.F("late_fee")),
+                name="groups_instalment_not_overpaid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Loan {self.loan_id} instalment {self.number}"
+
+    @property
+    def amount(self) -> Decimal:
+        return self.principal + self.interest
+
+
+class GuaranteeStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    ACCEPTED = "accepted", "Accepted (held on the guarantor's savings)"
+    DECLINED = "declined", "Declined"
+    RELEASED = "released", "Released"
+
+
+class LoanGuarantee(models.Model):
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="guarantees")
+    guarantor = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="guarantees")
+    amount = models.DecimalField(**MONEY)
+    status = models.CharField(max_length=10, choices=GuaranteeStatus.choices, default=GuaranteeStatus.REQUESTED)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "groups_loanguarantee"  # created by groups before the model moved here
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "guarantor"], name="groups_one_guarantee_per_guarantor"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="groups_guarantee_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guarantor_id} guarantees {self.amount} of loan {self.loan_id}"
+
+
+class DecisionKind(models.TextChoices):
+    APPROVE = "approve", "Approve the loan"
+    REJECT = "reject", "Reject the loan"
+    WRITE_OFF = "write_off", "Write the loan off"
+
+
+class LoanDecision(models.Model):
+    """An official's vote on a loan; two approvals (or two write-off votes) by officials other than the borrower
+    carry it. One vote per official per kind of decision."""
+
+    loan = models.ForeignKey(Loan, on_delete=models.CASCADE, related_name="decisions")
+    official = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=DecisionKind.choices)
+    reason = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "groups_loandecision"  # created by groups before the model moved here
+        constraints = [
+            models.UniqueConstraint(fields=["loan", "official", "kind"], name="groups_one_vote_per_official"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.official_id} on loan {self.loan_id}"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash at a meeting"
+    MPESA_PAYBILL = "mpesa_paybill", "M-Pesa paybill"
+    BANK = "bank", "Bank deposit"
+
+
+class PaymentTarget(models.TextChoices):
+    CONTRIBUTION = "contribution", "Contributions (and penalties, oldest first)"
+    FINE = "fine", "A fine or penalty"
+    LOAN = "loan", "A loan repayment"
+    CASH_PAYOUT = "cash_payout", "Cash handed to the member from the group's cash book"
+
+
+class RecordedPaymentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a second official"
+    CONFIRMED = "confirmed", "Confirmed and posted"
+    REJECTED = "rejected", "Rejected"
+
+
+class RecordedPayment(models.Model):
+    """Money an official took outside the app (cash, the group's own paybill or bank account), or handed out of the
+    group's cash book, recorded by one official and posted only when a second one confirms it (maker-checker).
+    It posts to the group's cash book, never to e-money. A receipt number posts at most once per group."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="recorded_payments")
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="recorded_payments")
+    amount = models.DecimalField(**MONEY)
+    applied_amount = models.DecimalField(
+        **MONEY, default=0, help_text="What it settled once confirmed; the rest stays in the cash book, unapplied."
+    )
+    method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    receipt_number = models.CharField(max_length=40)
+    paid_on = models.DateField()
+    applies_to = models.CharField(max_length=12, choices=PaymentTarget.choices)
+    target_id = models.PositiveBigIntegerField(null=True, blank=True, help_text="The fine or loan, when one.")
+    status = models.CharField(
+        max_length=10, choices=RecordedPaymentStatus.choices, default=RecordedPaymentStatus.PENDING
+    )
+    recorded_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rejection_reason = models.CharField(max_length=200, blank=True, default="")
+    ledger_transaction = models.ForeignKey(
+        "payments.LedgerTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "groups_recordedpayment"  # created by groups before the model moved here
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "receipt_number"],
+                condition=~Q(status="rejected"),
+                name="groups_receipt_posts_once",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="groups_recorded_payment_positive"),
+            models.CheckConstraint(
+                condition=Q(applied_amount__gte=0, applied_amount__lte=models.F("amount")),
+                name="groups_recorded_payment_applied_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decided_by=models.F("recorded_by")), name="groups_maker_is_not_checker"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="confirmed") | Q(ledger_transaction__isnull=False),
+                name="groups_confirmed_payment_posted",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.receipt_number}: {self.amount}"

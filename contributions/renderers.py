@@ -6,7 +6,7 @@ import json
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils import encoders
 
-from contributions.statements import statement_csv, statement_pdf
+from contributions.selectors.statements import statement_csv, statement_pdf
 
 
 class _StatementRenderer(BaseRenderer):

@@ -1,9 +1,28 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contributions.models import Contribution, ContributionStatus, Cycle, Payout, Penalty
-from core.fields import AmountField
-from payments.serializers import e164_phone, require_kenyan_phone
+from contributions.models import (
+    Contribution,
+    ContributionStatus,
+    Cycle,
+    Loan,
+    LoanDecision,
+    LoanGuarantee,
+    LoanInstalment,
+    LoanStatus,
+    PaymentMethod,
+    PaymentTarget,
+    Payout,
+    Penalty,
+    RecordedPayment,
+    SwapRequest,
+)
+from contributions.services import loan_schedule, outstanding_principal, payoff_amount
+from core.clock import local_today
+from core.fields import MAX_ROW_ID, SANE_DATE, AmountField, e164_phone, require_kenyan_phone
+from groups.models import PayoutOrder
+
+MAX_CYCLES = 10_000  # a swap names a turn; no group has more
 
 
 class ContributionSerializer(serializers.ModelSerializer):
@@ -115,3 +134,309 @@ class PenaltyPaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Penalty
         fields = ["id", "kind", "amount", "reason", "status", "paid_at"]
+
+
+# --- turns and swaps ----------------------------------------------------------------------------------------
+
+
+class RotationEntrySerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    cycle = serializers.IntegerField(allow_null=True)
+    user = serializers.UUIDField()
+    slot = serializers.IntegerField()
+    token = serializers.CharField(help_text="What the random draw shuffles: `<user id>:<slot>`.")
+    due_date = serializers.DateField(allow_null=True)
+
+
+class RotationSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PayoutOrder.choices)
+    commitment = serializers.CharField(allow_null=True, help_text="sha256(seed), published when the group opened.")
+    seed = serializers.CharField(allow_null=True, help_text="Revealed when the group starts.")
+    algorithm = serializers.CharField()
+    order = RotationEntrySerializer(many=True)
+
+
+class ChairOrderSerializer(serializers.Serializer):
+    order = serializers.ListField(
+        child=serializers.UUIDField(), min_length=2, help_text="User ids, first payout first."
+    )
+
+
+class SwapInputSerializer(serializers.Serializer):
+    from_cycle = serializers.IntegerField(min_value=1, max_value=MAX_CYCLES, help_text="Your turn.")
+    to_cycle = serializers.IntegerField(min_value=1, max_value=MAX_CYCLES, help_text="The turn you want.")
+
+
+class SwapSerializer(serializers.ModelSerializer):
+    requested_by = serializers.UUIDField(source="requested_by.user_id")
+    counterparty = serializers.UUIDField(source="counterparty.user_id")
+
+    class Meta:
+        model = SwapRequest
+        fields = ["id", "requested_by", "counterparty", "from_cycle", "to_cycle", "status", "created_at", "decided_at"]
+
+
+class FineInputSerializer(serializers.Serializer):
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
+    amount = AmountField()
+    reason = serializers.CharField(max_length=200)
+
+
+class PenaltySerializer(serializers.ModelSerializer):
+    user = serializers.UUIDField(source="membership.user_id")
+    amount = AmountField()
+
+    class Meta:
+        model = Penalty
+        fields = ["id", "kind", "membership", "user", "amount", "reason", "status", "created_at", "paid_at"]
+
+
+# --- loans --------------------------------------------------------------------------------------------------
+
+
+class GuarantorInputSerializer(serializers.Serializer):
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
+    amount = AmountField()
+
+
+class LoanApplicationSerializer(serializers.Serializer):
+    amount = AmountField()
+    term_months = serializers.IntegerField(min_value=1, max_value=60)
+    purpose = serializers.CharField(max_length=200)
+    guarantors = GuarantorInputSerializer(many=True, required=False, default=list)
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class RepaymentInputSerializer(serializers.Serializer):
+    amount = AmountField()
+
+
+class InstalmentSerializer(serializers.ModelSerializer):
+    principal = AmountField()
+    interest = AmountField()
+    late_fee = AmountField()
+    principal_paid = AmountField()
+    interest_paid = AmountField()
+    late_fee_paid = AmountField()
+    amount = AmountField()
+
+    class Meta:
+        model = LoanInstalment
+        fields = [
+            "number",
+            "due_date",
+            "amount",
+            "principal",
+            "interest",
+            "late_fee",
+            "principal_paid",
+            "interest_paid",
+            "late_fee_paid",
+            "status",
+        ]
+
+
+class GuaranteeSerializer(serializers.ModelSerializer):
+    user = serializers.UUIDField(source="guarantor.user_id")
+    amount = AmountField()
+
+    class Meta:
+        model = LoanGuarantee
+        fields = ["id", "guarantor", "user", "amount", "status", "decided_at"]
+
+
+class LoanDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LoanDecision
+        fields = ["official", "kind", "reason", "created_at"]
+
+
+class LoanSerializer(serializers.ModelSerializer):
+    borrower_user = serializers.UUIDField(source="borrower.user_id")
+    principal = AmountField()
+    monthly_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    outstanding_principal = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Loan
+        fields = [
+            "id",
+            "borrower",
+            "borrower_user",
+            "principal",
+            "term_months",
+            "purpose",
+            "interest_method",
+            "monthly_rate",
+            "status",
+            "outstanding_principal",
+            "applied_at",
+            "approved_at",
+            "disbursed_at",
+            "closed_at",
+        ]
+
+    @extend_schema_field(AmountField())
+    def get_outstanding_principal(self, loan) -> str:
+        return str(outstanding_principal(loan))
+
+
+class PlannedInstalmentSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    due_date = serializers.DateField()
+    amount = AmountField()
+    principal = AmountField()
+    interest = AmountField()
+
+
+class LoanDetailSerializer(LoanSerializer):
+    """The loan statement: schedule, what is paid, guarantees, decisions, and the payoff amount today."""
+
+    instalments = InstalmentSerializer(many=True, read_only=True)
+    guarantees = GuaranteeSerializer(many=True, read_only=True)
+    decisions = LoanDecisionSerializer(many=True, read_only=True)
+    payoff_today = serializers.SerializerMethodField()
+    planned_schedule = serializers.SerializerMethodField()
+
+    class Meta(LoanSerializer.Meta):
+        fields = [
+            *LoanSerializer.Meta.fields,
+            "payoff_today",
+            "instalments",
+            "planned_schedule",
+            "guarantees",
+            "decisions",
+        ]
+
+    @extend_schema_field(AmountField(allow_null=True))
+    def get_payoff_today(self, loan):
+        if loan.status != LoanStatus.DISBURSED:
+            return None
+        return str(payoff_amount(loan, local_today(loan.group.tz)))
+
+    @extend_schema_field(PlannedInstalmentSerializer(many=True))
+    def get_planned_schedule(self, loan):
+        """Before disbursement: the schedule as it would run from today."""
+        if loan.status not in (LoanStatus.APPLIED, LoanStatus.APPROVED):
+            return []
+        planned = loan_schedule(
+            principal=loan.principal,
+            term_months=loan.term_months,
+            monthly_rate=loan.monthly_rate,
+            method=loan.interest_method,
+            currency=loan.group.currency,
+            start=local_today(loan.group.tz),
+        )
+        return PlannedInstalmentSerializer([{**p.__dict__, "amount": p.amount} for p in planned], many=True).data
+
+
+class LoanBookSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    outstanding = AmountField()
+    loans_open = serializers.IntegerField()
+    in_arrears = serializers.ListField(child=serializers.IntegerField())
+    in_arrears_amount = AmountField()
+    written_off = AmountField()
+    lendable = AmountField()
+    waiting_for_approval = serializers.IntegerField()
+
+
+class LoanListSerializer(serializers.Serializer):
+    book = LoanBookSerializer()
+    loans = LoanSerializer(many=True)
+
+
+# --- recorded payments --------------------------------------------------------------------------------------
+
+
+class RecordedPaymentInputSerializer(serializers.Serializer):
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, help_text="Who paid.")
+    amount = AmountField()
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    receipt_number = serializers.CharField(max_length=40)
+    paid_on = serializers.DateField(validators=SANE_DATE)
+    applies_to = serializers.ChoiceField(choices=PaymentTarget.choices)
+    target = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ROW_ID, help_text="The fine's or loan's id."
+    )
+
+
+class RecordedPaymentSerializer(serializers.ModelSerializer):
+    amount = AmountField()
+    applied_amount = AmountField(read_only=True, help_text="What it settled; the rest stays in the cash book.")
+    user = serializers.UUIDField(source="member.user_id")
+
+    class Meta:
+        model = RecordedPayment
+        fields = [
+            "id",
+            "member",
+            "user",
+            "amount",
+            "method",
+            "receipt_number",
+            "paid_on",
+            "applies_to",
+            "target_id",
+            "applied_amount",
+            "status",
+            "recorded_by",
+            "decided_by",
+            "rejection_reason",
+            "created_at",
+            "decided_at",
+        ]
+
+
+class RejectInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class StatementQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(
+        required=False, validators=SANE_DATE, help_text="First day (the group's time zone); default: 90 days ago."
+    )
+    end = serializers.DateField(required=False, validators=SANE_DATE, help_text="Last day, included; default: today.")
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"start": ["The start comes after the end."]})
+        return attrs
+
+
+class StatementMovementSerializer(serializers.Serializer):
+    date = serializers.DateTimeField()
+    kind = serializers.CharField()
+    description = serializers.CharField()
+    amount = AmountField(help_text="The whole movement: e-money and cash together.")
+    e_money = AmountField(help_text="The part that moved through Pamoja (wallet, pot).")
+    cash = AmountField(help_text="The part officials took or handed out off-platform (the group's cash book).")
+    balance = AmountField()
+
+
+class StatementChannelBalanceSerializer(serializers.Serializer):
+    opening = AmountField()
+    closing = AmountField()
+
+
+class StatementChannelsSerializer(serializers.Serializer):
+    e_money = StatementChannelBalanceSerializer()
+    cash = StatementChannelBalanceSerializer()
+
+
+class StatementSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    group = serializers.UUIDField()
+    group_name = serializers.CharField()
+    holder = serializers.CharField()
+    currency = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    opening_balance = AmountField()
+    closing_balance = AmountField()
+    by_channel = StatementChannelsSerializer(help_text="Opening and closing balances split into e-money and cash.")
+    movements = StatementMovementSerializer(many=True)
+    totals = serializers.DictField(child=AmountField())

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from contributions import services
+from contributions import jobs, services
 from contributions.jobs import groups_due
 from groups.models import SavingsGroup
 
@@ -28,15 +28,34 @@ def group_reminders(group_id: str) -> int:
 @shared_task(name="contributions.group_penalties")
 def group_penalties(group_id: str) -> int:
     """Late contributions and late loan instalments, in the same nightly pass."""
-    from groups.loans import assess_late_fees
-
     group = _group(group_id)
     if group is None:
         return 0
-    return services.assess_penalties(group=group) + assess_late_fees(group=group)
+    return services.assess_penalties(group=group) + services.assess_late_fees(group=group)
 
 
 @shared_task(name="contributions.run_group_payouts")
 def run_group_payouts(group_id: str) -> int:
     group = _group(group_id)
     return len(services.run_payouts(group=group)) if group else 0
+
+
+# The names below keep their `groups.` prefix: beat schedules and queued messages already name them.
+
+
+@shared_task(name="groups.flag_inactive_groups")
+def flag_inactive_groups() -> int:
+    return jobs.flag_inactive_groups()
+
+
+@shared_task(name="groups.send_weekly_summaries")
+def send_weekly_summaries() -> int:
+    group_ids = jobs.running_group_ids()
+    for group_id in group_ids:
+        send_weekly_summary.delay(group_id)
+    return len(group_ids)
+
+
+@shared_task(name="groups.send_weekly_summary")
+def send_weekly_summary(group_id: str) -> int:
+    return jobs.send_weekly_summary(group_id=group_id)

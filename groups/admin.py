@@ -3,16 +3,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from groups.models import (
-    GroupMessage,
-    Loan,
-    LoanInstalment,
-    Meeting,
-    Membership,
-    RecordedPayment,
-    SavingsGroup,
-    SwapRequest,
-)
+from groups.models import GroupMessage, Meeting, Membership, SavingsGroup
 
 
 class MembershipInline(admin.TabularInline):
@@ -43,36 +34,10 @@ class MembershipAdmin(ReadOnlyAdmin):
     list_select_related = ("group", "user")
 
 
-@admin.register(SwapRequest)
-class SwapRequestAdmin(ReadOnlyAdmin):
-    list_display = ("group", "from_cycle", "to_cycle", "status", "created_at", "decided_at")
-    list_filter = ("status",)
-
-
 @admin.register(GroupMessage)
 class GroupMessageAdmin(ReadOnlyAdmin):
     list_display = ("group", "author", "created_at")
     search_fields = ("group__name", "author__email", "body")
-
-
-class InstalmentInline(admin.TabularInline):
-    model = LoanInstalment
-    fields = ("number", "due_date", "principal", "interest", "late_fee", "principal_paid", "interest_paid", "status")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Loan)
-class LoanAdmin(ReadOnlyAdmin):
-    list_display = ("id", "group", "borrower", "principal", "term_months", "interest_method", "status", "applied_at")
-    list_filter = ("status", "interest_method")
-    search_fields = ("group__name", "borrower__user__email")
-    list_select_related = ("group", "borrower__user")
-    inlines = [InstalmentInline]
 
 
 @admin.register(Meeting)
@@ -80,11 +45,3 @@ class MeetingAdmin(ReadOnlyAdmin):
     list_display = ("group", "scheduled_for", "place", "status")
     list_filter = ("status",)
     search_fields = ("group__name",)
-
-
-@admin.register(RecordedPayment)
-class RecordedPaymentAdmin(ReadOnlyAdmin):
-    list_display = ("group", "member", "amount", "method", "receipt_number", "applies_to", "status", "created_at")
-    list_filter = ("status", "method", "applies_to")
-    search_fields = ("group__name", "receipt_number", "member__user__email")
-    list_select_related = ("group", "member__user")

@@ -1,16 +1,14 @@
-"""Writes for meetings and fines: schedule, record attendance and minutes, fine absentees once, levy fines."""
+"""Writes for meetings: schedule, record attendance and minutes (an absentee's fine is the money side: announced)."""
 
 from datetime import datetime
-from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from contributions.models import Penalty, PenaltyCause, PenaltyStatus
 from groups.errors import GroupStateError
+from groups.hooks import ATTENDANCE_RECORDED, announce
 from groups.models import (
     Attendance,
-    AttendanceStatus,
     GroupStatus,
     Meeting,
     MeetingStatus,
@@ -62,56 +60,9 @@ def record_meeting(
             Attendance.objects.update_or_create(
                 meeting=meeting, membership_id=membership_id, defaults={"status": status}
             )
-            if status == AttendanceStatus.ABSENT:
-                _fine_absence(meeting=meeting, membership=members[membership_id])
-            else:
-                Penalty.objects.filter(
-                    meeting=meeting, membership_id=membership_id, kind=PenaltyCause.ABSENCE, status=PenaltyStatus.OWED
-                ).update(status=PenaltyStatus.WAIVED)
+            announce(ATTENDANCE_RECORDED, meeting=meeting, membership=members[membership_id], status=status)
         if minutes is not None:
             meeting.minutes = minutes
         meeting.status = MeetingStatus.HELD
         meeting.save(update_fields=["minutes", "status"])
         return meeting
-
-
-def _fine_absence(*, meeting: Meeting, membership: Membership) -> None:
-    fine = meeting.group.absence_fine
-    if fine <= 0:
-        return
-    waived = Penalty.objects.filter(
-        meeting=meeting, membership=membership, kind=PenaltyCause.ABSENCE, status=PenaltyStatus.WAIVED
-    )
-    if waived.update(status=PenaltyStatus.OWED):
-        return
-    try:
-        with transaction.atomic():
-            Penalty.objects.create(
-                kind=PenaltyCause.ABSENCE,
-                meeting=meeting,
-                membership=membership,
-                amount=fine,
-                reason=f"Missed the meeting of {timezone.localtime(meeting.scheduled_for, meeting.group.tz):%d %b %Y}",
-            )
-    except IntegrityError:
-        return  # already fined for this meeting
-
-
-def levy_fine(*, actor: Membership, membership: Membership, amount: Decimal, reason: str) -> Penalty:
-    """An official fines a member, with a reason the member sees."""
-    require_official(actor)
-    if membership.status == MembershipStatus.LEFT:
-        raise GroupStateError("That member has left the group.")
-    if membership.pk == actor.pk:
-        raise GroupStateError("Another official must fine you.")
-    fine = Penalty.objects.create(
-        kind=PenaltyCause.FINE, membership=membership, amount=amount, reason=reason, levied_by=actor
-    )
-    notify(
-        user=membership.user,
-        kind="fine_levied",
-        title=f"{actor.group.name}: a fine of {actor.group.currency} {amount}",
-        body=reason,
-        data={"group": str(actor.group_id), "penalty": fine.pk},
-    )
-    return fine

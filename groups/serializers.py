@@ -1,18 +1,16 @@
 import zoneinfo
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contributions.models import Penalty
-from core.clock import local_today
-from core.fields import AmountField
+from core.fields import MAX_ROW_ID, SANE_DATE, AmountField
 from core.money import CURRENCIES, AmountError, parse_amount
+from groups.hooks import GROUP_FIGURES, announce
 from groups.models import (
     MONEY_SETTINGS,
     Attendance,
@@ -23,31 +21,17 @@ from groups.models import (
     GroupMessage,
     GroupStatus,
     InterestMethod,
-    Loan,
-    LoanDecision,
-    LoanGuarantee,
-    LoanInstalment,
-    LoanStatus,
     Meeting,
     Membership,
     MembershipStatus,
-    PaymentMethod,
-    PaymentTarget,
     PayoutOrder,
     PenaltyKind,
     PenaltyRecurrence,
-    RecordedPayment,
     Role,
     SavingsGroup,
-    SwapRequest,
     validate_time_zone,
 )
 
-# Any date the API takes lies in this window, so the calendar arithmetic behind it (a day after, 90 days before, a
-# schedule's due dates) never leaves Python's date range (0001-01-01 to 9999-12-31).
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
-SANE_DATE = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
 START_DATE_HORIZON = timedelta(days=366)  # a group opens to start within a year
 MEETING_HORIZON = timedelta(days=366)  # a meeting is scheduled (or recorded) within a year of today
 DEFAULT_TIME_ZONE = SavingsGroup._meta.get_field("time_zone").default
@@ -61,9 +45,6 @@ AMOUNT_FIELDS = (
     "loan_late_fee",
     "absence_fine",
 )
-
-MAX_ROW_ID = 2**63 - 1  # a bigint column's largest id: anything above it is no row, and SQLite cannot even compare it
-MAX_CYCLES = 10_000
 
 
 class TimeZoneField(serializers.CharField):
@@ -217,19 +198,23 @@ class GroupSerializer(serializers.ModelSerializer):
     def get_member_count(self, group) -> int:
         return group.memberships.filter(status=MembershipStatus.ACTIVE).count()
 
+    def _money_of(self, group) -> dict:
+        """What the group's money shows (announced to the app that holds it), read once per group."""
+        cache = self.__dict__.setdefault("_money", {})
+        if group.pk not in cache:
+            headline = bool(self.context.get("with_figures")) and group.status != GroupStatus.FORMING
+            cache[group.pk] = announce(GROUP_FIGURES, group=group, headline=headline) or {}
+        return cache[group.pk]
+
     @extend_schema_field(AmountField())
     def get_pot_balance(self, group) -> str:
-        from groups.selectors import pot_balance_of
-
-        return str(pot_balance_of(group=group))
+        return str(self._money_of(group).get("pot_balance", Decimal("0.00")))
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_figures(self, group):
-        from groups.reports import headline_figures
-
         if not self.context.get("with_figures") or group.status == GroupStatus.FORMING:
             return None
-        return headline_figures(group=group)
+        return self._money_of(group).get("figures")
 
     @extend_schema_field(MyMembershipSerializer(allow_null=True))
     def get_me(self, group):
@@ -284,43 +269,6 @@ class MemberChangeSerializer(serializers.Serializer):
         if not attrs:
             raise serializers.ValidationError({"non_field_errors": ["Give a role or a status."]})
         return attrs
-
-
-class RotationEntrySerializer(serializers.Serializer):
-    position = serializers.IntegerField()
-    cycle = serializers.IntegerField(allow_null=True)
-    user = serializers.UUIDField()
-    slot = serializers.IntegerField()
-    token = serializers.CharField(help_text="What the random draw shuffles: `<user id>:<slot>`.")
-    due_date = serializers.DateField(allow_null=True)
-
-
-class RotationSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=PayoutOrder.choices)
-    commitment = serializers.CharField(allow_null=True, help_text="sha256(seed), published when the group opened.")
-    seed = serializers.CharField(allow_null=True, help_text="Revealed when the group starts.")
-    algorithm = serializers.CharField()
-    order = RotationEntrySerializer(many=True)
-
-
-class ChairOrderSerializer(serializers.Serializer):
-    order = serializers.ListField(
-        child=serializers.UUIDField(), min_length=2, help_text="User ids, first payout first."
-    )
-
-
-class SwapInputSerializer(serializers.Serializer):
-    from_cycle = serializers.IntegerField(min_value=1, max_value=MAX_CYCLES, help_text="Your turn.")
-    to_cycle = serializers.IntegerField(min_value=1, max_value=MAX_CYCLES, help_text="The turn you want.")
-
-
-class SwapSerializer(serializers.ModelSerializer):
-    requested_by = serializers.UUIDField(source="requested_by.user_id")
-    counterparty = serializers.UUIDField(source="counterparty.user_id")
-
-    class Meta:
-        model = SwapRequest
-        fields = ["id", "requested_by", "counterparty", "from_cycle", "to_cycle", "status", "created_at", "decided_at"]
 
 
 class MessageInputSerializer(serializers.Serializer):
@@ -379,275 +327,3 @@ class MeetingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Meeting
         fields = ["id", "scheduled_for", "place", "link", "agenda", "minutes", "status", "attendance", "created_at"]
-
-
-class FineInputSerializer(serializers.Serializer):
-    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
-    amount = AmountField()
-    reason = serializers.CharField(max_length=200)
-
-
-class PenaltySerializer(serializers.ModelSerializer):
-    user = serializers.UUIDField(source="membership.user_id")
-    amount = AmountField()
-
-    class Meta:
-        model = Penalty
-        fields = ["id", "kind", "membership", "user", "amount", "reason", "status", "created_at", "paid_at"]
-
-
-# --- loans --------------------------------------------------------------------------------------------------
-
-
-class GuarantorInputSerializer(serializers.Serializer):
-    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
-    amount = AmountField()
-
-
-class LoanApplicationSerializer(serializers.Serializer):
-    amount = AmountField()
-    term_months = serializers.IntegerField(min_value=1, max_value=60)
-    purpose = serializers.CharField(max_length=200)
-    guarantors = GuarantorInputSerializer(many=True, required=False, default=list)
-
-
-class DecisionInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
-
-
-class RepaymentInputSerializer(serializers.Serializer):
-    amount = AmountField()
-
-
-class InstalmentSerializer(serializers.ModelSerializer):
-    principal = AmountField()
-    interest = AmountField()
-    late_fee = AmountField()
-    principal_paid = AmountField()
-    interest_paid = AmountField()
-    late_fee_paid = AmountField()
-    amount = AmountField()
-
-    class Meta:
-        model = LoanInstalment
-        fields = [
-            "number",
-            "due_date",
-            "amount",
-            "principal",
-            "interest",
-            "late_fee",
-            "principal_paid",
-            "interest_paid",
-            "late_fee_paid",
-            "status",
-        ]
-
-
-class GuaranteeSerializer(serializers.ModelSerializer):
-    user = serializers.UUIDField(source="guarantor.user_id")
-    amount = AmountField()
-
-    class Meta:
-        model = LoanGuarantee
-        fields = ["id", "guarantor", "user", "amount", "status", "decided_at"]
-
-
-class LoanDecisionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = LoanDecision
-        fields = ["official", "kind", "reason", "created_at"]
-
-
-class LoanSerializer(serializers.ModelSerializer):
-    borrower_user = serializers.UUIDField(source="borrower.user_id")
-    principal = AmountField()
-    monthly_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
-    outstanding_principal = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Loan
-        fields = [
-            "id",
-            "borrower",
-            "borrower_user",
-            "principal",
-            "term_months",
-            "purpose",
-            "interest_method",
-            "monthly_rate",
-            "status",
-            "outstanding_principal",
-            "applied_at",
-            "approved_at",
-            "disbursed_at",
-            "closed_at",
-        ]
-
-    @extend_schema_field(AmountField())
-    def get_outstanding_principal(self, loan) -> str:
-        from groups.loans import outstanding_principal
-
-        return str(outstanding_principal(loan))
-
-
-class PlannedInstalmentSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    due_date = serializers.DateField()
-    amount = AmountField()
-    principal = AmountField()
-    interest = AmountField()
-
-
-class LoanDetailSerializer(LoanSerializer):
-    """The loan statement: schedule, what is paid, guarantees, decisions, and the payoff amount today."""
-
-    instalments = InstalmentSerializer(many=True, read_only=True)
-    guarantees = GuaranteeSerializer(many=True, read_only=True)
-    decisions = LoanDecisionSerializer(many=True, read_only=True)
-    payoff_today = serializers.SerializerMethodField()
-    planned_schedule = serializers.SerializerMethodField()
-
-    class Meta(LoanSerializer.Meta):
-        fields = [
-            *LoanSerializer.Meta.fields,
-            "payoff_today",
-            "instalments",
-            "planned_schedule",
-            "guarantees",
-            "decisions",
-        ]
-
-    @extend_schema_field(AmountField(allow_null=True))
-    def get_payoff_today(self, loan):
-        from groups.loans import payoff_amount
-
-        if loan.status != LoanStatus.DISBURSED:
-            return None
-        return str(payoff_amount(loan, local_today(loan.group.tz)))
-
-    @extend_schema_field(PlannedInstalmentSerializer(many=True))
-    def get_planned_schedule(self, loan):
-        """Before disbursement: the schedule as it would run from today."""
-        from groups.loans import loan_schedule
-
-        if loan.status not in (LoanStatus.APPLIED, LoanStatus.APPROVED):
-            return []
-        planned = loan_schedule(
-            principal=loan.principal,
-            term_months=loan.term_months,
-            monthly_rate=loan.monthly_rate,
-            method=loan.interest_method,
-            currency=loan.group.currency,
-            start=local_today(loan.group.tz),
-        )
-        return PlannedInstalmentSerializer([{**p.__dict__, "amount": p.amount} for p in planned], many=True).data
-
-
-class LoanBookSerializer(serializers.Serializer):
-    currency = serializers.CharField()
-    outstanding = AmountField()
-    loans_open = serializers.IntegerField()
-    in_arrears = serializers.ListField(child=serializers.IntegerField())
-    in_arrears_amount = AmountField()
-    written_off = AmountField()
-    lendable = AmountField()
-    waiting_for_approval = serializers.IntegerField()
-
-
-class LoanListSerializer(serializers.Serializer):
-    book = LoanBookSerializer()
-    loans = LoanSerializer(many=True)
-
-
-# --- recorded payments --------------------------------------------------------------------------------------
-
-
-class RecordedPaymentInputSerializer(serializers.Serializer):
-    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, help_text="Who paid.")
-    amount = AmountField()
-    method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    receipt_number = serializers.CharField(max_length=40)
-    paid_on = serializers.DateField(validators=SANE_DATE)
-    applies_to = serializers.ChoiceField(choices=PaymentTarget.choices)
-    target = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=MAX_ROW_ID, help_text="The fine's or loan's id."
-    )
-
-
-class RecordedPaymentSerializer(serializers.ModelSerializer):
-    amount = AmountField()
-    applied_amount = AmountField(read_only=True, help_text="What it settled; the rest stays in the cash book.")
-    user = serializers.UUIDField(source="member.user_id")
-
-    class Meta:
-        model = RecordedPayment
-        fields = [
-            "id",
-            "member",
-            "user",
-            "amount",
-            "method",
-            "receipt_number",
-            "paid_on",
-            "applies_to",
-            "target_id",
-            "applied_amount",
-            "status",
-            "recorded_by",
-            "decided_by",
-            "rejection_reason",
-            "created_at",
-            "decided_at",
-        ]
-
-
-class RejectInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200)
-
-
-class StatementQuerySerializer(serializers.Serializer):
-    start = serializers.DateField(
-        required=False, validators=SANE_DATE, help_text="First day (the group's time zone); default: 90 days ago."
-    )
-    end = serializers.DateField(required=False, validators=SANE_DATE, help_text="Last day, included; default: today.")
-
-    def validate(self, attrs):
-        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
-            raise serializers.ValidationError({"start": ["The start comes after the end."]})
-        return attrs
-
-
-class StatementMovementSerializer(serializers.Serializer):
-    date = serializers.DateTimeField()
-    kind = serializers.CharField()
-    description = serializers.CharField()
-    amount = AmountField(help_text="The whole movement: e-money and cash together.")
-    e_money = AmountField(help_text="The part that moved through Pamoja (wallet, pot).")
-    cash = AmountField(help_text="The part officials took or handed out off-platform (the group's cash book).")
-    balance = AmountField()
-
-
-class StatementChannelBalanceSerializer(serializers.Serializer):
-    opening = AmountField()
-    closing = AmountField()
-
-
-class StatementChannelsSerializer(serializers.Serializer):
-    e_money = StatementChannelBalanceSerializer()
-    cash = StatementChannelBalanceSerializer()
-
-
-class StatementSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    group = serializers.UUIDField()
-    group_name = serializers.CharField()
-    holder = serializers.CharField()
-    currency = serializers.CharField()
-    start = serializers.DateField()
-    end = serializers.DateField()
-    opening_balance = AmountField()
-    closing_balance = AmountField()
-    by_channel = StatementChannelsSerializer(help_text="Opening and closing balances split into e-money and cash.")
-    movements = StatementMovementSerializer(many=True)
-    totals = serializers.DictField(child=AmountField())

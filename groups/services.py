@@ -2,13 +2,13 @@
 
 import logging
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from contributions.services import create_schedule
 from core.clock import local_today
 from groups import rotation
 from groups.errors import (
@@ -21,8 +21,8 @@ from groups.errors import (
     InviteCodeInvalidError,
     NotAnOfficialError,
     NotTheChairError,
-    SwapNotAllowedError,
 )
+from groups.hooks import DUES_RETURNED, GROUP_STARTED, announce
 from groups.models import (
     MONEY_SETTINGS,
     GroupKind,
@@ -33,10 +33,7 @@ from groups.models import (
     PayoutOrder,
     Role,
     SavingsGroup,
-    SwapRequest,
-    SwapStatus,
 )
-from groups.money import dues_of, refund_group_dues
 from notifications.services import notify
 
 logger = logging.getLogger("pamoja.groups")
@@ -170,7 +167,7 @@ def leave_group(*, membership: Membership) -> Membership:
         if membership.group.status == GroupStatus.ACTIVE:
             raise GroupStateError("The rotation has started; you can leave once the group completes.")
         if membership.group.status == GroupStatus.FORMING:  # a finished group has already settled every deposit
-            refund_group_dues(membership=membership, reason="left the group")
+            announce(DUES_RETURNED, membership=membership, reason="left the group")
         membership.status = MembershipStatus.LEFT
         membership.left_at = timezone.now()
         membership.chair_position = None
@@ -264,7 +261,7 @@ def start_group(*, actor: Membership) -> SavingsGroup:
         problems = {}
         if len(members) < 2:
             problems["members"] = "A group needs at least two members."
-        unpaid = [str(m.user_id) for m in members if dues_of(group) and m.dues_paid_at is None]
+        unpaid = [str(m.user_id) for m in members if group.dues and m.dues_paid_at is None]
         if unpaid:
             problems["dues_unpaid"] = unpaid
         if group.start_date < local_today(group.tz):
@@ -277,7 +274,7 @@ def start_group(*, actor: Membership) -> SavingsGroup:
         group.status = GroupStatus.ACTIVE
         group.started_at = timezone.now()
         group.save(update_fields=["status", "started_at", "updated_at"])
-        create_schedule(group=group, order=order)
+        announce(GROUP_STARTED, group=group, order=order)
     for membership in members:
         notify(
             user=membership.user,
@@ -302,88 +299,39 @@ def cancel_group(*, group: SavingsGroup, reason: str, actor: Membership | None =
         for membership in (
             group.memberships.select_for_update(no_key=True, of=("self",)).select_related("group").order_by("pk")
         ):
-            refund_group_dues(membership=membership, reason=reason)
+            announce(DUES_RETURNED, membership=membership, reason=reason)
         group.status = GroupStatus.CANCELLED
         group.finished_at = timezone.now()
         group.save(update_fields=["status", "finished_at", "updated_at"])
     return group
 
 
-def request_swap(*, membership: Membership, from_cycle: int, to_cycle: int) -> SwapRequest:
-    from contributions.models import Cycle
-
-    if not membership.is_active:
-        raise SwapNotAllowedError("Only an active member can swap turns.")
-    cycles = {
-        c.number: c
-        for c in Cycle.objects.select_related("group", "recipient").filter(
-            group_id=membership.group_id, number__in=[from_cycle, to_cycle]
-        )
-    }
-    if len(cycles) != 2 or from_cycle == to_cycle:
-        raise SwapNotAllowedError("Name two different cycles of this group.")
-    if cycles[from_cycle].recipient_id != membership.pk:
-        raise SwapNotAllowedError("You can only offer a turn that is yours.")
-    counterparty = cycles[to_cycle].recipient
-    if counterparty.pk == membership.pk:
-        raise SwapNotAllowedError("Both turns are already yours.")
-    _check_swap_window(cycles[from_cycle], cycles[to_cycle])
-    return SwapRequest.objects.create(
-        group_id=membership.group_id,
-        requested_by=membership,
-        counterparty=counterparty,
-        from_cycle=from_cycle,
-        to_cycle=to_cycle,
-    )
-
-
-def _check_swap_window(first, second) -> None:
-    from contributions.models import CycleStatus
-
-    earlier = min(first, second, key=lambda c: c.number)
-    if first.status != CycleStatus.OPEN or second.status != CycleStatus.OPEN:
-        raise SwapNotAllowedError("A turn already paid out cannot be swapped.")
-    if local_today(earlier.group.tz) >= earlier.due_date:
-        raise SwapNotAllowedError("Swaps must be agreed before the earlier of the two turns is due.")
-
-
-def answer_swap(*, membership: Membership, swap: SwapRequest, accept: bool) -> SwapRequest:
-    """The counterparty accepts (the two cycles exchange recipients) or declines; the requester may cancel."""
-    from contributions.models import Cycle
-
-    with transaction.atomic():
-        swap = SwapRequest.objects.select_for_update(no_key=True, of=("self",)).get(pk=swap.pk)
-        if swap.status != SwapStatus.PENDING:
-            raise SwapNotAllowedError("This swap request has already been answered.")
-        if not accept and membership.pk == swap.requested_by_id:
-            swap.status = SwapStatus.CANCELLED
-        elif membership.pk != swap.counterparty_id:
-            raise SwapNotAllowedError("Only the member asked can answer this swap.")
-        elif not accept:
-            swap.status = SwapStatus.DECLINED
-        else:
-            cycles = {
-                c.number: c
-                for c in Cycle.objects.select_for_update(no_key=True, of=("self",))
-                .select_related("group")
-                .filter(group_id=swap.group_id, number__in=[swap.from_cycle, swap.to_cycle])
-                .order_by("pk")
-            }
-            first, second = cycles[swap.from_cycle], cycles[swap.to_cycle]
-            if first.recipient_id != swap.requested_by_id or second.recipient_id != swap.counterparty_id:
-                raise SwapNotAllowedError("These turns have changed hands since the request.")
-            _check_swap_window(first, second)
-            first.recipient_id, second.recipient_id = second.recipient_id, first.recipient_id
-            first.recipient_slot, second.recipient_slot = second.recipient_slot, first.recipient_slot
-            first.save(update_fields=["recipient", "recipient_slot"])
-            second.save(update_fields=["recipient", "recipient_slot"])
-            swap.status = SwapStatus.ACCEPTED
-        swap.decided_at = timezone.now()
-        swap.save(update_fields=["status", "decided_at"])
-        return swap
-
-
 def post_message(*, membership: Membership, body: str) -> GroupMessage:
     if not membership.is_active:
         raise GroupStateError("A suspended member cannot post to the group.")
     return GroupMessage.objects.create(group_id=membership.group_id, author_id=membership.user_id, body=body)
+
+
+def mark_completed(*, group: SavingsGroup) -> SavingsGroup:
+    """The last payout is made and every deposit settled: the group is finished. The caller holds the group row."""
+    group.status = GroupStatus.COMPLETED
+    group.finished_at = timezone.now()
+    group.save(update_fields=["status", "finished_at", "updated_at"])
+    return group
+
+
+def mark_inactive(*, group: SavingsGroup, inactive: bool) -> None:
+    """Flag a running group where nobody has paid for a long time (officials are told), or clear the flag."""
+    group.flagged_inactive_at = timezone.now() if inactive else None
+    group.save(update_fields=["flagged_inactive_at"])
+
+
+def record_dues(*, membership: Membership, deposit: Decimal, registration_fee: Decimal) -> Membership:
+    """What the member has paid of the group's dues (all zero: refunded). The money side posts the movement and
+    calls this in the same transaction, with the group row and the membership locked."""
+    paid = deposit + registration_fee
+    membership.dues_paid_at = timezone.now() if paid else None
+    membership.deposit_paid = deposit
+    membership.registration_fee_paid = registration_fee
+    membership.save(update_fields=["dues_paid_at", "deposit_paid", "registration_fee_paid"])
+    return membership

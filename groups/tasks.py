@@ -14,21 +14,3 @@ def cancel_stale_groups() -> int:
 @shared_task(name="groups.cancel_stale_group")
 def cancel_stale_group(group_id: str) -> str:
     return housekeeping.cancel_stale_group(group_id=group_id)
-
-
-@shared_task(name="groups.flag_inactive_groups")
-def flag_inactive_groups() -> int:
-    return housekeeping.flag_inactive_groups()
-
-
-@shared_task(name="groups.send_weekly_summaries")
-def send_weekly_summaries() -> int:
-    group_ids = housekeeping.running_group_ids()
-    for group_id in group_ids:
-        send_weekly_summary.delay(group_id)
-    return len(group_ids)
-
-
-@shared_task(name="groups.send_weekly_summary")
-def send_weekly_summary(group_id: str) -> int:
-    return housekeeping.send_weekly_summary(group_id=group_id)

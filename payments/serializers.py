@@ -1,8 +1,6 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from accounts.phone_numbers import normalize_phone_number
-from core.fields import AmountField
+from core.fields import AmountField, e164_phone, require_kenyan_phone
 from core.money import CURRENCIES, AmountError, parse_amount
 from payments.models import (
     BANK_PROVIDERS,
@@ -174,13 +172,6 @@ class BankAccountSerializer(serializers.ModelSerializer):
         ]
 
 
-def e164_phone(value: str) -> str:
-    try:
-        return normalize_phone_number(value)
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError({"phone_number": exc.messages}) from exc
-
-
 class CardInputSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=64, help_text="A successful card deposit's reference.")
 
@@ -189,8 +180,3 @@ class CardSerializer(serializers.ModelSerializer):
     class Meta:
         model = Card
         fields = ["id", "provider", "brand", "last4", "exp_month", "exp_year", "bank", "created_at"]
-
-
-def require_kenyan_phone(phone_number: str) -> None:
-    if not phone_number.startswith("+254"):
-        raise serializers.ValidationError({"phone_number": ["M-Pesa works with Kenyan numbers (+254…)."]})

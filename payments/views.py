@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.generics import ListAPIView
@@ -7,12 +7,11 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.services import authorize_money_movement
 from core.errors import ApplicationError, exception_handler
 from payments import selectors, services
+from payments.endpoints import money_endpoint, require_pin
 from payments.errors import RecipientNotFoundError
 from payments.filters import WalletEntryFilter
-from payments.idempotency import idempotent
 from payments.serializers import (
     BankAccountInputSerializer,
     BankAccountSerializer,
@@ -27,18 +26,6 @@ from payments.serializers import (
     WithdrawalSerializer,
     WithdrawInputSerializer,
 )
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=True, description="A UUID you generate per operation."
-)
-PIN_TOKEN = OpenApiParameter(
-    "X-Pin-Token", str, OpenApiParameter.HEADER, required=True, description="From `auth/pin/verify/`; single use."
-)
-MONEY_ERRORS = {
-    403: OpenApiResponse(description="`email_not_verified` or `pin_required`."),
-    409: OpenApiResponse(description="`idempotency_key_in_use`: the first request with this key is still running."),
-    422: OpenApiResponse(description="`insufficient_funds`, or `idempotency_key_reused` with another body."),
-}
 
 
 class WalletApi(APIView):
@@ -73,7 +60,7 @@ class RecipientLookupThrottle(UserRateThrottle):
 
 
 class TransferApi(APIView):
-    @extend_schema(
+    @money_endpoint(
         summary="Send money to another Pamoja user",
         description=(
             "The `X-Pin-Token` is spent by any request that gets as far as looking up the recipient, whether or not "
@@ -84,15 +71,12 @@ class TransferApi(APIView):
             201: TransferOutputSerializer,
             404: OpenApiResponse(description="`recipient_not_found`."),
             429: OpenApiResponse(description="`throttled`: too many recipient lookups; wait `Retry-After` seconds."),
-            **MONEY_ERRORS,
         },
-        parameters=[IDEMPOTENCY_KEY, PIN_TOKEN],
     )
-    @idempotent
     def post(self, request):
         data = TransferInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        authorize_money_movement(user=request.user, pin_token=request.headers.get("X-Pin-Token"))
+        require_pin(request)
         throttle = RecipientLookupThrottle()
         if not throttle.allow_request(request, self):
             raise Throttled(wait=throttle.wait())  # raised: the token's spending rolls back, as nothing was looked up
@@ -116,19 +100,17 @@ class TransferApi(APIView):
 
 
 class DepositApi(APIView):
-    @extend_schema(
+    @money_endpoint(
+        pin=False,
         summary="Start a deposit: a card checkout URL, or an M-Pesa STK push to the phone",
         request=DepositInputSerializer,
         responses={
             201: DepositSerializer,
             400: OpenApiResponse(description="`validation_error` or `provider_not_supported`."),
-            409: MONEY_ERRORS[409],
             422: OpenApiResponse(description="`idempotency_key_reused` or `provider_rejected`."),
             503: OpenApiResponse(description="`provider_unavailable`."),
         },
-        parameters=[IDEMPOTENCY_KEY],
     )
-    @idempotent
     def post(self, request):
         data = DepositInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -148,22 +130,19 @@ class DepositStatusApi(APIView):
 
 
 class WithdrawApi(APIView):
-    @extend_schema(
+    @money_endpoint(
         summary="Withdraw to a linked bank account or an M-Pesa number",
         request=WithdrawInputSerializer,
         responses={
             201: WithdrawalSerializer,
             404: OpenApiResponse(description="No such bank account."),
-            **MONEY_ERRORS,
             503: OpenApiResponse(description="`provider_unavailable`: the payout provider could not be reached."),
         },
-        parameters=[IDEMPOTENCY_KEY, PIN_TOKEN],
     )
-    @idempotent
     def post(self, request):
         data = WithdrawInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        authorize_money_movement(user=request.user, pin_token=request.headers.get("X-Pin-Token"))
+        require_pin(request)
         bank_account = None
         if data.validated_data.get("bank_account"):
             bank_account = selectors.bank_account_of(user_id=request.user.pk, pk=data.validated_data["bank_account"])

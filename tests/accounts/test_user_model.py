@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from accounts.models import User
-from accounts.phone_numbers import normalize_phone_number
+from core.phone_numbers import normalize_phone_number
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from contributions.models import Contribution
-from contributions.services import _cover_from_deposits, run_payouts
+from contributions.services import cash_book_of
+from contributions.services.payouts import _cover_from_deposits, run_payouts
 from groups.models import Membership, SavingsGroup
-from groups.recorded_payments import cash_book_of
 from payments.errors import UnbalancedTransactionError
 from payments.models import AccountKind, Charge, LedgerAccount, TransactionKind
 from payments.selectors import ledger_discrepancies

@@ -7,8 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from contributions.models import Contribution
+from contributions.services import cash_book_of
 from groups.models import SavingsGroup
-from groups.recorded_payments import cash_book_of
 from payments.models import Charge
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet

@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from contributions.models import Penalty
 from contributions.services import run_payouts
-from contributions.tasks import dispatch_group_job
+from contributions.tasks import dispatch_group_job, send_weekly_summaries
 from groups.models import SavingsGroup
-from groups.tasks import send_weekly_summaries
 from payments.models import LedgerEntry
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet

@@ -6,9 +6,9 @@ import pytest
 
 from contributions import services
 from contributions.models import Contribution, ContributionReminder, Penalty
-from contributions.tasks import dispatch_group_job
+from contributions.tasks import dispatch_group_job, flag_inactive_groups
 from groups.models import GroupStatus, SavingsGroup
-from groups.tasks import cancel_stale_groups, flag_inactive_groups
+from groups.tasks import cancel_stale_groups
 from payments.models import Charge
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet

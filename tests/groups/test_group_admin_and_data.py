@@ -22,9 +22,9 @@ PAGES = [
     "/admin/contributions/cycle/",
     "/admin/contributions/penalty/",
     "/admin/contributions/payout/",
-    "/admin/groups/loan/",
+    "/admin/contributions/loan/",
     "/admin/groups/meeting/",
-    "/admin/groups/recordedpayment/",
+    "/admin/contributions/recordedpayment/",
 ]
 
 
@@ -57,6 +57,7 @@ def test_an_unfinished_group_blocks_account_deletion_and_shows_in_the_export(for
         assert User.objects.get(pk=member.user.pk).is_active
         exported = member.get("users/me/export/").json()
         assert exported["groups"]["groups"][0]["group"] == group["name"]
+        assert exported["contributions"] == {"contributions": [], "penalties": []}  # what they owe and paid
 
 
 def test_demo_seed_makes_one_forming_group(settings):

@@ -14,10 +14,10 @@ import time_machine
 from rest_framework.test import APIClient
 
 from contributions.models import Contribution, Cycle
+from contributions.services import escrow_of, pot_of
 from groups import services
 from groups.errors import GroupStateError
 from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
-from groups.money import escrow_of, pot_of
 from payments.models import LedgerTransaction
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet

@@ -74,7 +74,8 @@ def test_one_contribution_paid_from_two_devices_at_once_is_paid_once(started_gro
 
 
 def _chama_with_an_approved_loan(started_group):
-    from groups.models import Loan, Membership
+    from contributions.models import Loan
+    from groups.models import Membership
     from tests.groups.test_loans import CHAMA, _free_money_into_the_pot, loan_path
 
     group, (chair, treasurer, borrower) = started_group(size=3, funded="100000.00", **CHAMA)
@@ -136,7 +137,8 @@ def test_two_repayments_at_once_never_pay_more_than_the_loan(started_group):
 
 
 def test_a_recorded_payment_confirmed_by_two_officials_at_once_posts_once(started_group):
-    from groups.models import Membership, RecordedPayment
+    from contributions.models import RecordedPayment
+    from groups.models import Membership
 
     with at("2026-12-02T10:00", NAIROBI):
         group, people = started_group(size=4, security_deposit="0.00")

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from contributions.services import loan_schedule
 from contributions.tasks import dispatch_group_job
-from groups.loans import loan_schedule
 from groups.models import Membership
 from payments.models import AccountKind, LedgerAccount
 from payments.selectors import ledger_discrepancies
@@ -201,8 +201,8 @@ def _repay(person, gid, loan_id, amount):
 
 def _free_money_into_the_pot(gid, amount):
     """Money the group owns outright (as registration fees or interest would be), posted from suspense."""
+    from contributions.services import pot_of
     from groups.models import SavingsGroup
-    from groups.money import pot_of
     from payments.models import TransactionKind
     from payments.services import Leg, post_transaction
 
@@ -305,8 +305,8 @@ def test_a_guarantee_is_held_on_the_guarantors_savings_until_the_loan_is_repaid(
 def test_a_loan_repaid_in_cash_pays_the_loan_down_into_the_cash_book_not_the_pot(chama):
     """Cash an official takes for a loan is off-platform: the receivable falls, the cash book rises, the pot and
     income do not move."""
+    from contributions.services import cash_book_of
     from groups.models import SavingsGroup
-    from groups.recorded_payments import cash_book_of
 
     group, (chair, treasurer, borrower) = chama(loan_monthly_rate="2.00", registration_fee="0.00")
     gid = group["id"]

@@ -21,9 +21,9 @@ from django.db import models
 from rest_framework import serializers
 
 from accounts.models import Device, KycSubmission, User
-from contributions.models import Penalty
+from contributions.models import Loan, LoanDecision, Penalty, RecordedPayment
 from core.money import MAX_AMOUNT, AmountError, parse_amount
-from groups.models import GroupMessage, Loan, LoanDecision, Meeting, RecordedPayment, SavingsGroup
+from groups.models import GroupMessage, Meeting, SavingsGroup
 from payments.models import BankAccount, Charge, Transfer, Withdrawal
 
 pytestmark = pytest.mark.django_db

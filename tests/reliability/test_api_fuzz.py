@@ -37,6 +37,7 @@ from tests.payments.conftest import fund_wallet
 MAX_EXAMPLES = int(os.environ.get("PAMOJA_FUZZ_EXAMPLES", "25"))
 STATS_FILE = os.environ.get("PAMOJA_FUZZ_STATS")
 STATEFUL_STEPS = int(os.environ.get("PAMOJA_FUZZ_STATEFUL_STEPS", "12"))
+DATA_CHECKS = os.environ.get("PAMOJA_FUZZ_DATA_CHECKS") == "1"
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -50,10 +51,10 @@ CONFIG = schemathesis.Config.from_dict(
             "response_schema_conformance": {"enabled": True},
             # not yet: cross-field rules (currency minor units, M-Pesa, KYC id types, ...) and domain 400s remain
             "positive_data_acceptance": {
-                "enabled": False,
+                "enabled": DATA_CHECKS,
                 "expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429", "503"],
             },
-            "negative_data_rejection": {"enabled": False},
+            "negative_data_rejection": {"enabled": DATA_CHECKS},
         },
         "phases": {
             "examples": {"enabled": True},

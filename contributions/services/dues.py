@@ -1,61 +1,16 @@
-"""A group's ledger accounts and the dues paid before it starts (security deposit, registration fee).
-
-The pot is one guarded account owned by ("group", id); each member's security deposit sits in a guarded escrow
-account of their own, owned by ("membership", id), so one member's deposit can never cover another's shortfall
-by accident and its balance can never go below zero.
-"""
+"""The dues a member pays before the group starts (security deposit, registration fee), and their refund if the
+member leaves or the group is cancelled before it starts."""
 
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
+from contributions.services.ledger import escrow_of, post_for_group, pot_of
 from groups.errors import GroupStateError
 from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
-from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
-from payments.services import Leg, get_owned_account, get_wallet, post_transaction
-
-
-def post_for_group(
-    *,
-    group: SavingsGroup,
-    kind: TransactionKind,
-    legs: list[Leg],
-    idempotency_key: str,
-    what: str,
-    member_id: int | None = None,
-    **details,
-) -> LedgerTransaction:
-    """Every posting about a group's money goes through here, so each carries the group as its reference and,
-    when it concerns one member, `metadata.member`: statements find a group's and a member's postings by them."""
-    metadata = {"group": str(group.pk), **details}
-    if member_id is not None:
-        metadata["member"] = member_id
-    return post_transaction(
-        kind=kind,
-        legs=legs,
-        idempotency_key=idempotency_key,
-        reference=str(group.pk),
-        memo=f"{group.name}: {what}"[:255],
-        metadata=metadata,
-    )
-
-
-def pot_of(group: SavingsGroup) -> LedgerAccount:
-    return get_owned_account(kind=AccountKind.GROUP_POT, owner_type="group", owner_id=group.pk, currency=group.currency)
-
-
-def escrow_of(membership: Membership) -> LedgerAccount:
-    return get_owned_account(
-        kind=AccountKind.GROUP_DEPOSIT_ESCROW,
-        owner_type="membership",
-        owner_id=membership.pk,
-        currency=membership.group.currency,
-    )
-
-
-def dues_of(group: SavingsGroup) -> Decimal:
-    return group.security_deposit + group.registration_fee
+from groups.services import record_dues
+from payments.models import LedgerTransaction, TransactionKind
+from payments.services import Leg, get_wallet
 
 
 def _dues_postings(membership: Membership):
@@ -81,10 +36,10 @@ def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
             raise GroupStateError("You have left this group.")
         if membership.dues_paid_at is not None:
             raise GroupStateError("You have already paid this group's dues.")
-        if dues_of(group) == 0:
+        if group.dues == 0:
             raise GroupStateError("This group asks for no deposit or registration fee.")
         wallet = get_wallet(user_id=membership.user_id, currency=group.currency)
-        legs = [Leg(wallet, -dues_of(group))]
+        legs = [Leg(wallet, -group.dues)]
         if group.security_deposit:
             legs.append(Leg(escrow_of(membership), group.security_deposit))
         if group.registration_fee:
@@ -98,10 +53,7 @@ def pay_group_dues(*, membership: Membership) -> LedgerTransaction:
             what="deposit and registration fee",
             member_id=membership.pk,
         )
-        membership.dues_paid_at = timezone.now()
-        membership.deposit_paid = group.security_deposit
-        membership.registration_fee_paid = group.registration_fee
-        membership.save(update_fields=["dues_paid_at", "deposit_paid", "registration_fee_paid"])
+        record_dues(membership=membership, deposit=group.security_deposit, registration_fee=group.registration_fee)
         return posted
 
 
@@ -130,8 +82,5 @@ def refund_group_dues(*, membership: Membership, reason: str) -> LedgerTransacti
         member_id=membership.pk,
         reason=reason,
     )
-    membership.dues_paid_at = None
-    membership.deposit_paid = Decimal("0")
-    membership.registration_fee_paid = Decimal("0")
-    membership.save(update_fields=["dues_paid_at", "deposit_paid", "registration_fee_paid"])
+    record_dues(membership=membership, deposit=Decimal("0"), registration_fee=Decimal("0"))
     return posted

@@ -16,26 +16,26 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from contributions.models import Contribution, ContributionStatus, CycleStatus, SettledBy
-from core.clock import local_today
-from core.errors import InsufficientFundsError
-from core.money import allocate, minor_unit, round_money
-from groups.errors import LoanRefusedError, LoanStateError, NotAnOfficialError, RepaymentTooLargeError
-from groups.models import (
+from contributions.models import (
+    Contribution,
+    ContributionStatus,
+    CycleStatus,
     DecisionKind,
-    GroupStatus,
     GuaranteeStatus,
     InstalmentStatus,
-    InterestMethod,
     Loan,
     LoanDecision,
     LoanGuarantee,
     LoanInstalment,
     LoanStatus,
-    Membership,
-    SavingsGroup,
+    SettledBy,
 )
-from groups.money import post_for_group, pot_of
+from contributions.services.ledger import post_for_group, pot_of
+from core.clock import local_today
+from core.errors import InsufficientFundsError
+from core.money import allocate, minor_unit, round_money
+from groups.errors import LoanRefusedError, LoanStateError, NotAnOfficialError, RepaymentTooLargeError
+from groups.models import GroupStatus, InterestMethod, Membership, SavingsGroup
 from groups.services import require_official
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind

@@ -12,25 +12,20 @@ from contributions.models import (
     ContributionStatus,
     Cycle,
     CycleStatus,
-    Penalty,
-    PenaltyStatus,
-    SettledBy,
-)
-from core.clock import local_today
-from groups.loans import loan_book, outstanding_principal
-from groups.models import (
-    GroupStatus,
     GuaranteeStatus,
     LoanGuarantee,
     LoanStatus,
-    Membership,
-    MembershipStatus,
+    Penalty,
+    PenaltyStatus,
     RecordedPayment,
     RecordedPaymentStatus,
-    SavingsGroup,
+    SettledBy,
     SwapRequest,
     SwapStatus,
 )
+from contributions.services.loans import loan_book, outstanding_principal
+from core.clock import local_today
+from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
 
 ZERO = Decimal("0")
 

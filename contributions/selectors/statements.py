@@ -18,9 +18,9 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
+from contributions.services.ledger import pot_of
 from core.money import minor_unit
 from groups.models import Membership, SavingsGroup
-from groups.money import pot_of
 from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 
 TOTAL_KINDS = ("contributions", "payouts", "penalties", "deposits", "loans", "interest", "fees")

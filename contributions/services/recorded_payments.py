@@ -14,8 +14,18 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from contributions.models import Penalty, PenaltyStatus
-from contributions.services import obligations_within, outstanding_total, post_cash_settlement
+from contributions.models import (
+    Loan,
+    LoanStatus,
+    PaymentTarget,
+    Penalty,
+    PenaltyStatus,
+    RecordedPayment,
+    RecordedPaymentStatus,
+)
+from contributions.services.ledger import post_for_group
+from contributions.services.loans import payoff_amount, repay_loan
+from contributions.services.settlement import obligations_within, outstanding_total, post_cash_settlement
 from core.clock import local_today
 from groups.errors import (
     GroupStateError,
@@ -23,19 +33,7 @@ from groups.errors import (
     RecordedAmountTooLargeError,
     RecordedPaymentStateError,
 )
-from groups.loans import payoff_amount, repay_loan
-from groups.models import (
-    GroupStatus,
-    Loan,
-    LoanStatus,
-    Membership,
-    MembershipStatus,
-    PaymentTarget,
-    RecordedPayment,
-    RecordedPaymentStatus,
-    SavingsGroup,
-)
-from groups.money import post_for_group
+from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
 from groups.services import require_official
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, TransactionKind

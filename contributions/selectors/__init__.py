@@ -1,0 +1,40 @@
+"""Reads about a group's money: always the caller's own, or a group the caller belongs to."""
+
+from contributions.selectors.contributions import contribution_of, contributions_of, cycles_of, payouts_of, penalty_of
+from contributions.selectors.group_money import (
+    guarantee_in,
+    loan_in,
+    loans_of,
+    money_figures,
+    penalties_visible_to,
+    pot_balance_of,
+    recorded_payment_in,
+    recorded_payments_visible_to,
+    rotation_of,
+    swap_in,
+    swaps_of,
+)
+from contributions.selectors.reports import dashboard_of, group_health, headline_figures, weekly_summary
+
+__all__ = [
+    "contribution_of",
+    "contributions_of",
+    "cycles_of",
+    "dashboard_of",
+    "group_health",
+    "guarantee_in",
+    "headline_figures",
+    "loan_in",
+    "loans_of",
+    "money_figures",
+    "payouts_of",
+    "penalties_visible_to",
+    "penalty_of",
+    "pot_balance_of",
+    "recorded_payment_in",
+    "recorded_payments_visible_to",
+    "rotation_of",
+    "swap_in",
+    "swaps_of",
+    "weekly_summary",
+]

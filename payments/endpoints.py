@@ -1,0 +1,71 @@
+"""`money_endpoint`: the one recipe for an API view method that moves money, in any app.
+
+    class TransferApi(APIView):
+        @money_endpoint(summary="Send money", request=TransferInputSerializer, responses={201: ...})
+        def post(self, request):
+            data = TransferInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            require_pin(request)
+            ...
+
+It applies the Idempotency-Key rules (a replay answers before anything else runs, so before any PIN check; see
+`payments.idempotency`) and documents the `Idempotency-Key` and `X-Pin-Token` headers and the error answers every
+money endpoint shares. The view calls `require_pin(request)` itself, once the request is known to be valid and
+its objects found: a bad request then answers 400 or 404 and never spends a token. Limits by KYC tier are checked
+by the payments services that move the money.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.request import Request
+
+from accounts.services import authorize_money_movement
+from payments.idempotency import HEADER as IDEMPOTENCY_HEADER
+from payments.idempotency import idempotent
+
+PIN_HEADER = "X-Pin-Token"
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="A UUID you generate per operation.",
+)
+PIN_TOKEN = OpenApiParameter(
+    PIN_HEADER, str, OpenApiParameter.HEADER, required=True, description="From `auth/pin/verify/`; single use."
+)
+MONEY_ERRORS = {
+    403: OpenApiResponse(description="`email_not_verified` or `pin_required`."),
+    409: OpenApiResponse(description="`idempotency_key_in_use`: the first request with this key is still running."),
+    422: OpenApiResponse(description="`insufficient_funds`, or `idempotency_key_reused` with another body."),
+}
+NO_PIN_ERRORS = {
+    409: MONEY_ERRORS[409],
+    422: OpenApiResponse(description="`idempotency_key_reused` with another body."),
+}
+
+
+def money_endpoint(*, pin: bool = True, responses: dict | None = None, **schema: Any) -> Callable:
+    """Idempotency plus the OpenAPI parameters and errors of a money endpoint; `pin=False` for one that moves no
+    money out of a wallet (a deposit: the money comes in from the provider). Entries in `responses` override the
+    shared ones for their status code."""
+
+    def decorate(handler: Callable) -> Callable:
+        shared = MONEY_ERRORS if pin else NO_PIN_ERRORS
+        documented = extend_schema(
+            parameters=[IDEMPOTENCY_KEY, PIN_TOKEN] if pin else [IDEMPOTENCY_KEY],
+            responses={**shared, **(responses or {})},
+            **schema,
+        )
+        return documented(idempotent(handler))
+
+    return decorate
+
+
+def require_pin(request: Request) -> None:
+    """The gate before money leaves a wallet: a verified, active account and a fresh PIN token, spent here (in the
+    request's transaction: if the request fails, the token stays unspent)."""
+    authorize_money_movement(user=request.user, pin_token=request.headers.get(PIN_HEADER))
