@@ -1,6 +1,7 @@
 """KYC: identity data to Smile ID, its signed callback sets the status and the user's tier; tiers set limits."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
@@ -10,9 +11,18 @@ from django.urls import reverse
 
 from accounts.models import KycStatus, KycSubmission, User
 from accounts.providers.registry import get_smileid
-from accounts.providers.smileid.adapter import RESULTS, KycJob, KycResult
+from accounts.providers.smileid.adapter import (
+    RESULTS,
+    KycJob,
+    KycResult,
+    SmileIdPayloadError,
+    SmileIdProvider,
+    SmileIdSignatureError,
+)
 from config.encryption import keyed_hash
+from core import webhooks
 from core.errors import ConflictError, ProviderUnavailableError
+from core.models import WebhookDelivery
 
 
 def submit_kyc(
@@ -28,9 +38,10 @@ def submit_kyc(
     """One pending submission at a time; the provider answers later, on our signed callback.
 
     The submission is written under the user's row lock, then sent to the provider after commit, with no lock
-    held: a slow provider never holds a row. If it cannot be reached, the submission is withdrawn (as if never
-    made) and the error answered, so the user may try again."""
-    with transaction.atomic():
+    held: a slow provider never holds a row (hence a durable block: never inside a caller's transaction). If it
+    cannot be reached, the submission is withdrawn (as if never made) and the error answered, so the user may
+    try again."""
+    with transaction.atomic(durable=True):
         User.objects.select_for_update().only("pk").get(pk=user.pk)
         if KycSubmission.objects.filter(user=user, status=KycStatus.PENDING).exists():
             raise ConflictError("A verification is already under way.")
@@ -66,9 +77,33 @@ def submit_kyc(
     return submission
 
 
+def receive_smileid_callback(*, headers: Mapping[str, str], body: bytes) -> str:
+    """Smile ID's result callback through core's pipeline: stored raw, its signature checked, a result already
+    processed skipped, then applied. Raises SmileIdPayloadError for a body that is not a JSON object and
+    SmileIdSignatureError for a forged or stale one; either way nothing changed but the delivery's record."""
+    smileid = get_smileid()
+
+    def verify(delivery: WebhookDelivery) -> list[KycResult]:
+        try:
+            return [smileid.parse_callback(body)]
+        except SmileIdPayloadError as exc:
+            raise webhooks.Stop("unreadable", error=exc) from exc
+        except SmileIdSignatureError as exc:
+            raise webhooks.Stop("signature_invalid", error=exc) from exc
+
+    return webhooks.receive(
+        provider=smileid.name,
+        headers=headers,
+        body=body,
+        verify=verify,
+        handle=lambda result: apply_kyc_result(result=result),
+    )
+
+
 def apply_kyc_result(*, result: KycResult) -> str:
     """Settle a pending submission once; an approval raises the user's tier (never lowers it). A result already
-    applied (Smile ID retrying, or a replay) answers "duplicate" and writes nothing."""
+    applied (Smile ID retrying, or a replay) answers "duplicate" and writes nothing. What changes a submission
+    claims its event in the same transaction, so the pipeline skips it when it comes again."""
     try:
         job_id = uuid.UUID(result.job_id)
     except ValueError:
@@ -81,13 +116,14 @@ def apply_kyc_result(*, result: KycResult) -> str:
             return "duplicate"
         if submission.status != KycStatus.PENDING:
             return f"already_{submission.status}"
+        if not webhooks.claim_event(provider=SmileIdProvider.name, event_id=result.event_id):
+            return webhooks.DUPLICATE
+        submission.result_code, submission.result_text = result.result_code, result.result_text[:255]
         if result.result_code not in RESULTS:
-            submission.result_code, submission.result_text = result.result_code, result.result_text[:255]
             submission.save(update_fields=["result_code", "result_text", "updated_at"])
             return "still_pending"
         approved, tier = RESULTS[result.result_code]
         submission.status = KycStatus.APPROVED if approved else KycStatus.REJECTED
-        submission.result_code, submission.result_text = result.result_code, result.result_text[:255]
         submission.tier_granted = tier
         submission.save(update_fields=["status", "result_code", "result_text", "tier_granted", "updated_at"])
         if approved:

@@ -7,7 +7,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import dormancy, kyc, personal_data, registration, services, social, two_factor
-from accounts.providers.registry import get_smileid
 from accounts.providers.smileid.adapter import SmileIdPayloadError, SmileIdSignatureError
 from accounts.serializers import (
     AcceptedSerializer,
@@ -380,12 +379,12 @@ class SmileIdWebhookApi(_PublicApi):
     def post(self, request):
         body = request.data if isinstance(request.data, bytes) else b""  # an empty body parses to {}
         try:
-            result = get_smileid().parse_callback(body)
+            outcome = kyc.receive_smileid_callback(headers=request.headers, body=body)
         except SmileIdPayloadError as exc:
             raise ParseError(str(exc)) from exc
         except SmileIdSignatureError as exc:
             raise WebhookRejectedError() from exc
-        return Response({"detail": kyc.apply_kyc_result(result=result)})
+        return Response({"detail": outcome})
 
 
 class SocialSignInApi(_PublicApi):

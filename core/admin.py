@@ -1,9 +1,12 @@
-"""Admin bases every app's finance-staff pages share: read-only lists, with a CSV export."""
+"""Admin bases every app's finance-staff pages share (read-only lists, with a CSV export), and the inbound
+webhooks' records."""
 
 import csv
 
 from django.contrib import admin
 from django.http import HttpResponse
+
+from core.models import ProcessedEvent, WebhookDelivery
 
 
 @admin.action(description="Export selected as CSV")
@@ -29,3 +32,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "provider", "signature_valid", "outcome", "received_at")
+    list_filter = ("provider", "signature_valid", "outcome")
+    search_fields = ("body",)
+    date_hierarchy = "received_at"
+
+
+@admin.register(ProcessedEvent)
+class ProcessedEventAdmin(ReadOnlyAdmin):
+    list_display = ("provider", "event_id", "outcome", "processed_at")
+    search_fields = ("event_id",)

@@ -18,10 +18,8 @@ from payments.models import (
     LedgerEntry,
     LedgerTransaction,
     PaymentReview,
-    ProcessedEvent,
     ReconciliationDecision,
     Transfer,
-    WebhookDelivery,
     Withdrawal,
 )
 from payments.services import reverse_transaction
@@ -131,20 +129,6 @@ class CardAdmin(ReadOnlyAdmin):
     list_display = ("user", "provider", "brand", "last4", "exp_month", "exp_year", "created_at")
     search_fields = ("user__email", "last4")
     exclude = ("authorization_code",)
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "provider", "signature_valid", "outcome", "received_at")
-    list_filter = ("provider", "signature_valid", "outcome")
-    search_fields = ("body",)
-    date_hierarchy = "received_at"
-
-
-@admin.register(ProcessedEvent)
-class ProcessedEventAdmin(ReadOnlyAdmin):
-    list_display = ("provider", "event_id", "outcome", "processed_at")
-    search_fields = ("event_id",)
 
 
 @admin.register(PaymentReview)

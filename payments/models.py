@@ -345,38 +345,6 @@ class Withdrawal(models.Model):
         return f"{self.reference} {self.amount} {self.currency} ({self.status})"
 
 
-class WebhookDelivery(models.Model):
-    """Every webhook as it arrived, forged or not, for audit and replay."""
-
-    provider = models.CharField(max_length=16, choices=Provider.choices)
-    headers = models.JSONField(default=dict)
-    body = models.TextField()
-    signature_valid = models.BooleanField(default=False)
-    outcome = models.CharField(max_length=64, blank=True, default="")
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        verbose_name_plural = "webhook deliveries"
-
-    def __str__(self) -> str:
-        return f"{self.provider} webhook #{self.pk} ({self.outcome})"
-
-
-class ProcessedEvent(models.Model):
-    """One row per provider event acted on, written with the effect: the same event never acts twice."""
-
-    provider = models.CharField(max_length=16, choices=Provider.choices)
-    event_id = models.CharField(max_length=200)
-    outcome = models.CharField(max_length=64)
-    processed_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="payments_event_once")]
-
-    def __str__(self) -> str:
-        return f"{self.provider}:{self.event_id}"
-
-
 class PaymentReview(models.Model):
     """Something finance staff must look at: a webhook whose amount or currency differs from our record."""
 

@@ -1,13 +1,17 @@
-"""Inbound provider webhooks: stored raw, verified, then acted on once per event."""
+"""Inbound payment webhooks through core's pipeline (`core.webhooks`: stored raw, verified, each event acted on
+once); what is payments' own: the callback token of unsigned providers, asking the provider's API to confirm an
+event, and settling the charge or withdrawal it names."""
 
 import json
 import logging
 from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from payments.models import Charge, PaymentReview, ProcessedEvent, WebhookDelivery, Withdrawal
+from core import webhooks
+from core.models import WebhookDelivery
+from payments.models import Charge, PaymentReview, Withdrawal
 from payments.providers.base import (
     ChargeResult,
     EventKind,
@@ -25,67 +29,60 @@ from payments.services.withdrawals import apply_transfer_result
 
 logger = logging.getLogger("pamoja.payments")
 
-# Headers worth keeping with the raw body; the rest (cookies, auth) is not ours to store.
-_KEPT_HEADERS = {"content-type", "user-agent", "x-paystack-signature", "verif-hash", "x-forwarded-for"}
+# Kept with the raw body, besides core's own list.
+_SIGNATURE_HEADERS = ("x-paystack-signature", "verif-hash")
 # Outcomes of an event the provider's API did not confirm: it could not be asked (the delivery is answered 503, so the
 # provider sends it again), or it has no such payment or named another one (answered 200; nothing is done).
 VERIFICATION_UNAVAILABLE = "verification_unavailable"
 UNVERIFIED = "unverified"
 
 
-def record_delivery(*, provider: str, headers: Mapping[str, str], body: bytes) -> WebhookDelivery:
-    """Store the webhook as it came, in its own transaction, before anything can reject it.
-
-    NUL characters cannot be stored in a PostgreSQL text column: they are kept as U+FFFD, so the record is
-    readable and the request can still be answered (with 400, see `receive_webhook`)."""
-    return WebhookDelivery.objects.create(
-        provider=provider,
-        headers={k: _printable(v) for k, v in headers.items() if k.lower() in _KEPT_HEADERS},
-        body=_printable(body.decode("utf-8", errors="replace")),
-    )
-
-
 def receive_webhook(*, provider: str, headers: Mapping[str, str], body: bytes, callback_token: str = "") -> str:
     """Verify and act on one delivery; raises WebhookSignatureError for a forged or unauthenticated one, a Django
     ValidationError for a body with NUL characters, and ProviderError when the provider cannot be asked to confirm
     the event (the provider retries the delivery; nothing was changed)."""
-    delivery = record_delivery(provider=provider, headers=headers, body=body)
-    if _contains_nul(body):
-        _finish(delivery, "nul_in_body")
-        raise ValidationError({"body": ["A webhook body may not contain NUL characters (\\u0000)."]})
     adapter = get_provider(provider)
     target: Charge | Withdrawal | None = None
-    if not adapter.signs_webhooks:
-        # The provider signs nothing (Daraja): the unguessable token in the URL is the proof, checked first.
-        target = (
-            Charge.objects.filter(callback_token=callback_token).first()
-            or Withdrawal.objects.filter(callback_token=callback_token).first()
-            if callback_token and "\x00" not in callback_token
-            else None
-        )
-        if target is None:
-            _finish(delivery, "unknown_callback_token")
-            raise WebhookSignatureError("unknown callback token")
-    try:
-        events = adapter.parse_webhook(headers=headers, body=body)
-    except WebhookSignatureError:
-        _finish(delivery, "signature_invalid")
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError, RecursionError) as exc:
-        # Not JSON, or not shaped as the provider documents it (a list, a missing id, an amount that is no number).
-        _finish(delivery, "unreadable", signature_valid=True)
-        logger.warning("%s webhook #%s unreadable: %r", provider, delivery.pk, exc, exc_info=True)
-        return "unreadable"
-    outcomes = [_process_event(adapter=adapter, event=event, target=target) for event in events]
-    outcome = ",".join(outcomes) or "ignored"
-    _finish(delivery, outcome, signature_valid=True)
-    if VERIFICATION_UNAVAILABLE in outcomes:
+
+    def verify(delivery: WebhookDelivery) -> list[WebhookEvent]:
+        nonlocal target
+        if _contains_nul(body):
+            error = ValidationError({"body": ["A webhook body may not contain NUL characters (\\u0000)."]})
+            raise webhooks.Stop("nul_in_body", error=error)
+        if not adapter.signs_webhooks:
+            # The provider signs nothing (Daraja): the unguessable token in the URL is the proof, checked first.
+            target = _callback_target(callback_token)
+            if target is None:
+                raise webhooks.Stop("unknown_callback_token", error=WebhookSignatureError("unknown callback token"))
+        try:
+            return adapter.parse_webhook(headers=headers, body=body)
+        except WebhookSignatureError as exc:
+            raise webhooks.Stop("signature_invalid", error=exc) from exc
+        except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError, RecursionError) as exc:
+            # Not JSON, or not shaped as the provider documents it (a list, a missing id, an amount that is no number).
+            logger.warning("%s webhook #%s unreadable: %r", provider, delivery.pk, exc, exc_info=True)
+            raise webhooks.Stop("unreadable", signature_valid=True) from exc
+
+    outcome = webhooks.receive(
+        provider=provider,
+        headers=headers,
+        body=body,
+        kept_headers=_SIGNATURE_HEADERS,
+        verify=verify,
+        handle=lambda event: _process_event(adapter=adapter, event=event, target=target),
+    )
+    if VERIFICATION_UNAVAILABLE in outcome.split(","):
         raise ProviderError("The payment provider could not confirm this event; deliver it again later.")
     return outcome
 
 
-def _printable(text: str) -> str:
-    return text.replace("\x00", "\ufffd")
+def _callback_target(callback_token: str) -> Charge | Withdrawal | None:
+    if not callback_token or "\x00" in callback_token:
+        return None
+    return (
+        Charge.objects.filter(callback_token=callback_token).first()
+        or Withdrawal.objects.filter(callback_token=callback_token).first()
+    )
 
 
 def _contains_nul(body: bytes) -> bool:
@@ -110,16 +107,8 @@ def _contains_nul(body: bytes) -> bool:
     return False
 
 
-def _finish(delivery: WebhookDelivery, outcome: str, *, signature_valid: bool = False) -> None:
-    delivery.outcome = outcome[:64]
-    delivery.signature_valid = signature_valid
-    delivery.save(update_fields=["outcome", "signature_valid"])
-
-
 def _process_event(*, adapter: PaymentProvider, event: WebhookEvent, target: Charge | Withdrawal | None) -> str:
     provider = adapter.name
-    if ProcessedEvent.objects.filter(provider=provider, event_id=event.event_id).exists():
-        return "duplicate"
     if target is not None and target.provider_reference and event.provider_reference != target.provider_reference:
         # A callback on this payment's URL about another payment: believe neither.
         logger.warning("%s callback for %s names %r", provider, target.reference, event.provider_reference)
@@ -195,7 +184,7 @@ def _process_charge_event(*, adapter: PaymentProvider, event: WebhookEvent, char
     if status == PaymentStatus.PENDING:
         return "still_pending"  # not claimed: the same event may come again once the provider is sure
     with transaction.atomic():
-        if not _claim(adapter.name, event.event_id):
+        if not webhooks.claim_event(provider=adapter.name, event_id=event.event_id):
             return "duplicate"
         return apply_charge_result(
             charge_id=charge.pk,
@@ -226,7 +215,7 @@ def _process_transfer_event(*, adapter: PaymentProvider, event: WebhookEvent, wi
     if status == PaymentStatus.PENDING:
         return "still_pending"
     with transaction.atomic():
-        if not _claim(adapter.name, event.event_id):
+        if not webhooks.claim_event(provider=adapter.name, event_id=event.event_id):
             return "duplicate"
         if amount is not None and amount != withdrawal.amount and status == PaymentStatus.SUCCEEDED:
             PaymentReview.objects.create(
@@ -240,13 +229,3 @@ def _process_transfer_event(*, adapter: PaymentProvider, event: WebhookEvent, wi
             provider_reference=provider_reference,
             message=message,
         )
-
-
-def _claim(provider: str, event_id: str) -> bool:
-    """Write the event's row with its effect; a concurrent delivery of the same event waits here, then loses."""
-    try:
-        with transaction.atomic():
-            ProcessedEvent.objects.create(provider=provider, event_id=event_id, outcome="processed")
-    except IntegrityError:
-        return False
-    return True

@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from payments.models import Charge, PaymentReview, ReconciliationDecision, SandboxPayment, WebhookDelivery
+from core.models import WebhookDelivery
+from payments.models import Charge, PaymentReview, ReconciliationDecision, SandboxPayment
 from payments.selectors import wallet_balance
 from tests.factories import UserFactory
 from tests.payments.conftest import paystack_webhook

@@ -14,16 +14,8 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
-from payments.models import (
-    AccountKind,
-    Charge,
-    LedgerEntry,
-    PaymentReview,
-    ProcessedEvent,
-    SandboxPayment,
-    WebhookDelivery,
-    Withdrawal,
-)
+from core.models import ProcessedEvent, WebhookDelivery
+from payments.models import AccountKind, Charge, LedgerEntry, PaymentReview, SandboxPayment, Withdrawal
 from payments.providers.base import ChargeResult, PaymentStatus, ProviderError
 from payments.providers.sandbox import ProviderSandbox, deliver_webhook
 from payments.selectors import wallet_balance

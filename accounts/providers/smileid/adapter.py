@@ -68,6 +68,12 @@ class KycResult:
     result_code: str
     result_text: str
 
+    @property
+    def event_id(self) -> str:
+        """Smile ID numbers no callback: a job reports each result once (a pending one, then the final one), so
+        the job and its result code name the event; Smile ID sending it again is a repeat."""
+        return f"{self.job_id}:{self.result_code}"
+
 
 def sign(*, partner_id: str, api_key: str, timestamp: str) -> str:
     digest = hmac.new(api_key.encode(), f"{timestamp}{partner_id}sid_request".encode(), hashlib.sha256).digest()
@@ -78,7 +84,12 @@ def now_timestamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+RESULT_CODE_LENGTH = 8  # the submission's column
+
+
 class SmileIdProvider:
+    name = "smileid"
+
     def __init__(self, config: SmileIdConfig, client: httpx.Client | None = None):
         self.config = config
         self.client = client or httpx.Client(timeout=config.timeout)
@@ -123,9 +134,12 @@ class SmileIdProvider:
         _check_fresh(timestamp, now=now or datetime.now(UTC))
         params = payload.get("PartnerParams")
         params = params if isinstance(params, dict) else {}
+        result_code = str(payload.get("ResultCode", ""))
+        if len(result_code) > RESULT_CODE_LENGTH:
+            raise SmileIdPayloadError(f"ResultCode is at most {RESULT_CODE_LENGTH} characters (Smile ID's are four).")
         return KycResult(
-            job_id=str(params.get("job_id", "")),
-            result_code=str(payload.get("ResultCode", "")),
+            job_id=str(params.get("job_id", ""))[:64],
+            result_code=result_code,
             result_text=str(payload.get("ResultText", "")),
         )
 
