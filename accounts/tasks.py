@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from accounts import services
+from accounts import dormancy, services
 
 # The Smile ID sandbox's delivery task lives with the sandbox; named here so that the worker knows it.
 from accounts.providers.smileid.sandbox import deliver_smileid_result
@@ -20,6 +20,4 @@ def purge_expired_pin_tokens() -> int:
 
 @shared_task(name="accounts.mark_dormant_accounts")
 def mark_dormant_accounts() -> int:
-    from accounts.dormancy import mark_dormant_accounts as mark
-
-    return mark()
+    return dormancy.mark_dormant_accounts()

@@ -14,6 +14,9 @@ statement (JIT off), run first and rolled back; its rows must equal the service'
     BENCH_DATABASE_URL=postgres://pamoja@127.0.0.1:5432/pamoja_bench .venv/bin/python bench/groups.py [groups]
 """
 
+# The project's modules are imported inside the functions: each script first points Django at its own database
+# (`setup_django`), and models can only be imported after that.
+
 import multiprocessing
 import os
 import platform

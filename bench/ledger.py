@@ -11,6 +11,9 @@ The raw-SQL side sends exactly those statements through psycopg with no ORM; the
     BENCH_DATABASE_URL=postgres://pamoja@127.0.0.1:5432/pamoja_bench .venv/bin/python bench/ledger.py [seconds]
 """
 
+# The project's modules are imported inside the functions: each script first points Django at its own database
+# (`setup_django`), and models can only be imported after that.
+
 import multiprocessing
 import os
 import sys
