@@ -7,6 +7,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.fixtures.money", "tests.fixtures.groups"]  # fixtures every directory shares
+
 FORBID_SKIPS = os.environ.get("PAMOJA_FORBID_SKIPS") == "1"
 
 

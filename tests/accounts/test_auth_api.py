@@ -1,7 +1,8 @@
 import pytest
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from tests.factories import DEFAULT_PASSWORD
+from accounts.models import User
+from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -57,8 +58,6 @@ def test_logout_blacklists_the_refresh_token(api_client, user):
 
 
 def test_logout_refuses_someone_elses_token(api_client, user):
-    from tests.factories import UserFactory
-
     other = UserFactory()
     other_refresh = login(api_client, other).json()["refresh"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(api_client, user).json()['access']}")
@@ -71,8 +70,6 @@ def test_seed_demo_is_idempotent_and_prints_the_staff_login(settings):
     from io import StringIO
 
     from django.core.management import call_command
-
-    from accounts.models import User
 
     settings.DEBUG = True
     out = StringIO()

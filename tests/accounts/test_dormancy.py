@@ -9,7 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from accounts.dormancy import mark_dormant_accounts
 from accounts.models import User
 from tests.factories import DEFAULT_PASSWORD, UserFactory, pin_token
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.money import fund_wallet
 
 pytestmark = pytest.mark.django_db
 

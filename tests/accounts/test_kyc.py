@@ -11,8 +11,12 @@ from rest_framework.test import APIClient
 
 from accounts.models import KycSubmission
 from accounts.providers.smileid.adapter import KycJob, SmileIdConfig, SmileIdProvider, sign
+from accounts.providers.smileid.sandbox import SmileIdSandbox
+from config.celery import app
+from core.errors import ProviderUnavailableError
+from payments.selectors import wallet_balance
 from tests.factories import UserFactory, pin_token
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.money import fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +34,6 @@ NIN = {
 def _sandbox(settings):
     settings.PROVIDERS_SANDBOX = True
     settings.SANDBOX_DELIVERY = "inprocess"
-    from config.celery import app
-
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
     yield
@@ -136,8 +138,6 @@ def test_tier_limits_a_withdrawal_and_a_transfer(settings):
     user.kyc_tier = 1
     user.save(update_fields=["kyc_tier"])
     assert transfer("600.00").status_code == 201  # a higher tier, a higher limit
-    from payments.selectors import wallet_balance
-
     assert wallet_balance(user_id=user.pk, currency="KES") == Decimal("6885.00")  # 9000 - 1000 - 15 - 500 - 600
 
 
@@ -185,9 +185,6 @@ def test_an_unreachable_provider_leaves_no_pending_submission_and_a_retry_works(
 ):
     """The job is sent after the submission commits (no row lock held during the call); when Smile ID cannot be
     reached the submission is withdrawn, the answer is 503, and the user may simply try again."""
-    from accounts.providers.smileid.sandbox import SmileIdSandbox
-    from core.errors import ProviderUnavailableError
-
     user = UserFactory()
 
     def unreachable(self, job):

@@ -2,9 +2,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from payments.models import LedgerEntry
+from payments.models import AccountKind, LedgerEntry, TransactionKind
+from payments.services import Leg, get_house_account, post_transaction
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.money import fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +40,6 @@ def test_deletion_anonymises_and_keeps_the_books():
     user = UserFactory(first_name="Neema", phone_number="+254711000222")
     wallet = fund_wallet(user, "10.00")
     from decimal import Decimal
-
-    from payments.models import AccountKind, TransactionKind
-    from payments.services import Leg, get_house_account, post_transaction
 
     post_transaction(  # the member took the money out before leaving
         kind=TransactionKind.ADJUSTMENT,

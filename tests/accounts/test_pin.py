@@ -9,7 +9,9 @@ from django.contrib.auth.hashers import check_password
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from payments.selectors import wallet_balance
 from tests.factories import DEFAULT_PASSWORD, DEFAULT_PIN, UserFactory
+from tests.fixtures.money import fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -94,8 +96,6 @@ def transfer(client, token, recipient, amount="10.00"):
 
 @pytest.fixture
 def funded(member):
-    from tests.payments.conftest import fund_wallet
-
     User.objects.filter(pk=member.pk).update(pin_hash=UserFactory.build().pin_hash)
     member.refresh_from_db()
     fund_wallet(member, "100.00")
@@ -123,8 +123,6 @@ def test_a_token_expires_after_five_minutes(client, funded):
 
 def test_a_token_is_bound_to_its_user(client, funded):
     thief = UserFactory()
-    from tests.payments.conftest import fund_wallet
-
     fund_wallet(thief, "100.00")
     token = verify(client, DEFAULT_PIN).json()["pin_token"]
     thief_client = APIClient()
@@ -141,6 +139,4 @@ def test_a_failed_transfer_spends_the_token(client, funded):
     assert transfer(client, token, recipient, amount="50.00").json()["error"]["code"] == "pin_invalid"
     fresh = verify(client, DEFAULT_PIN).json()["pin_token"]
     assert transfer(client, fresh, recipient, amount="50.00").status_code == 201
-    from payments.selectors import wallet_balance
-
     assert wallet_balance(user_id=funded.pk, currency="KES") == Decimal("50.00")

@@ -9,6 +9,7 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
+from accounts.authentication import SessionAwareJWTAuthentication
 from accounts.models import User
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -139,8 +140,6 @@ def test_deactivation_in_the_admin_ends_tokens_for_good():
 
 def test_the_check_costs_no_extra_query(django_assert_num_queries):
     """The user row that authentication loads anyway carries the timestamp."""
-    from accounts.authentication import SessionAwareJWTAuthentication
-
     user = UserFactory()
     access = login(user)["access"]
     request = RequestFactory().get(ME, HTTP_AUTHORIZATION=f"Bearer {access}")

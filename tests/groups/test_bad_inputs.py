@@ -15,7 +15,7 @@ from contributions.models import Contribution, Cycle, Penalty
 from groups.models import Meeting, SavingsGroup
 from payments.models import LedgerEntry
 from payments.selectors import ledger_discrepancies
-from tests.groups.conftest import AJO, NAIROBI, at
+from tests.fixtures.groups import AJO, NAIROBI, at
 
 pytestmark = pytest.mark.django_db
 

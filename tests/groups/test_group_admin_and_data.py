@@ -11,7 +11,7 @@ from accounts.models import User
 from config.services import seed_demo_data
 from groups.models import SavingsGroup
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.groups.conftest import at
+from tests.fixtures.groups import at
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ from groups import rotation
 from groups.models import Membership
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
-from tests.groups.conftest import AJO, at
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.groups import AJO, at
+from tests.fixtures.money import fund_wallet
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from payments.models import LedgerTransaction
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
 from tests.factories import pin_token
-from tests.groups.conftest import LAGOS, NAIROBI, at
+from tests.fixtures.groups import LAGOS, NAIROBI, at
 from tests.payments.test_ledger_postgres import run_threads
 
 TRIALS = 20  # per race, each on a fresh group

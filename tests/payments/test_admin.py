@@ -6,11 +6,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from accounts.models import StaffAuditEntry
 from payments.models import LedgerTransaction, TransactionKind
 from payments.selectors import wallet_balance
 from payments.services import Leg, get_wallet, post_transaction
 from tests.factories import UserFactory
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.money import fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -79,8 +80,6 @@ def test_csv_export(transfer):
 
 
 def test_a_reversal_is_audited_with_actor_reason_and_address(transfer):
-    from accounts.models import StaffAuditEntry
-
     posted, _, _ = transfer
     client = staff_client("reverse_ledgertransaction")
     client.post(
@@ -95,8 +94,6 @@ def test_a_reversal_is_audited_with_actor_reason_and_address(transfer):
 
 
 def test_audit_entries_cannot_be_edited_or_deleted_in_the_admin():
-    from accounts.models import StaffAuditEntry
-
     boss = UserFactory(is_staff=True, is_superuser=True)
     entry = StaffAuditEntry.objects.create(actor=boss, action="x", target_type="t", target_id="1")
     client = Client()
@@ -110,8 +107,6 @@ def test_audit_entries_cannot_be_edited_or_deleted_in_the_admin():
 
 
 def test_staff_edit_of_a_user_is_audited():
-    from accounts.models import StaffAuditEntry
-
     boss = UserFactory(is_staff=True, is_superuser=True)
     member = UserFactory(is_verified=False)
     client = Client()

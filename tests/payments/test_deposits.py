@@ -9,9 +9,12 @@ from rest_framework.test import APIClient
 
 from core.models import WebhookDelivery
 from payments.models import Charge, PaymentReview, ReconciliationDecision, SandboxPayment
+from payments.providers.base import ChargeResult, PaymentStatus, ProviderRejectedError
+from payments.providers.sandbox import ProviderSandbox
 from payments.selectors import wallet_balance
+from payments.services.reconciliation import reconcile_charge, reconcile_pending_payments
 from tests.factories import UserFactory
-from tests.payments.conftest import paystack_webhook
+from tests.fixtures.money import paystack_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -208,8 +211,6 @@ def test_unknown_reference_is_acknowledged_and_logged(caplog):
 
 
 def test_reconciliation_settles_a_charge_whose_webhook_never_came(client, member, ledger_is_clean):
-    from payments.services.reconciliation import reconcile_pending_payments
-
     with time_machine.travel("2026-11-23 08:00Z"):
         reference = deposit(client, {"amount": "300.00", "currency": "NGN", "provider": "paystack"}).json()["reference"]
     SandboxPayment.objects.filter(reference=reference).update(status="succeeded")  # paid; the webhook was lost
@@ -367,10 +368,6 @@ def test_a_late_success_credits_a_charge_marked_failed_once(client, member, ledg
 
 def test_reconciliation_credits_an_mpesa_push_the_query_confirms(client, member, monkeypatch, ledger_is_clean):
     """Daraja's STK query answers no amount: the push's own amount, which we fixed, is what it confirms."""
-    from payments.providers.base import ChargeResult, PaymentStatus
-    from payments.providers.sandbox import ProviderSandbox
-    from payments.services.reconciliation import reconcile_charge
-
     response = deposit(
         client, {"amount": "300", "currency": "KES", "provider": "mpesa", "phone_number": "+254712345678"}
     )
@@ -387,10 +384,6 @@ def test_reconciliation_credits_an_mpesa_push_the_query_confirms(client, member,
 
 
 def test_a_checkout_the_provider_never_saw_is_failed_after_a_day(client, member, monkeypatch):
-    from payments.providers.base import ProviderRejectedError
-    from payments.providers.sandbox import ProviderSandbox
-    from payments.services.reconciliation import reconcile_charge
-
     def not_found(self, *, reference, provider_reference=None):
         raise ProviderRejectedError("No transaction was found for this id")
 

@@ -7,11 +7,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 
+from core.money import AmountError
 from payments.errors import AlreadyReversedError, InsufficientFundsError, UnbalancedTransactionError
 from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
-from payments.services import Leg, get_house_account, get_wallet, post_transaction, reverse_transaction
+from payments.services import Leg, get_house_account, get_wallet, post_transaction, post_transfer, reverse_transaction
+from payments.services.audit import run_ledger_check
 from tests.factories import UserFactory
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.money import fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -142,8 +144,6 @@ def test_database_forbids_a_negative_guarded_balance():
 
 
 def test_unknown_currency_account_is_refused():
-    from core.money import AmountError
-
     with pytest.raises(AmountError):
         get_wallet(user_id=UserFactory().pk, currency="EUR")
 
@@ -161,8 +161,6 @@ def test_ledger_check_is_clean_then_reports_a_tampered_balance():
 
 
 def test_nightly_ledger_check_emails_staff_on_a_discrepancy(mailoutbox):
-    from payments.services.audit import run_ledger_check
-
     UserFactory(is_staff=True, email="finance@pamoja.africa")
     wallet = fund_wallet(UserFactory(), "10.00")
     assert run_ledger_check() == 0 and mailoutbox == []
@@ -173,8 +171,6 @@ def test_nightly_ledger_check_emails_staff_on_a_discrepancy(mailoutbox):
 
 
 def test_reversing_a_transfer_marks_it_reversed(ledger_is_clean):
-    from payments.services import post_transfer
-
     sender, recipient = UserFactory(), UserFactory()
     fund_wallet(sender, "50.00")
     transfer = post_transfer(sender=sender, recipient=recipient, amount=D("20.00"), currency="KES")

@@ -11,7 +11,7 @@ from payments.models import AccountKind, TransactionKind, Withdrawal
 from payments.selectors import ledger_discrepancies
 from payments.services import Leg, get_house_account, get_wallet, post_transaction, reverse_transaction
 from tests.factories import UserFactory
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.money import fund_wallet
 from tests.payments.test_withdrawals import client, link, member, withdraw  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db

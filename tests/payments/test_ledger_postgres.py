@@ -9,11 +9,12 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
-from payments.models import LedgerEntry, LedgerTransaction, Transfer
+from payments.models import Charge, LedgerEntry, LedgerTransaction, SandboxPayment, Transfer
 from payments.selectors import ledger_discrepancies, wallet_balance
-from payments.services import Leg, get_wallet, post_transaction
+from payments.services import Leg, get_wallet, post_transaction, start_deposit
+from payments.tasks import submit_withdrawal
 from tests.factories import UserFactory, pin_token
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.money import fund_wallet, paystack_webhook
 
 pytestmark = [pytest.mark.postgres]
 
@@ -203,8 +204,6 @@ def test_crossing_transfers_do_not_deadlock():
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_threads_mixing_transfers_and_withdrawals_only_one_wins(settings, monkeypatch):
-    from payments.tasks import submit_withdrawal
-
     settings.PROVIDERS_SANDBOX = True
     monkeypatch.setattr(submit_withdrawal, "delay", lambda *args, **kwargs: None)  # the provider call: not here
     spender = UserFactory()
@@ -233,10 +232,6 @@ def test_twenty_threads_mixing_transfers_and_withdrawals_only_one_wins(settings,
 
 @pytest.mark.django_db(transaction=True)
 def test_one_paystack_event_delivered_concurrently_credits_once(settings):
-    from payments.models import Charge, SandboxPayment
-    from payments.services import start_deposit
-    from tests.payments.conftest import paystack_webhook
-
     settings.PROVIDERS_SANDBOX = True
     member = UserFactory()
     charge = start_deposit(user=member, amount=Decimal("800.00"), currency="NGN", provider="paystack")

@@ -14,15 +14,18 @@ import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
+from config import settings as module
 from core.models import ProcessedEvent, WebhookDelivery
 from payments.models import AccountKind, Charge, LedgerEntry, PaymentReview, SandboxPayment, Withdrawal
 from payments.providers.base import ChargeResult, PaymentStatus, ProviderError
+from payments.providers.flutterwave.adapter import FlutterwaveConfig, FlutterwaveProvider
+from payments.providers.registry import get_provider, real_provider
 from payments.providers.sandbox import ProviderSandbox, deliver_webhook
 from payments.selectors import wallet_balance
 from payments.services import get_house_account
-from payments.services.withdrawals import submit_withdrawal_to_provider
+from payments.services.withdrawals import apply_transfer_result, submit_withdrawal_to_provider
 from tests.factories import UserFactory, pin_token
-from tests.payments.conftest import fund_wallet, paystack_webhook
+from tests.fixtures.money import fund_wallet, paystack_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -272,8 +275,6 @@ def test_provider_unreachable_for_verification_is_503_and_changes_nothing(member
 @pytest.mark.django_db
 def test_a_success_the_provider_reports_for_a_returned_withdrawal_goes_to_review(member, monkeypatch):
     """Should the money ever have gone back before the provider paid, staff hear of it; nothing is posted twice."""
-    from payments.services.withdrawals import apply_transfer_result
-
     withdrawal = open_withdrawal(member, provider="paystack", currency="NGN", amount="500.00")
     assert apply_transfer_result(withdrawal_id=withdrawal.pk, status=PaymentStatus.FAILED) == "returned"
     for _ in range(2):
@@ -283,8 +284,6 @@ def test_a_success_the_provider_reports_for_a_returned_withdrawal_goes_to_review
 
 
 def test_adapters_say_which_events_they_can_verify():
-    from payments.providers.registry import get_provider, real_provider
-
     for name in ("paystack", "flutterwave"):
         assert real_provider(name).verifies_charges and real_provider(name).verifies_transfers
     assert real_provider("mpesa").verifies_charges  # the STK query
@@ -300,8 +299,6 @@ def test_adapters_say_which_events_they_can_verify():
 
 def test_flutterwave_verification_of_another_transaction_names_its_reference():
     import respx
-
-    from payments.providers.flutterwave.adapter import FlutterwaveConfig, FlutterwaveProvider
 
     adapter = FlutterwaveProvider(FlutterwaveConfig(secret_key="k", secret_hash="h"))
     with respx.mock:
@@ -358,8 +355,6 @@ def test_sandbox_is_off_by_default_in_production_and_missing_secrets_stop_startu
 
 
 def test_sandbox_default_values_are_refused_when_the_sandbox_is_off():
-    from config import settings as module
-
     sandbox_values = {name: getattr(module, name) for name in PROVIDER_SECRETS}  # DEBUG tests: the defaults
     result = settings_in_subprocess(
         "print(s.PROVIDERS_SANDBOX)",

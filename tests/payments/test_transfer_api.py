@@ -7,8 +7,9 @@ from rest_framework.test import APIClient
 
 from payments.models import IdempotencyRecord, LedgerTransaction, Transfer
 from payments.selectors import wallet_balance
+from payments.services.idempotency import purge_expired_idempotency_records
 from tests.factories import UserFactory, pin_token
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.money import fund_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -192,8 +193,6 @@ def test_an_expired_key_runs_again(sender, recipient, ledger_is_clean):
 
 
 def test_purge_job_deletes_expired_records(sender, recipient):
-    from payments.services.idempotency import purge_expired_idempotency_records
-
     with time_machine.travel("2026-11-01 09:00Z"):
         send(client_for(sender), {"amount": "1.00", "currency": "KES", "recipient": recipient.email})
     with time_machine.travel("2026-11-01 10:00Z"):

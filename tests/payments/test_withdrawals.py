@@ -7,10 +7,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from payments.models import AccountKind, BankAccount, LedgerEntry, SandboxPayment, Withdrawal
+from payments.providers.base import ProviderRejectedError
+from payments.providers.sandbox import ProviderSandbox
 from payments.selectors import wallet_balance
 from payments.services import get_house_account
 from tests.factories import UserFactory, pin_token
-from tests.payments.conftest import fund_wallet, paystack_webhook
+from tests.fixtures.money import fund_wallet, paystack_webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -191,9 +193,6 @@ def test_bank_account_in_another_currency_is_refused(client):
 def test_a_transfer_the_provider_refuses_outright_returns_the_money(
     client, member, django_capture_on_commit_callbacks, monkeypatch, ledger_is_clean
 ):
-    from payments.providers.base import ProviderRejectedError
-    from payments.providers.sandbox import ProviderSandbox
-
     def refuse(self, request):
         raise ProviderRejectedError("Recipient account is blocked")
 

@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
+from config.encryption import keyed_hash
 from payments.models import BankAccount
 from tests.factories import UserFactory
 
@@ -23,8 +24,6 @@ def raw_number(account: BankAccount) -> str:
 
 
 def make_account(number="0123456789") -> BankAccount:
-    from config.encryption import keyed_hash
-
     return BankAccount.objects.create(
         user=UserFactory(),
         provider="paystack",
@@ -63,8 +62,6 @@ def test_the_same_number_twice_is_refused_by_its_hash():
     from django.db import IntegrityError
 
     account = make_account()
-    from config.encryption import keyed_hash
-
     with pytest.raises(IntegrityError):
         BankAccount.objects.create(
             user=account.user,

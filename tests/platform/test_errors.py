@@ -6,7 +6,9 @@ import pytest
 from django.test import Client
 from rest_framework.throttling import ScopedRateThrottle
 
+import accounts.errors  # noqa: F401  (registers its subclasses)
 from accounts.models import User
+from core.errors import DRF_ERROR_CODES, ApplicationError, exception_handler
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.platform.urls")]
 
@@ -126,16 +128,12 @@ def test_pagination_shape_and_page_size_cap(auth_client):
 def test_readme_lists_every_error_code():
     from pathlib import Path
 
-    from core.errors import DRF_ERROR_CODES, ApplicationError
-
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
     def subclasses(cls):
         for sub in cls.__subclasses__():
             yield sub
             yield from subclasses(sub)
-
-    import accounts.errors  # noqa: F401  (registers its subclasses)
 
     codes = {cls.code for cls in subclasses(ApplicationError)} | set(DRF_ERROR_CODES.values()) | {"server_error"}
     for code in codes:
@@ -144,8 +142,6 @@ def test_readme_lists_every_error_code():
 
 def test_a_model_validation_error_from_a_service_is_a_400_not_a_500():
     from django.core.exceptions import ValidationError
-
-    from core.errors import exception_handler
 
     answer = exception_handler(ValidationError({"time_zone": ["Unknown zone."]}), {})
     assert answer.status_code == 400

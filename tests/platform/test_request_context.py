@@ -3,6 +3,9 @@ import re
 
 import pytest
 
+from config.celery import REQUEST_ID_TASK_HEADER, carry_request_id, forget_request_id, restore_request_id
+from config.request_context import request_id_var
+
 pytestmark = pytest.mark.django_db
 
 
@@ -64,9 +67,6 @@ def test_cors_lets_the_spa_send_our_headers_and_read_the_request_id(api_client, 
 
 def test_tasks_carry_the_request_id_into_the_worker():
     from types import SimpleNamespace
-
-    from config.celery import REQUEST_ID_TASK_HEADER, carry_request_id, forget_request_id, restore_request_id
-    from config.request_context import request_id_var
 
     token = request_id_var.set("req-task-1")
     headers: dict = {}

@@ -7,6 +7,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 from config.schedules import Crontab, PeriodicJob, declared_jobs
 from config.services import MANAGED_MARKER, sync_periodic_jobs
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +63,6 @@ def test_changed_and_removed_jobs_are_synced_and_hand_made_tasks_left_alone():
 def test_run_job_runs_the_task_in_process():
     from django.utils import timezone
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-
-    from tests.factories import UserFactory
 
     user = UserFactory()
     OutstandingToken.objects.create(

@@ -6,6 +6,7 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
+from config.security_headers import SecurityHeadersMiddleware
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +101,6 @@ def test_docs_pages_render_under_their_policy(client, page):
 def test_the_policy_set_by_a_view_is_kept(settings):
     from django.http import HttpResponse
     from django.test import RequestFactory
-
-    from config.security_headers import SecurityHeadersMiddleware
 
     def view(request):
         response = HttpResponse("<p>hi</p>")

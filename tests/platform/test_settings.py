@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.utils import ConnectionHandler
 
 from config.db_router import PrimaryReplicaRouter
+from config.settings import _database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,8 +84,6 @@ def test_production_settings_are_secure():
 
 def test_sqlite_default_runs_in_wal_mode_with_a_busy_timeout(tmp_path, django_db_blocker):
     """The embedded default: a file database opened the way `make run` opens it."""
-    from config.settings import _database
-
     handler = ConnectionHandler({"default": _database(f"sqlite:///{tmp_path / 'probe.sqlite3'}")})
     probe = handler["default"]
     with django_db_blocker.unblock():
@@ -100,8 +99,6 @@ def test_sqlite_default_runs_in_wal_mode_with_a_busy_timeout(tmp_path, django_db
 
 
 def test_database_url_configuration_per_engine():
-    from config.settings import _database
-
     sqlite = _database("sqlite:////tmp/x.sqlite3")
     assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in sqlite["OPTIONS"]["init_command"]

@@ -1,3 +1,6 @@
-"""The groups suite's people and groups (and its in-process sandboxes), for the fuzzer's world."""
+import pytest
 
-from tests.groups.conftest import _sandbox_in_process, forming_group, member, started_group  # noqa: F401 (fixtures)
+
+@pytest.fixture(autouse=True)
+def _providers(providers_in_process):
+    """Every test here runs with the providers' sandboxes in process (tests/fixtures/money.py)."""

@@ -28,11 +28,13 @@ from django.db import close_old_connections
 from django.utils import timezone
 from schemathesis.core.parameters import ParameterLocation
 
+from accounts.services import issue_tokens
 from config.wsgi import application
 from core.errors import ApplicationError
+from groups.models import Membership
 from tests.factories import pin_token
-from tests.groups.conftest import CHAMA, NAIROBI
-from tests.payments.conftest import fund_wallet
+from tests.fixtures.groups import CHAMA, NAIROBI
+from tests.fixtures.money import fund_wallet
 
 MAX_EXAMPLES = int(os.environ.get("PAMOJA_FUZZ_EXAMPLES", "25"))
 STATS_FILE = os.environ.get("PAMOJA_FUZZ_STATS")
@@ -77,8 +79,6 @@ _world: dict = {}
 def _access_token(user) -> str:
     """A new session's access token, per call: a case that ends the user's sessions (logout, a new password)
     must not turn every later case into a 401."""
-    from accounts.services import issue_tokens
-
     return issue_tokens(user=user)["access"]
 
 
@@ -142,8 +142,6 @@ def world(started_group, monkeypatch, settings, tmp_path):
 
 
 def _build_world(started_group) -> dict:
-    from groups.models import Membership
-
     today = timezone.localdate(timezone=NAIROBI)
     group, people = started_group(size=3, funded="20000.00", start_date=str(today + timedelta(days=7)), **CHAMA)
     chair, treasurer, other = people

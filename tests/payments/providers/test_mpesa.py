@@ -12,6 +12,7 @@ from payments.providers.base import (
     ChargeRequest,
     EventKind,
     PaymentStatus,
+    ProviderError,
     ProviderRejectedError,
     TransferRequest,
 )
@@ -235,8 +236,6 @@ def test_unreadable_callbacks(mpesa):
 
 
 def test_stk_query_server_failure_is_a_provider_error(mpesa, token_route):
-    from payments.providers.base import ProviderError
-
     router, _ = token_route
     router.post(f"{BASE}/mpesa/stkpushquery/v1/query").respond(503, text="Service Unavailable")
     with pytest.raises(ProviderError):

@@ -12,7 +12,8 @@ from groups.tasks import cancel_stale_groups
 from payments.models import Charge
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
-from tests.groups.conftest import NAIROBI, at
+from tests.factories import pin_token
+from tests.fixtures.groups import NAIROBI, at
 
 pytestmark = pytest.mark.django_db
 
@@ -249,8 +250,6 @@ def test_an_operator_runs_a_group_job_for_every_zone_now(started_group):
 
 
 def test_a_retried_payment_replays_its_first_answer_and_moves_money_once(forming_group):
-    from tests.factories import pin_token
-
     with at("2026-12-01T10:00"):
         group, (chair, other) = forming_group(size=2)
         gid = group["id"]

@@ -8,12 +8,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from contributions import services
-from contributions.models import Payout, Penalty
-from groups.models import SavingsGroup
+from contributions.models import Loan, Payout, Penalty, RecordedPayment
+from groups.models import Membership, SavingsGroup
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
+from tests.contributions.test_loans import CHAMA, _free_money_into_the_pot, loan_path
 from tests.factories import pin_token
-from tests.groups.conftest import NAIROBI, at
+from tests.fixtures.groups import NAIROBI, at
 from tests.payments.test_ledger_postgres import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -74,10 +75,6 @@ def test_one_contribution_paid_from_two_devices_at_once_is_paid_once(started_gro
 
 
 def _chama_with_an_approved_loan(started_group):
-    from contributions.models import Loan
-    from groups.models import Membership
-    from tests.groups.test_loans import CHAMA, _free_money_into_the_pot, loan_path
-
     group, (chair, treasurer, borrower) = started_group(size=3, funded="100000.00", **CHAMA)
     gid = group["id"]
     for person in (chair, treasurer, borrower):
@@ -92,8 +89,6 @@ def _chama_with_an_approved_loan(started_group):
 
 
 def test_a_loan_disbursed_from_two_devices_at_once_is_paid_once(started_group):
-    from tests.groups.test_loans import loan_path
-
     with at("2026-12-02T10:00", NAIROBI):
         gid, (_chair, treasurer, borrower), loan = _chama_with_an_approved_loan(started_group)
         before = get_wallet(user_id=borrower.user.pk, currency="KES").balance
@@ -110,8 +105,6 @@ def test_a_loan_disbursed_from_two_devices_at_once_is_paid_once(started_group):
 
 
 def test_two_repayments_at_once_never_pay_more_than_the_loan(started_group):
-    from tests.groups.test_loans import loan_path
-
     with at("2026-12-02T10:00", NAIROBI):
         gid, (_chair, treasurer, borrower), loan = _chama_with_an_approved_loan(started_group)
         treasurer.post(loan_path(gid, loan.pk, "disburse"))
@@ -137,9 +130,6 @@ def test_two_repayments_at_once_never_pay_more_than_the_loan(started_group):
 
 
 def test_a_recorded_payment_confirmed_by_two_officials_at_once_posts_once(started_group):
-    from contributions.models import RecordedPayment
-    from groups.models import Membership
-
     with at("2026-12-02T10:00", NAIROBI):
         group, people = started_group(size=4, security_deposit="0.00")
         gid = group["id"]
@@ -176,8 +166,6 @@ def test_a_recorded_payment_confirmed_by_two_officials_at_once_posts_once(starte
 
 
 def test_one_fine_paid_from_two_devices_at_once_is_paid_once(started_group):
-    from groups.models import Membership
-
     with at("2026-12-02T10:00"):
         group, (chair, payer) = started_group(size=2, security_deposit="0.00")
         target = Membership.objects.get(group_id=group["id"], user=payer.user).pk

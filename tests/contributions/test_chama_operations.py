@@ -17,7 +17,8 @@ from groups.models import SavingsGroup
 from payments.models import LedgerEntry
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
-from tests.groups.conftest import NAIROBI, at
+from tests.factories import pin_token
+from tests.fixtures.groups import NAIROBI, at
 
 pytestmark = pytest.mark.django_db
 
@@ -318,8 +319,6 @@ def test_bad_input_to_any_chama_endpoint_is_a_clear_error_never_a_500(chama):
 
 
 def test_a_member_pays_a_fine_on_its_own_once(chama):
-    from tests.factories import pin_token
-
     gid, (chair, _treasurer, member), ids = chama
     with at("2026-12-02T10:00", NAIROBI):
         fine = chair.post(f"groups/{gid}/fines/", {"membership": ids[member], "amount": "80.00", "reason": "Late"})

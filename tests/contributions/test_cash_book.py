@@ -17,7 +17,7 @@ from payments.errors import UnbalancedTransactionError
 from payments.models import AccountKind, Charge, LedgerAccount, TransactionKind
 from payments.selectors import ledger_discrepancies
 from payments.services import Leg, get_house_account, get_wallet, post_transaction
-from tests.groups.conftest import CHAMA, NAIROBI, at
+from tests.fixtures.groups import CHAMA, NAIROBI, at
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from groups import rotation
 from payments.models import AccountKind, LedgerAccount
 from payments.selectors import ledger_discrepancies
 from payments.services import get_house_account, get_wallet
-from tests.groups.conftest import at
+from tests.fixtures.groups import at
 
 FUNDED = Decimal("200000.00")
 

@@ -2,6 +2,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import User
+from accounts.services import issue_pin_token
 
 DEFAULT_PASSWORD = "correct-horse-battery"
 
@@ -30,6 +31,4 @@ DEFAULT_PIN = "4829"
 
 def pin_token(user) -> str:
     """A fresh single-use X-Pin-Token for `user` (whose PIN the factory set)."""
-    from accounts.services import issue_pin_token
-
     return issue_pin_token(user=user, pin=DEFAULT_PIN)[0]

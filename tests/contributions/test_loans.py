@@ -5,13 +5,13 @@ from decimal import Decimal
 
 import pytest
 
-from contributions.services import loan_schedule
+from contributions.services import cash_book_of, loan_schedule, pot_of
 from contributions.tasks import dispatch_group_job
-from groups.models import Membership
-from payments.models import AccountKind, LedgerAccount
+from groups.models import Membership, SavingsGroup
+from payments.models import AccountKind, LedgerAccount, TransactionKind
 from payments.selectors import ledger_discrepancies
-from payments.services import get_house_account, get_wallet
-from tests.groups.conftest import NAIROBI, at
+from payments.services import Leg, get_house_account, get_wallet, post_transaction
+from tests.fixtures.groups import NAIROBI, at
 
 pytestmark = pytest.mark.django_db
 
@@ -201,11 +201,6 @@ def _repay(person, gid, loan_id, amount):
 
 def _free_money_into_the_pot(gid, amount):
     """Money the group owns outright (as registration fees or interest would be), posted from suspense."""
-    from contributions.services import pot_of
-    from groups.models import SavingsGroup
-    from payments.models import TransactionKind
-    from payments.services import Leg, post_transaction
-
     pot = pot_of(SavingsGroup.objects.get(pk=gid))
     post_transaction(
         kind=TransactionKind.ADJUSTMENT,
@@ -305,9 +300,6 @@ def test_a_guarantee_is_held_on_the_guarantors_savings_until_the_loan_is_repaid(
 def test_a_loan_repaid_in_cash_pays_the_loan_down_into_the_cash_book_not_the_pot(chama):
     """Cash an official takes for a loan is off-platform: the receivable falls, the cash book rises, the pot and
     income do not move."""
-    from contributions.services import cash_book_of
-    from groups.models import SavingsGroup
-
     group, (chair, treasurer, borrower) = chama(loan_monthly_rate="2.00", registration_fee="0.00")
     gid = group["id"]
     _free_money_into_the_pot(gid, "25000.00")
