@@ -9,7 +9,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?= -n auto
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lint install
+.PHONY: run test lint typecheck install
 
 $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,6 @@ test: install
 
 lint: install
 	ruff check .
+
+typecheck: install
+	mypy

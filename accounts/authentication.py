@@ -7,6 +7,7 @@ issued just before a logout from one issued just after it (the new tokens of a p
 
 import calendar
 from datetime import datetime
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
@@ -34,6 +35,9 @@ def issued_before_session_end(*, user: User, payload: dict) -> bool:
 
 
 class _PreciseIssueTime:
+    payload: dict[str, Any]  # both set by simplejwt's Token
+    current_time: datetime
+
     def set_iat(self, claim: str = "iat", at_time: datetime | None = None) -> None:
         self.payload[claim] = _epoch(at_time or self.current_time)
 
@@ -42,7 +46,7 @@ class SessionAccessToken(_PreciseIssueTime, AccessToken):
     pass
 
 
-class SessionRefreshToken(_PreciseIssueTime, RefreshToken):
+class SessionRefreshToken(_PreciseIssueTime, RefreshToken):  # type: ignore[misc]  # simplejwt's own bases disagree
     access_token_class = SessionAccessToken
 
 

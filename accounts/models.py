@@ -1,5 +1,6 @@
 import secrets
 import uuid
+from typing import ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -18,14 +19,15 @@ def new_referral_code() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def normalize_email(self, email: str) -> str:
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
         """Emails are compared without case; store them lower-cased so the unique index sees one spelling."""
         return super().normalize_email(email or "").strip().lower()
 
-    def get_by_natural_key(self, username: str):
+    def get_by_natural_key(self, username: str | None):
         return self.get(email__iexact=username)
 
     def create_user(self, email: str, password: str | None = None, **fields):
@@ -87,7 +89,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["date_joined"]

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -132,7 +134,7 @@ class DeviceSerializer(serializers.ModelSerializer):
         model = Device
         fields = ["id", "fcm_token", "platform", "name", "created_at", "last_seen_at"]
         read_only_fields = ["id", "created_at", "last_seen_at"]
-        extra_kwargs = {"fcm_token": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"fcm_token": {"validators": []}}
 
 
 class TwoFactorChallengeSerializer(serializers.Serializer):

@@ -112,4 +112,4 @@ class JsonFormatter(_BaseJsonFormatter):
         super().__init__("%(levelname)s %(name)s %(message)s", *args, **kwargs)
 
     def formatException(self, ei) -> str:
-        return redact_text(super().formatException(ei))
+        return redact_text(super().formatException(ei))  # type: ignore[arg-type]  # a list only with exc_info_as_array

@@ -4,6 +4,8 @@ The schema is checked against the server by the fuzzer in tests/reliability/test
 content type and body the server can answer must be listed here, and the schema must be no looser than the server.
 """
 
+from typing import Any
+
 from drf_spectacular.openapi import AutoSchema
 from phonenumbers import PhoneMetadata
 from rest_framework import serializers
@@ -74,7 +76,10 @@ def _phone_pattern() -> str:
     plans = []
     for region in _PHONE_REGIONS:
         metadata = PhoneMetadata.metadata_for_region(region)
-        national = metadata.mobile.national_number_pattern.replace("\\d", "[0-9]")
+        mobile = metadata.mobile if metadata is not None else None
+        if metadata is None or mobile is None or mobile.national_number_pattern is None:
+            raise LookupError(f"phonenumbers has no mobile numbering plan for {region}.")
+        national = mobile.national_number_pattern.replace("\\d", "[0-9]")
         plans.append(rf"\+{metadata.country_code}(?:{national})")
     return "^(?:" + "|".join(plans) + ")$"
 
@@ -136,8 +141,8 @@ class PamojaAutoSchema(AutoSchema):
                     schema["pattern"] = _NOT_BLANK if field.trim_whitespace else _NOT_EMPTY
 
 
-def _error_response(code: str) -> dict:
-    response = {
+def _error_response(code: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
         "description": _DESCRIPTIONS[code],
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}}},
     }

@@ -11,10 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from core.model_fields import MONEY, PERCENT
 from groups.models import InterestMethod, Membership, SavingsGroup
-
-MONEY = {"max_digits": 20, "decimal_places": 2}
-PERCENT = {"max_digits": 5, "decimal_places": 2}
 
 
 class CycleStatus(models.TextChoices):

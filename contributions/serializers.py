@@ -38,7 +38,9 @@ class ContributionSerializer(serializers.ModelSerializer):
 
 
 class ContributionPayInputSerializer(serializers.Serializer):
-    source = serializers.ChoiceField(choices=["wallet", "mpesa"])
+    # DRF's metaclass takes declared fields off the class, so this never shadows `Field.source`; the stubs type
+    # the class attribute all the same.
+    source = serializers.ChoiceField(choices=["wallet", "mpesa"])  # type: ignore[assignment]
     phone_number = serializers.CharField(required=False, max_length=20, help_text="E.164 M-Pesa number.")
 
     def validate(self, attrs):

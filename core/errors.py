@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.response import Response
@@ -161,7 +161,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
 
     response = drf_exception_handler(exc, context)  # keeps WWW-Authenticate, Retry-After and the like
-    if response is None:
+    if response is None or not isinstance(exc, drf_exceptions.APIException):  # DRF answers only its own exceptions
         logger.error(
             "Unhandled exception in %s",
             context["view"].__class__.__name__ if context.get("view") else "view",
@@ -176,17 +176,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     else:
         details = {}
         message = str(exc.detail) if not isinstance(exc.detail, list | dict) else (_first_message(exc.detail) or "")
-        if isinstance(exc, drf_exceptions.Throttled) and exc.wait is not None:
-            details = {"retry_after": int(exc.wait) + (exc.wait % 1 > 0)}
+        if isinstance(exc, drf_exceptions.Throttled):
+            wait: float | None = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__; not in the stubs
+            if wait is not None:
+                details = {"retry_after": int(wait) + (wait % 1 > 0)}
     response.data = error_body(code, message, details)
     return response
 
 
-def _is_api(request) -> bool:
+def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def handler404(request, exception=None):
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django's 404 handler: the error shape under /api/, Django's page elsewhere."""
     if _is_api(request):
         return JsonResponse(error_body("not_found", "Not found."), status=404)
@@ -195,7 +197,7 @@ def handler404(request, exception=None):
     return page_not_found(request, exception)
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> HttpResponse:
     """Django's 500 handler, for failures outside DRF views (middleware, non-API views)."""
     if _is_api(request):
         return JsonResponse(server_error_body(), status=500)

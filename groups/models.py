@@ -14,10 +14,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from core.model_fields import MONEY, PERCENT
 from core.money import CURRENCIES, CURRENCY_CHOICES
-
-MONEY = {"max_digits": 20, "decimal_places": 2}
-PERCENT = {"max_digits": 5, "decimal_places": 2}
 
 
 def validate_time_zone(value: str) -> None:

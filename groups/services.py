@@ -258,7 +258,7 @@ def start_group(*, actor: Membership) -> SavingsGroup:
             .filter(status=MembershipStatus.ACTIVE)
             .order_by("pk")
         )
-        problems = {}
+        problems: dict[str, str | list[str]] = {}
         if len(members) < 2:
             problems["members"] = "A group needs at least two members."
         unpaid = [str(m.user_id) for m in members if group.dues and m.dues_paid_at is None]

@@ -1,12 +1,17 @@
 """Finance staff's view of the money. Records are read-only; money moves only through services, including the
 one staff write here, reversing a ledger transaction, which asks for a reason."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.services import record_staff_action
+from accounts.signed_in import signed_in_user
 from core.admin import ReadOnlyAdmin, export_as_csv
 from core.errors import ApplicationError
 from payments.models import (
@@ -24,18 +29,24 @@ from payments.models import (
 )
 from payments.services import reverse_transaction
 
+if TYPE_CHECKING:
+    # django-stubs makes inlines generic in their models; Django's class is not subscriptable at runtime.
+    _EntryInlineBase = admin.TabularInline[LedgerEntry, LedgerTransaction]
+else:
+    _EntryInlineBase = admin.TabularInline
 
-class EntryInline(admin.TabularInline):
+
+class EntryInline(_EntryInlineBase):
     model = LedgerEntry
     fields = ("account", "amount", "balance_after")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -60,8 +71,9 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
     actions = [export_as_csv, "reverse_selected"]
 
     @admin.action(description="Reverse selected transactions (asks for a reason)", permissions=["view"])
-    def reverse_selected(self, request, queryset):
-        if not request.user.has_perm("payments.reverse_ledgertransaction"):
+    def reverse_selected(self, request: HttpRequest, queryset: QuerySet[LedgerTransaction]) -> HttpResponse | None:
+        staff = signed_in_user(request)  # the admin's pages are for signed-in staff only
+        if not staff.has_perm("payments.reverse_ledgertransaction"):
             self.message_user(request, "You may not reverse transactions.", level=messages.ERROR)
             return None
         form = ReversalReasonForm(request.POST if "reason" in request.POST else None)
@@ -71,7 +83,7 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
                     with transaction.atomic():
                         reversal = reverse_transaction(original=original, reason=form.cleaned_data["reason"])
                         record_staff_action(
-                            actor=request.user,
+                            actor=staff,
                             action="ledger.reverse",
                             target=original,
                             reason=form.cleaned_data["reason"],

@@ -13,18 +13,21 @@ from django.db import transaction
 
 from core.app_hooks import Registry
 from core.errors import ApplicationError
+from payments.models import Charge
 
 logger = logging.getLogger("pamoja.payments")
 
-_handlers: Registry[Callable] = Registry("charge purpose")
+ChargeHandler = Callable[[Charge], object]
+
+_handlers: Registry[ChargeHandler] = Registry("charge purpose")
 
 
-def register_charge_purpose(name: str, handler: Callable) -> None:
+def register_charge_purpose(name: str, handler: ChargeHandler) -> None:
     """`handler(charge)` moves the credited money on from the payer's wallet; it must be idempotent per charge."""
     _handlers.register(name, handler)
 
 
-def apply_charge_purpose(*, charge) -> str:
+def apply_charge_purpose(*, charge: Charge) -> str:
     handler = _handlers.get(charge.purpose)
     if handler is None:
         logger.error("charge %s has unknown purpose %r; left in the wallet", charge.reference, charge.purpose)

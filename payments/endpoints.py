@@ -16,12 +16,15 @@ by the payments services that move the money.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.services import authorize_money_movement
+from accounts.signed_in import signed_in_user
 from payments.idempotency import HEADER as IDEMPOTENCY_HEADER
 from payments.idempotency import idempotent
 
@@ -48,12 +51,22 @@ NO_PIN_ERRORS = {
 }
 
 
-def money_endpoint(*, pin: bool = True, responses: dict | None = None, **schema: Any) -> Callable:
+_View = TypeVar("_View", bound=APIView)
+_Params = ParamSpec("_Params")
+
+
+def money_endpoint(
+    *, pin: bool = True, responses: dict[int, Any] | None = None, **schema: Any
+) -> Callable[
+    [Callable[Concatenate[_View, Request, _Params], Response]], Callable[Concatenate[_View, Request, _Params], Response]
+]:
     """Idempotency plus the OpenAPI parameters and errors of a money endpoint; `pin=False` for one that moves no
     money out of a wallet (a deposit: the money comes in from the provider). Entries in `responses` override the
     shared ones for their status code."""
 
-    def decorate(handler: Callable) -> Callable:
+    def decorate(
+        handler: Callable[Concatenate[_View, Request, _Params], Response],
+    ) -> Callable[Concatenate[_View, Request, _Params], Response]:
         shared = MONEY_ERRORS if pin else NO_PIN_ERRORS
         documented = extend_schema(
             parameters=[IDEMPOTENCY_KEY, PIN_TOKEN] if pin else [IDEMPOTENCY_KEY],
@@ -68,4 +81,4 @@ def money_endpoint(*, pin: bool = True, responses: dict | None = None, **schema:
 def require_pin(request: Request) -> None:
     """The gate before money leaves a wallet: a verified, active account and a fresh PIN token, spent here (in the
     request's transaction: if the request fails, the token stays unspent)."""
-    authorize_money_movement(user=request.user, pin_token=request.headers.get(PIN_HEADER))
+    authorize_money_movement(user=signed_in_user(request), pin_token=request.headers.get(PIN_HEADER))

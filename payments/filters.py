@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import django_filters
 from django import forms
@@ -11,7 +11,7 @@ from payments.models import LedgerEntry, TransactionKind, WithdrawalStatus
 class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 moment between the years 2000 and 2100: outside them a time zone shift overflows the date."""
 
-    def to_python(self, value) -> datetime | None:
+    def to_python(self, value: str | datetime | date | None) -> datetime | None:
         moment = super().to_python(value)
         if moment is not None and not 2000 <= moment.year <= 2100:
             raise forms.ValidationError("Give a moment between the years 2000 and 2100.", code="out_of_range")

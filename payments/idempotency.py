@@ -16,34 +16,46 @@ fresh PIN token) and the request runs again.
 import functools
 import hashlib
 import json
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.db import transaction
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from accounts.signed_in import signed_in_user
 from payments.errors import IdempotencyKeyRequiredError
 from payments.services.idempotency import claim_idempotency_key, record_idempotent_response
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+MARKER = "idempotent"  # set (True) on every view method `@idempotent` wraps
+
+_View = TypeVar("_View", bound=APIView)
+_Params = ParamSpec("_Params")
 
 
-def request_fingerprint(request) -> str:
+def request_fingerprint(request: Request) -> str:
     body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def idempotent(handler):
+def idempotent(
+    handler: Callable[Concatenate[_View, Request, _Params], Response],
+) -> Callable[Concatenate[_View, Request, _Params], Response]:
     @functools.wraps(handler)
-    def wrapper(view, request, *args, **kwargs):
+    def wrapper(view: _View, request: Request, /, *args: _Params.args, **kwargs: _Params.kwargs) -> Response:
         key = request.headers.get(HEADER, "").strip()
         if not key:
             raise IdempotencyKeyRequiredError()
         if len(key) > MAX_KEY_LENGTH:
             raise IdempotencyKeyRequiredError(f"The {HEADER} header may be at most {MAX_KEY_LENGTH} characters.")
         fingerprint = request_fingerprint(request)
+        user = signed_in_user(request)
         with transaction.atomic():
-            replay = claim_idempotency_key(user=request.user, key=key, fingerprint=fingerprint)
+            replay = claim_idempotency_key(user=user, key=key, fingerprint=fingerprint)
             if replay is not None:
                 response = Response(replay.response_body, status=replay.response_status)
                 response["Idempotent-Replayed"] = "true"
@@ -51,15 +63,15 @@ def idempotent(handler):
             response = handler(view, request, *args, **kwargs)
             if 200 <= response.status_code < 300:
                 record_idempotent_response(
-                    user=request.user,
+                    user=user,
                     key=key,
                     fingerprint=fingerprint,
-                    method=request.method,
+                    method=request.method or "",  # always set on a request a view answers
                     path=request.path,
                     status=response.status_code,
                     body=json.loads(JSONRenderer().render(response.data) or b"null"),
                 )
         return response
 
-    wrapper.idempotent = True
+    setattr(wrapper, MARKER, True)
     return wrapper

@@ -1,6 +1,7 @@
 """The ledger (accounts, transactions, entries), the idempotency record, and the money-movement records."""
 
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -8,15 +9,20 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 
 from config.encryption import EncryptedTextField
+from core.model_fields import MONEY
 from core.money import CURRENCIES, CURRENCY_CHOICES
 
-MONEY = {"max_digits": 20, "decimal_places": 2}
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
 
 class TransactionStart(Now):
     """The database transaction's start time (PostgreSQL's CURRENT_TIMESTAMP); Django's Now() is per statement."""
 
-    def as_postgresql(self, compiler, connection, **extra_context):
+    def as_postgresql(
+        self, compiler: "SQLCompiler", connection: "BaseDatabaseWrapper", **extra_context: Any
+    ) -> "_AsSqlType":
         return self.as_sql(compiler, connection, template="CURRENT_TIMESTAMP", **extra_context)
 
 

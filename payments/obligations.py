@@ -1,10 +1,13 @@
 """What stops a user's account from being deleted, as far as money goes (accounts.personal_data asks every app)."""
 
+from collections.abc import Mapping
+
+from accounts.models import User
 from payments.models import Charge, ChargeStatus, Withdrawal, WithdrawalStatus
 from payments.selectors import bank_accounts_of, wallet_entries_of, wallets_of
 
 
-def open_obligations(*, user) -> list[str]:
+def open_obligations(*, user: User) -> list[str]:
     reasons = [f"{w.currency} {w.balance} is still in your wallet" for w in wallets_of(user_id=user.pk) if w.balance]
     if Withdrawal.objects.filter(user=user, status=WithdrawalStatus.PROCESSING).exists():
         reasons.append("a withdrawal is still on its way")
@@ -13,7 +16,7 @@ def open_obligations(*, user) -> list[str]:
     return reasons
 
 
-def personal_records(*, user) -> dict:
+def personal_records(*, user: User) -> dict[str, list[Mapping[str, object]]]:
     """The user's money records for their data export."""
     return {
         "wallets": [{"currency": w.currency, "balance": str(w.balance)} for w in wallets_of(user_id=user.pk)],

@@ -1,12 +1,15 @@
 """The sandboxes' control surface (mounted only while PROVIDERS_SANDBOX is on)."""
 
-from django.http import Http404
+from typing import Any
+
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -14,7 +17,7 @@ from payments.models import SandboxPayment
 from payments.providers.sandbox import complete_payment
 
 
-class OutcomeSerializer(serializers.Serializer):
+class OutcomeSerializer(serializers.Serializer[Any]):
     outcome = serializers.ChoiceField(choices=["success", "failed"])
 
 
@@ -34,7 +37,7 @@ class _SandboxApi(APIView):
 class SandboxCheckoutPage(_SandboxApi):
     renderer_classes = (JSONRenderer,)
 
-    def get(self, request, provider: str, reference: str):
+    def get(self, request: Request, provider: str, reference: str) -> HttpResponse:
         record = self.record(provider, reference)
         return render(request, "payments/sandbox_checkout.html", {"record": record, "provider": provider})
 
@@ -43,7 +46,7 @@ class SandboxCheckoutPage(_SandboxApi):
 class SandboxCompleteChargeApi(_SandboxApi):
     parser_classes = (JSONParser, FormParser)
 
-    def post(self, request, provider: str, reference: str):
+    def post(self, request: Request, provider: str, reference: str) -> HttpResponse | Response:
         data = OutcomeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         record = complete_payment(record=self.record(provider, reference), outcome=data.validated_data["outcome"])

@@ -3,11 +3,11 @@
 import uuid
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import CharField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from payments.models import (
     OFF_PLATFORM_KINDS,
     OFF_PLATFORM_PARTNERS,
@@ -23,16 +23,14 @@ from payments.models import (
     WithdrawalStatus,
 )
 
-User = get_user_model()
 
-
-def wallets_of(*, user_id) -> QuerySet[LedgerAccount]:
+def wallets_of(*, user_id: uuid.UUID) -> QuerySet[LedgerAccount]:
     return LedgerAccount.objects.filter(
         kind=AccountKind.USER_WALLET, owner_type="user", owner_id=str(user_id)
     ).order_by("currency")
 
 
-def wallet_entries_of(*, user_id) -> QuerySet[LedgerEntry]:
+def wallet_entries_of(*, user_id: uuid.UUID) -> QuerySet[LedgerEntry]:
     """Every posted movement on the user's wallets, newest first, with its `status`: a withdrawal's money leaves
     the wallet at once, and its row says `processing` until the provider settles (`succeeded`) or returns it
     (`failed`, `reversed`); every other movement is `completed`."""
@@ -48,12 +46,12 @@ def wallet_entries_of(*, user_id) -> QuerySet[LedgerEntry]:
     )
 
 
-def wallet_balance(*, user_id, currency: str) -> Decimal:
+def wallet_balance(*, user_id: uuid.UUID, currency: str) -> Decimal:
     account = wallets_of(user_id=user_id).filter(currency=currency).first()
     return account.balance if account else Decimal("0")
 
 
-def find_user_by_handle(handle: str):
+def find_user_by_handle(handle: str) -> User | None:
     """A user by email, E.164 phone number or id; None when nobody matches."""
     handle = handle.strip()
     if "@" in handle:
@@ -66,7 +64,7 @@ def find_user_by_handle(handle: str):
         return None
 
 
-def _money(value) -> Decimal:
+def _money(value: object) -> Decimal:
     """A sum read by raw SQL (SQLite returns floats) as a two-place Decimal."""
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
@@ -231,21 +229,21 @@ def e_money_backing_discrepancies() -> list[str]:
     return problems
 
 
-def charge_of(*, user_id, reference: str) -> Charge | None:
+def charge_of(*, user_id: uuid.UUID, reference: str) -> Charge | None:
     return Charge.objects.filter(user_id=user_id, reference=reference).first()
 
 
-def withdrawals_of(*, user_id) -> QuerySet[Withdrawal]:
+def withdrawals_of(*, user_id: uuid.UUID) -> QuerySet[Withdrawal]:
     return Withdrawal.objects.filter(user_id=user_id).order_by("-created_at")
 
 
-def bank_accounts_of(*, user_id) -> QuerySet[BankAccount]:
+def bank_accounts_of(*, user_id: uuid.UUID) -> QuerySet[BankAccount]:
     return BankAccount.objects.filter(user_id=user_id)
 
 
-def cards_of(*, user_id) -> QuerySet[Card]:
+def cards_of(*, user_id: uuid.UUID) -> QuerySet[Card]:
     return Card.objects.filter(user_id=user_id)
 
 
-def bank_account_of(*, user_id, pk) -> BankAccount | None:
+def bank_account_of(*, user_id: uuid.UUID, pk: uuid.UUID) -> BankAccount | None:
     return bank_accounts_of(user_id=user_id).filter(pk=pk).first()

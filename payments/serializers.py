@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, Any
+
 from rest_framework import serializers
 
 from core.fields import AmountField, e164_phone, require_kenyan_phone
@@ -14,11 +16,17 @@ from payments.models import (
     Withdrawal,
 )
 
+if TYPE_CHECKING:
+    # The mixin goes before a Serializer in the bases, whose `validate` its own calls.
+    _SerializerBase = serializers.Serializer[Any]
+else:
+    _SerializerBase = object
 
-class AmountInputMixin:
+
+class AmountInputMixin(_SerializerBase):
     """Validates `amount` at `currency`'s minor unit (KES 2 decimals, UGX none, ...) into a Decimal."""
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         try:
             attrs["amount"] = parse_amount(attrs["amount"], attrs["currency"])
@@ -27,16 +35,16 @@ class AmountInputMixin:
         return attrs
 
 
-class WalletBalanceSerializer(serializers.Serializer):
+class WalletBalanceSerializer(serializers.Serializer[Any]):
     currency = serializers.CharField()
     balance = serializers.CharField()
 
 
-class WalletListSerializer(serializers.Serializer):
+class WalletListSerializer(serializers.Serializer[Any]):
     wallets = WalletBalanceSerializer(many=True)
 
 
-class WalletEntrySerializer(serializers.ModelSerializer):
+class WalletEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     transaction_id = serializers.IntegerField(source="transaction.pk")
     kind = serializers.ChoiceField(source="transaction.kind", choices=TransactionKind.choices)
     currency = serializers.CharField(source="account.currency")
@@ -63,14 +71,14 @@ class WalletEntrySerializer(serializers.ModelSerializer):
         ]
 
 
-class TransferInputSerializer(AmountInputMixin, serializers.Serializer):
+class TransferInputSerializer(AmountInputMixin, serializers.Serializer[Any]):
     amount = AmountField(help_text='A string at the currency\'s minor unit, e.g. "1500.00".')
     currency = serializers.ChoiceField(choices=CURRENCIES)
     recipient = serializers.CharField(max_length=254, help_text="The recipient's email, E.164 phone number or id.")
     note = serializers.CharField(max_length=140, required=False, allow_blank=True, default="")
 
 
-class TransferOutputSerializer(serializers.ModelSerializer):
+class TransferOutputSerializer(serializers.ModelSerializer[Transfer]):
     amount = serializers.CharField()
     recipient = serializers.UUIDField(source="recipient_id")
 
@@ -79,13 +87,13 @@ class TransferOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "status", "amount", "currency", "recipient", "note", "created_at"]
 
 
-class DepositInputSerializer(AmountInputMixin, serializers.Serializer):
+class DepositInputSerializer(AmountInputMixin, serializers.Serializer[Any]):
     amount = AmountField()
     currency = serializers.ChoiceField(choices=CURRENCIES)
     provider = serializers.ChoiceField(choices=Provider.choices)
     phone_number = serializers.CharField(required=False, max_length=20, help_text="E.164; required for M-Pesa.")
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         if attrs.get("phone_number"):
             attrs["phone_number"] = e164_phone(attrs["phone_number"])
@@ -98,7 +106,7 @@ class DepositInputSerializer(AmountInputMixin, serializers.Serializer):
         return attrs
 
 
-class DepositSerializer(serializers.ModelSerializer):
+class DepositSerializer(serializers.ModelSerializer[Charge]):
     amount = serializers.CharField()
     authorization_url = serializers.CharField(allow_blank=True, max_length=500)
 
@@ -116,13 +124,13 @@ class DepositSerializer(serializers.ModelSerializer):
         ]
 
 
-class WithdrawInputSerializer(AmountInputMixin, serializers.Serializer):
+class WithdrawInputSerializer(AmountInputMixin, serializers.Serializer[Any]):
     amount = AmountField()
     currency = serializers.ChoiceField(choices=CURRENCIES)
     bank_account = serializers.UUIDField(required=False, help_text="One of your linked bank accounts.")
     phone_number = serializers.CharField(required=False, max_length=20, help_text="E.164 M-Pesa number.")
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         if bool(attrs.get("bank_account")) == bool(attrs.get("phone_number")):
             raise serializers.ValidationError(
@@ -136,7 +144,7 @@ class WithdrawInputSerializer(AmountInputMixin, serializers.Serializer):
         return attrs
 
 
-class WithdrawalSerializer(serializers.ModelSerializer):
+class WithdrawalSerializer(serializers.ModelSerializer[Withdrawal]):
     amount = serializers.CharField()
     fee = serializers.CharField()
 
@@ -145,7 +153,7 @@ class WithdrawalSerializer(serializers.ModelSerializer):
         fields = ["id", "reference", "status", "amount", "fee", "currency", "provider", "failure_reason", "created_at"]
 
 
-class BankAccountInputSerializer(serializers.Serializer):
+class BankAccountInputSerializer(serializers.Serializer[Any]):
     provider = serializers.ChoiceField(choices=BANK_PROVIDERS)
     currency = serializers.ChoiceField(choices=CURRENCIES)
     bank_code = serializers.CharField(max_length=32)
@@ -154,7 +162,7 @@ class BankAccountInputSerializer(serializers.Serializer):
     make_primary = serializers.BooleanField(default=False)
 
 
-class BankAccountSerializer(serializers.ModelSerializer):
+class BankAccountSerializer(serializers.ModelSerializer[BankAccount]):
     account_number = serializers.CharField(source="masked_number")
 
     class Meta:
@@ -172,11 +180,11 @@ class BankAccountSerializer(serializers.ModelSerializer):
         ]
 
 
-class CardInputSerializer(serializers.Serializer):
+class CardInputSerializer(serializers.Serializer[Any]):
     reference = serializers.CharField(max_length=64, help_text="A successful card deposit's reference.")
 
 
-class CardSerializer(serializers.ModelSerializer):
+class CardSerializer(serializers.ModelSerializer[Card]):
     class Meta:
         model = Card
         fields = ["id", "provider", "brand", "last4", "exp_month", "exp_year", "bank", "created_at"]

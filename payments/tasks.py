@@ -34,5 +34,5 @@ def submit_withdrawal(withdrawal_id: str) -> str:
 
 
 @shared_task(name="payments.reconcile_pending_payments")
-def reconcile_pending_payments() -> dict:
+def reconcile_pending_payments() -> dict[str, int]:
     return reconcile()

@@ -1,17 +1,23 @@
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from accounts.signed_in import signed_in_user
 from core.errors import ApplicationError, exception_handler
 from payments import selectors, services
 from payments.endpoints import money_endpoint, require_pin
 from payments.errors import RecipientNotFoundError
 from payments.filters import WalletEntryFilter
+from payments.models import LedgerEntry, Withdrawal
 from payments.serializers import (
     BankAccountInputSerializer,
     BankAccountSerializer,
@@ -30,22 +36,23 @@ from payments.serializers import (
 
 class WalletApi(APIView):
     @extend_schema(summary="Wallet balances, one per currency", responses={200: WalletListSerializer})
-    def get(self, request):
-        wallets = [
-            {"currency": w.currency, "balance": str(w.balance)} for w in selectors.wallets_of(user_id=request.user.pk)
-        ]
+    def get(self, request: Request) -> Response:
+        user = signed_in_user(request)
+        wallets = [{"currency": w.currency, "balance": str(w.balance)} for w in selectors.wallets_of(user_id=user.pk)]
         return Response({"wallets": wallets})
 
 
-class WalletTransactionsApi(ListAPIView):
+class WalletTransactionsApi(ListAPIView[LedgerEntry]):
     serializer_class = WalletEntrySerializer
     filterset_class = WalletEntryFilter
 
-    def get_queryset(self):
-        return selectors.wallet_entries_of(user_id=self.request.user.pk)
+    def get_queryset(self) -> QuerySet[LedgerEntry]:
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema is generated with no one signed in
+            return LedgerEntry.objects.none()
+        return selectors.wallet_entries_of(user_id=signed_in_user(self.request).pk)
 
     @extend_schema(summary="Wallet history: every posted movement, newest first")
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 
@@ -55,8 +62,10 @@ class RecipientLookupThrottle(UserRateThrottle):
 
     scope = "recipient_lookup"
 
-    def get_rate(self):
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # read now: tests and settings may change it
+    def get_rate(self) -> str | None:
+        # Read now: tests and settings may change it. (djangorestframework-stubs types the rates as numbers; DRF's
+        # are "count/period" strings, which is what SimpleRateThrottle.get_rate returns.)
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]
 
 
 class TransferApi(APIView):
@@ -73,7 +82,7 @@ class TransferApi(APIView):
             429: OpenApiResponse(description="`throttled`: too many recipient lookups; wait `Retry-After` seconds."),
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = TransferInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         require_pin(request)
@@ -85,7 +94,7 @@ class TransferApi(APIView):
             if recipient is None:
                 raise RecipientNotFoundError()
             transfer = services.post_transfer(
-                sender=request.user,
+                sender=signed_in_user(request),
                 recipient=recipient,
                 amount=data.validated_data["amount"],
                 currency=data.validated_data["currency"],
@@ -111,19 +120,19 @@ class DepositApi(APIView):
             503: OpenApiResponse(description="`provider_unavailable`."),
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = DepositInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        charge = services.start_deposit(user=request.user, **data.validated_data)
+        charge = services.start_deposit(user=signed_in_user(request), **data.validated_data)
         return Response(DepositSerializer(charge).data, status=status.HTTP_201_CREATED)
 
 
 class DepositStatusApi(APIView):
     @extend_schema(summary="Where a deposit stands", responses={200: DepositSerializer})
-    def get(self, request, reference: str):
+    def get(self, request: Request, reference: str) -> Response:
         if "\x00" in reference:  # no reference holds one, and PostgreSQL refuses to compare with it
             raise NotFound()
-        charge = selectors.charge_of(user_id=request.user.pk, reference=reference)
+        charge = selectors.charge_of(user_id=signed_in_user(request).pk, reference=reference)
         if charge is None:
             raise NotFound()
         return Response(DepositSerializer(charge).data)
@@ -139,17 +148,18 @@ class WithdrawApi(APIView):
             503: OpenApiResponse(description="`provider_unavailable`: the payout provider could not be reached."),
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = WithdrawInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         require_pin(request)
+        user = signed_in_user(request)
         bank_account = None
         if data.validated_data.get("bank_account"):
-            bank_account = selectors.bank_account_of(user_id=request.user.pk, pk=data.validated_data["bank_account"])
+            bank_account = selectors.bank_account_of(user_id=user.pk, pk=data.validated_data["bank_account"])
             if bank_account is None:
                 raise NotFound("No such bank account.")
         withdrawal = services.start_withdrawal(
-            user=request.user,
+            user=user,
             amount=data.validated_data["amount"],
             currency=data.validated_data["currency"],
             bank_account=bank_account,
@@ -158,14 +168,16 @@ class WithdrawApi(APIView):
         return Response(WithdrawalSerializer(withdrawal).data, status=status.HTTP_201_CREATED)
 
 
-class WithdrawalListApi(ListAPIView):
+class WithdrawalListApi(ListAPIView[Withdrawal]):
     serializer_class = WithdrawalSerializer
 
-    def get_queryset(self):
-        return selectors.withdrawals_of(user_id=self.request.user.pk)
+    def get_queryset(self) -> QuerySet[Withdrawal]:
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema is generated with no one signed in
+            return Withdrawal.objects.none()
+        return selectors.withdrawals_of(user_id=signed_in_user(self.request).pk)
 
     @extend_schema(summary="My withdrawals, newest first")
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 
@@ -173,8 +185,9 @@ class BankAccountListApi(APIView):
     @extend_schema(
         summary="My linked bank accounts (numbers masked)", responses={200: BankAccountSerializer(many=True)}
     )
-    def get(self, request):
-        return Response(BankAccountSerializer(selectors.bank_accounts_of(user_id=request.user.pk), many=True).data)
+    def get(self, request: Request) -> Response:
+        user = signed_in_user(request)
+        return Response(BankAccountSerializer(selectors.bank_accounts_of(user_id=user.pk), many=True).data)
 
     @extend_schema(
         summary="Link a bank account; the holder's name is resolved through the provider",
@@ -185,10 +198,10 @@ class BankAccountListApi(APIView):
             422: OpenApiResponse(description="`provider_rejected`: the provider could not resolve the account."),
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = BankAccountInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        account = services.link_bank_account(user=request.user, **data.validated_data)
+        account = services.link_bank_account(user=signed_in_user(request), **data.validated_data)
         return Response(BankAccountSerializer(account).data, status=status.HTTP_201_CREATED)
 
 
@@ -196,8 +209,8 @@ class CardListApi(APIView):
     @extend_schema(
         summary="My saved cards (brand, last four digits, expiry)", responses={200: CardSerializer(many=True)}
     )
-    def get(self, request):
-        return Response(CardSerializer(selectors.cards_of(user_id=request.user.pk), many=True).data)
+    def get(self, request: Request) -> Response:
+        return Response(CardSerializer(selectors.cards_of(user_id=signed_in_user(request).pk), many=True).data)
 
     @extend_schema(
         summary="Save the card used for a successful deposit (the provider's reusable authorization only)",
@@ -209,11 +222,12 @@ class CardListApi(APIView):
             422: OpenApiResponse(description="`card_not_reusable`."),
         },
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = CardInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        charge = selectors.charge_of(user_id=request.user.pk, reference=data.validated_data["reference"])
+        user = signed_in_user(request)
+        charge = selectors.charge_of(user_id=user.pk, reference=data.validated_data["reference"])
         if charge is None:
             raise NotFound("No such deposit.")
-        card = services.save_card(user=request.user, charge=charge)
+        card = services.save_card(user=user, charge=charge)
         return Response(CardSerializer(card).data, status=status.HTTP_201_CREATED)

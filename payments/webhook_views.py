@@ -3,9 +3,13 @@ nothing changed), confirms the event with the provider's API where it can (503 w
 the provider delivers again) and answers 200 once the event is handled, or was handled before. A body holding NUL
 characters is refused with 400."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,6 +17,8 @@ from config.raw_body import RawBodyParser
 from core.errors import WebhookRejectedError
 from payments.providers.base import WebhookSignatureError
 from payments.services.webhooks import receive_webhook
+
+_ApiClass = TypeVar("_ApiClass", bound=type[APIView])
 
 
 class _WebhookApi(APIView):
@@ -22,7 +28,7 @@ class _WebhookApi(APIView):
     parser_classes = (RawBodyParser,)
     provider = ""
 
-    def receive(self, request, token: str = "") -> None:
+    def receive(self, request: Request, token: str = "") -> None:
         body = request.data if isinstance(request.data, bytes) else b""  # DRF gives {} for an empty body
         try:
             receive_webhook(provider=self.provider, headers=request.headers, body=body, callback_token=token)
@@ -40,12 +46,12 @@ _UNCONFIRMED = OpenApiResponse(
 
 
 class _SignedWebhookApi(_WebhookApi):
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         self.receive(request)
         return Response({"status": "ok"})
 
 
-def _signed_schema(summary: str):
+def _signed_schema(summary: str) -> Callable[[_ApiClass], _ApiClass]:
     return extend_schema_view(
         post=extend_schema(
             summary=summary,
@@ -82,6 +88,6 @@ class MpesaWebhookApi(_WebhookApi):
         },
         auth=[],
     )
-    def post(self, request, token: str):
+    def post(self, request: Request, token: str) -> Response:
         self.receive(request, token=token)
         return Response({"ResultCode": 0, "ResultDesc": "Accepted"})

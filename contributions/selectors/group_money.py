@@ -2,6 +2,7 @@
 has already been found a member (`groups.selectors.membership_of`); officials see everyone's, members their own."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -36,7 +37,7 @@ def swap_in(*, group: SavingsGroup, swap_id) -> SwapRequest:
 def rotation_of(*, group: SavingsGroup) -> dict:
     """The payout order: the schedule once started; before that the planned order (none yet for a random draw,
     whose seed stays secret until start)."""
-    order = []
+    order: list[dict[str, Any]] = []
     if group.status == GroupStatus.FORMING:
         members = list(group.memberships.filter(status=MembershipStatus.ACTIVE))
         if group.payout_order != PayoutOrder.RANDOM and members:

@@ -75,7 +75,8 @@ def group_health(*, group: SavingsGroup) -> dict:
     )
     owed_by: dict[int, Decimal] = {}
     names: dict[int, Membership] = {}
-    for item in [*overdue, *penalties]:
+    owed_items: list[Contribution | Penalty] = [*overdue, *penalties]
+    for item in owed_items:
         owed_by[item.membership_id] = owed_by.get(item.membership_id, ZERO) + item.amount
         names[item.membership_id] = item.membership
     return {

@@ -133,7 +133,8 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
         add("interest", interest)
         add("loans", principal)
         if "interest" not in posted.metadata:  # a disbursement or a write-off: the principal leaves the pot
-            add("loans", sum((e.amount for e in posted.entries.all() if e.account.kind == AccountKind.GROUP_POT), 0))
+            pot_entries = (e.amount for e in posted.entries.all() if e.account.kind == AccountKind.GROUP_POT)
+            add("loans", sum(pot_entries, Decimal("0")))
     return parts
 
 

@@ -7,9 +7,11 @@ payer's wallet (or the cash clearing account, for a payment an official recorded
 principal) and penalty income (late fees), and brings the receivable down by the principal repaid.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal, overload
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -114,11 +116,18 @@ def outstanding_principal(loan: Loan) -> Decimal:
     return account.balance if account else Decimal("0")
 
 
+@overload
+def receivable_of(loan: Loan, *, create: Literal[True] = True) -> LedgerAccount: ...
+@overload
+def receivable_of(loan: Loan, *, create: bool) -> LedgerAccount | None: ...
 def receivable_of(loan: Loan, *, create: bool = True) -> LedgerAccount | None:
-    lookup = {"kind": AccountKind.LOAN_RECEIVABLE, "owner_type": "loan", "owner_id": loan.pk}
+    """The loan's receivable account; with `create=False`, None until the loan has one (before disbursement)."""
+    kind, owner_type, currency = AccountKind.LOAN_RECEIVABLE, "loan", loan.group.currency
     if create:
-        return get_owned_account(**lookup, currency=loan.group.currency)
-    return LedgerAccount.objects.filter(**{**lookup, "owner_id": str(loan.pk)}, currency=loan.group.currency).first()
+        return get_owned_account(kind=kind, owner_type=owner_type, owner_id=loan.pk, currency=currency)
+    return LedgerAccount.objects.filter(
+        kind=kind, owner_type=owner_type, owner_id=str(loan.pk), currency=currency
+    ).first()
 
 
 def in_arrears(loan: Loan, today: date) -> bool:
@@ -165,7 +174,7 @@ def apply_for_loan(
     principal: Decimal,
     term_months: int,
     purpose: str,
-    guarantors: list[tuple[Membership, Decimal]] = (),
+    guarantors: Sequence[tuple[Membership, Decimal]] = (),
 ) -> Loan:
     group = membership.group
     if group.status != GroupStatus.ACTIVE:
@@ -184,7 +193,7 @@ def _apply(
     principal: Decimal,
     term_months: int,
     purpose: str,
-    guarantors: list[tuple[Membership, Decimal]],
+    guarantors: Sequence[tuple[Membership, Decimal]],
 ) -> Loan:
     group = membership.group
     if not membership.is_active:
@@ -382,8 +391,10 @@ def repay_loan(
             .select_related("group", "borrower")
             .get(pk=loan.pk)
         )
-        if loan.status != LoanStatus.DISBURSED:
+        # A disbursed loan has its disbursal time: both are set together (`disburse_loan`).
+        if loan.status != LoanStatus.DISBURSED or loan.disbursed_at is None:
             raise LoanStateError("Only a disbursed loan is repaid.")
+        disbursed_at = loan.disbursed_at
         today = local_today(group.tz)
         payoff = payoff_amount(loan, today)
         if amount > payoff:
@@ -391,7 +402,7 @@ def repay_loan(
         closing = amount == payoff
         instalments = list(loan.instalments.select_for_update(no_key=True).order_by("number"))
         if closing:
-            _waive_unbegun_interest(loan, instalments, today)
+            _waive_unbegun_interest(loan, instalments, today, disbursed_at=disbursed_at)
         left = amount
         fees = interest = principal = Decimal("0")
         for instalment in instalments:
@@ -455,10 +466,14 @@ def repay_loan(
         return posted
 
 
-def _waive_unbegun_interest(loan: Loan, instalments: list[LoanInstalment], today: date) -> None:
+def _waive_unbegun_interest(
+    loan: Loan, instalments: list[LoanInstalment], today: date, *, disbursed_at: datetime
+) -> None:
+    """Closing a disbursed reducing-balance loan early: the interest of months not yet begun is dropped (months
+    counted from the disbursal date)."""
     if loan.interest_method != InterestMethod.REDUCING:
         return
-    previous_due = loan.disbursed_at.astimezone(loan.group.tz).date()
+    previous_due = disbursed_at.astimezone(loan.group.tz).date()
     for instalment in instalments:
         if instalment.status == InstalmentStatus.PENDING and previous_due >= today:
             instalment.interest = instalment.interest_paid

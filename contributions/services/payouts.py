@@ -36,14 +36,12 @@ from payments.services import Leg, get_house_account, get_wallet
 
 logger = logging.getLogger("pamoja.contributions")
 
-logger = logging.getLogger("pamoja.contributions")
-
 
 def run_payouts(*, group: SavingsGroup, today: date | None = None) -> list[Payout]:
     """Pay every cycle that is ready, in order; complete the group after the last. Safe to run any number of
     times and on several workers at once: each cycle row is locked, and its payout is unique."""
     today = today or local_today(group.tz)
-    paid = []
+    paid: list[Payout] = []
     while True:
         with transaction.atomic():
             group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=group.pk)
@@ -157,7 +155,10 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
     # the recipient's own unpaid shares of this cycle first: without them the pot is short
     own_unpaid = [c for c in contributions if c.membership_id == recipient.pk and c.status in UNPAID_STATUSES]
     netted_total = sum((c.amount for c in own_unpaid), Decimal("0"))
-    fee = min(round_money(e_gross * group.service_fee_percent / 100, group.currency), max(e_gross - netted_total, 0))
+    fee = min(
+        round_money(e_gross * group.service_fee_percent / 100, group.currency),
+        max(e_gross - netted_total, Decimal("0")),
+    )
     room = e_gross - fee
     for c in own_unpaid:
         netted.append(c)

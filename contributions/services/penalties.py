@@ -1,7 +1,6 @@
 """Penalties and fines: late contributions assessed nightly (once, or again as the group's policy says), a fine an
 official levies, and an absentee's fine for a meeting (once per meeting, waived if the record is corrected)."""
 
-import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -31,10 +30,6 @@ from groups.models import (
 )
 from groups.services import require_official
 from notifications.services import notify
-
-logger = logging.getLogger("pamoja.contributions")
-
-logger = logging.getLogger("pamoja.contributions")
 
 
 def penalty_amount(group: SavingsGroup, contribution: Contribution) -> Decimal:

@@ -36,7 +36,7 @@ from groups.errors import (
 from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
 from groups.services import require_official
 from notifications.services import notify
-from payments.models import AccountKind, LedgerAccount, TransactionKind
+from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.services import Leg, get_house_account, get_owned_account
 
 
@@ -177,6 +177,7 @@ def confirm_payment(*, actor: Membership, payment: RecordedPayment) -> RecordedP
         cash_book = cash_book_of(group, payment.method)
         note = {"recorded_payment": payment.pk, "receipt": payment.receipt_number, "method": payment.method}
         applied = payment.amount
+        posted: LedgerTransaction | None  # a Settlement's is optional (unset until it is posted)
         if payment.applies_to == PaymentTarget.CASH_PAYOUT:
             posted = post_for_group(
                 group=group,

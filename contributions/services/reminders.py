@@ -1,6 +1,5 @@
 """Reminders of contributions due soon and due today, once each."""
 
-import logging
 from datetime import date, timedelta
 
 from contributions.models import (
@@ -14,10 +13,6 @@ from groups.models import (
     SavingsGroup,
 )
 from notifications.services import notify
-
-logger = logging.getLogger("pamoja.contributions")
-
-logger = logging.getLogger("pamoja.contributions")
 
 
 def send_reminders(*, group: SavingsGroup, today: date | None = None) -> int:

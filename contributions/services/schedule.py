@@ -1,6 +1,5 @@
 """The schedule of a running group: one cycle per payout turn, with each member's contributions and due dates."""
 
-import logging
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -14,10 +13,6 @@ from groups.models import (
     Membership,
     SavingsGroup,
 )
-
-logger = logging.getLogger("pamoja.contributions")
-
-logger = logging.getLogger("pamoja.contributions")
 
 
 def due_date_for(group: SavingsGroup, number: int) -> date:

@@ -2,7 +2,6 @@
 obligation, or recorded cash settled into the group's cash book; oldest first, whole items only."""
 
 import hashlib
-import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -32,11 +31,7 @@ from groups.models import (
 from payments.models import AccountKind, Charge, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.services import Leg, get_house_account, get_wallet, start_deposit
 
-logger = logging.getLogger("pamoja.contributions")
-
 CHARGE_PURPOSE = "contribution"
-
-logger = logging.getLogger("pamoja.contributions")
 
 
 @dataclass
@@ -181,6 +176,7 @@ def outstanding_total(*, membership: Membership) -> Decimal:
 def obligations_within(*, membership: Membership, amount: Decimal, penalty: Penalty | None = None) -> Settlement:
     """What `amount` settles, oldest first and whole items only: `penalty` alone if given, else every owed
     penalty, then owed contributions by due date. The rest of `amount` is the caller's remainder."""
+    candidates: list[Penalty | Contribution]
     if penalty is not None:
         candidates = [penalty]
     else:
@@ -200,7 +196,10 @@ def _whole_items_within(candidates: list[Penalty | Contribution], amount: Decima
         if settled.total + item.amount > amount:
             break
         settled.total += item.amount
-        (settled.penalties if isinstance(item, Penalty) else settled.contributions).append(item)
+        if isinstance(item, Penalty):
+            settled.penalties.append(item)
+        else:
+            settled.contributions.append(item)
     return settled
 
 

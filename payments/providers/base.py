@@ -133,7 +133,9 @@ class WebhookEvent:
 
 
 class PaymentProvider(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...  # read-only, so a class attribute (the sandboxes' ClassVar) provides it too
+
     # Whether `verify_charge` / `verify_transfer` answer at once with the provider's own record. A webhook of a kind
     # the provider can verify moves money only through that answer, never on its body alone (webhook bodies prove
     # at most who sent them, and a shared secret such as Flutterwave's `verif-hash` can leak).

@@ -21,7 +21,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import httpx
 from celery import shared_task
@@ -62,7 +62,7 @@ class ProviderSandbox:
     # Whether the vendor pays bank accounts (M-Pesa pays phone numbers only).
     pays_bank_accounts = True
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         ProviderSandbox.vendors[cls.name] = cls
 
@@ -86,7 +86,7 @@ class ProviderSandbox:
         return "success"
 
     @classmethod
-    def card_authorization(cls, record: SandboxPayment) -> dict | None:
+    def card_authorization(cls, record: SandboxPayment) -> dict[str, object] | None:
         """The reusable card authorization the vendor's verification returns for a paid card charge, if any."""
         return None
 

@@ -1,5 +1,7 @@
 """Ledger accounts are made when first needed; one per (kind, owner, currency, code)."""
 
+import uuid
+
 from django.db import IntegrityError, transaction
 
 from core.money import currency_digits
@@ -21,12 +23,14 @@ def _get_or_create(
         return LedgerAccount.objects.get(**lookup)
 
 
-def get_wallet(*, user_id, currency: str) -> LedgerAccount:
+def get_wallet(*, user_id: uuid.UUID, currency: str) -> LedgerAccount:
     """The user's wallet in `currency`, created on first use."""
     return _get_or_create(kind=AccountKind.USER_WALLET, currency=currency, owner_type="user", owner_id=str(user_id))
 
 
-def get_owned_account(*, kind: AccountKind, owner_type: str, owner_id, currency: str, code: str = "") -> LedgerAccount:
+def get_owned_account(
+    *, kind: AccountKind, owner_type: str, owner_id: uuid.UUID | int | str, currency: str, code: str = ""
+) -> LedgerAccount:
     """An account that belongs to something outside `payments` (a group's pot or cash book, a loan, a loyalty
     budget); `code` tells apart one owner's accounts of one kind (a cash book per payment method)."""
     return _get_or_create(kind=kind, currency=currency, owner_type=owner_type, owner_id=str(owner_id), code=code)

@@ -47,7 +47,7 @@ def check_deposit_maximum(*, adapter: PaymentProvider, amount: Decimal, currency
         raise ValidationError({"amount": [f"{label} takes at most {currency} {maximum:,} per deposit."]})
 
 
-def callback_url(name: str, **kwargs) -> str:
+def callback_url(name: str, **kwargs: str) -> str:
     return f"{settings.SITE_URL}{reverse(name, kwargs=kwargs)}"
 
 
@@ -106,7 +106,7 @@ def start_deposit(
 
 def apply_charge_result(
     *,
-    charge_id,
+    charge_id: uuid.UUID,
     status: PaymentStatus,
     amount: Decimal | None,
     currency: str | None,
@@ -132,7 +132,7 @@ def apply_charge_result(
             charge.failure_reason = (message or "The payment did not go through.")[:255]
             charge.save(update_fields=["status", "failure_reason", "updated_at"])
             return "failed"
-        mismatches = {}
+        mismatches: dict[str, dict[str, str]] = {}
         if amount is None or amount != charge.amount:
             mismatches["amount"] = {"ours": str(charge.amount), "provider": str(amount)}
         if currency is not None and currency != charge.currency:

@@ -1,6 +1,7 @@
 """Idempotency-Key records: the first successful answer to a money-moving request, kept for replay."""
 
 import hashlib
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from payments.errors import IdempotencyKeyInUseError, IdempotencyKeyReusedError
 from payments.models import IdempotencyRecord
 
 
-def _advisory_lock_id(user_id, key: str) -> int:
+def _advisory_lock_id(user_id: uuid.UUID, key: str) -> int:
     digest = hashlib.sha256(f"idempotency:{user_id}:{key}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 

@@ -22,7 +22,7 @@ from payments.models import (
     TransferStatus,
 )
 
-MONEY_FIELD = DecimalField(max_digits=20, decimal_places=2)
+MONEY_FIELD: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=20, decimal_places=2)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,12 @@ def start_withdrawal(
     phone_number: str | None = None,
 ) -> Withdrawal:
     """Move amount + fee from the wallet to in-flight now; the provider transfer goes out after commit."""
-    provider = "mpesa" if phone_number else bank_account.provider
+    if phone_number:
+        provider = "mpesa"
+    elif bank_account is not None:
+        provider = bank_account.provider
+    else:
+        raise ValueError("A withdrawal goes to a bank account or an M-Pesa number; neither was given.")
     check_provider_takes(provider=provider, currency=currency)
     if bank_account is not None and bank_account.currency != currency:
         raise CurrencyMismatchError(f"This bank account takes {bank_account.currency}, not {currency}.")
@@ -70,13 +75,14 @@ def start_withdrawal(
             callback_token=secrets.token_urlsafe(32),
             hold_transaction=hold,
         )
+        # imported here: the tasks module imports these services (a task is a thin wrapper around one)
         from payments.tasks import submit_withdrawal
 
         transaction.on_commit(lambda: submit_withdrawal.delay(str(withdrawal_id)))
     return withdrawal
 
 
-def submit_withdrawal_to_provider(*, withdrawal_id) -> str:
+def submit_withdrawal_to_provider(*, withdrawal_id: uuid.UUID | str) -> str:
     """Send the transfer once. `submitted_at` is set before the call: a crash mid-call is never retried blindly
     (M-Pesa B2C has no idempotency of its own); reconciliation asks the provider instead."""
     with transaction.atomic():
@@ -122,7 +128,7 @@ def submit_withdrawal_to_provider(*, withdrawal_id) -> str:
 
 
 def apply_transfer_result(
-    *, withdrawal_id, status: PaymentStatus, provider_reference: str | None = None, message: str = ""
+    *, withdrawal_id: uuid.UUID, status: PaymentStatus, provider_reference: str | None = None, message: str = ""
 ) -> str:
     """Settle, return or keep waiting, from what the provider says. Each ledger effect happens at most once."""
     with transaction.atomic():

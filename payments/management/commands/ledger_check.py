@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.selectors import ledger_discrepancies
@@ -10,7 +12,7 @@ class Command(BaseCommand):
         "cash never in e-money)."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         problems = ledger_discrepancies()
         for problem in problems:
             self.stderr.write(problem)

@@ -93,7 +93,7 @@ class MpesaProvider:
         return "mpesa-token:" + hashlib.sha256(self.config.consumer_key.encode()).hexdigest()[:16]
 
     def _token(self) -> str:
-        token = cache.get(self._token_cache_key)
+        token: str | None = cache.get(self._token_cache_key)
         if token:
             return token
         status, body = send(
@@ -106,8 +106,9 @@ class MpesaProvider:
         if status >= 400 or "access_token" not in body:
             raise ProviderError("M-Pesa refused our credentials.")
         lifetime = int(body.get("expires_in", 3599))
-        cache.set(self._token_cache_key, body["access_token"], timeout=max(lifetime - 60, 1))
-        return body["access_token"]
+        access_token: str = body["access_token"]
+        cache.set(self._token_cache_key, access_token, timeout=max(lifetime - 60, 1))
+        return access_token
 
     def _call(self, path: str, payload: Mapping[str, Any], *, read_5xx: bool = False) -> tuple[int, dict[str, Any]]:
         for attempt in range(2):

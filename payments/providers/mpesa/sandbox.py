@@ -59,7 +59,7 @@ class MpesaSandbox(ProviderSandbox):
                 }
             body = json.dumps({"Body": {"stkCallback": callback}}).encode()
         else:
-            result = {
+            result: dict[str, object] = {
                 "ResultType": 0,
                 "ResultCode": 0 if ok else 2040,
                 "ResultDesc": "The service request is processed successfully."

@@ -15,7 +15,7 @@ class PaystackSandbox(ProviderSandbox):
     name = "paystack"
 
     @classmethod
-    def card_authorization(cls, record: SandboxPayment) -> dict:
+    def card_authorization(cls, record: SandboxPayment) -> dict[str, object]:
         """The reusable authorization Paystack returns for a card payment (the sandbox's test card)."""
         return {
             "authorization_code": f"AUTH_sbx{record.pk}",
