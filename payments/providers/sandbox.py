@@ -28,7 +28,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from config.sandbox_delivery import deliver
+from core.sandbox_delivery import deliver
 from payments.models import SandboxPayment
 from payments.providers.base import (
     ChargeInitiated,

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.providers.smileid.adapter import KycJob, SmileIdConfig, SmileIdProvider, now_timestamp, sign
-from config.sandbox_delivery import deliver
+from core.sandbox_delivery import deliver
 
 
 class SmileIdSandbox(SmileIdProvider):

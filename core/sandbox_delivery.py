@@ -1,5 +1,6 @@
-"""How the offline sandboxes call our own webhook endpoints: over HTTP to SITE_URL, like the real provider, or
-in-process through Django's test client (SANDBOX_DELIVERY=inprocess, for tests where no server listens)."""
+"""How every vendor's offline sandbox (payments', Smile ID's) calls our own webhook endpoints: over HTTP to
+SITE_URL, like the real provider, or in-process through Django's test client (SANDBOX_DELIVERY=inprocess, for
+tests where no server listens)."""
 
 import httpx
 from django.conf import settings
