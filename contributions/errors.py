@@ -1,4 +1,6 @@
-from core.errors import ConflictError, NotFoundError
+from rest_framework import status
+
+from core.errors import ApplicationError, ConflictError, NotFoundError
 
 
 class ContributionNotFoundError(NotFoundError):
@@ -24,3 +26,42 @@ class PenaltyNotFoundError(NotFoundError):
 class PenaltyNotOwedError(ConflictError):
     code = "penalty_not_owed"
     message = "This penalty is already paid or was waived."
+
+
+class SwapNotAllowedError(ConflictError):
+    code = "swap_not_allowed"
+    message = "These payout turns cannot be swapped."
+
+
+class LoanRefusedError(ConflictError):
+    code = "loan_refused"
+    message = "This loan cannot be granted."
+
+
+class LoanStateError(ConflictError):
+    code = "loan_state"
+    message = "The loan cannot do this in its current state."
+
+
+class RepaymentTooLargeError(ConflictError):
+    code = "repayment_too_large"
+    message = "That is more than the loan's payoff amount."
+
+
+class ReceiptAlreadyRecordedError(ConflictError):
+    code = "receipt_already_recorded"
+    message = "A payment with this receipt number is already recorded for this group."
+
+
+class RecordedPaymentStateError(ConflictError):
+    code = "recorded_payment_state"
+    message = "This recorded payment cannot change now."
+
+
+class RecordedAmountTooLargeError(ApplicationError):
+    """More than the member owes (or, for a cash payout, than the cash book holds): recorded money is never a
+    way to put spare cash on the books."""
+
+    code = "recorded_amount_too_large"
+    message = "The amount is more than this payment can settle."
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY

@@ -1,7 +1,7 @@
-"""Savings groups: the group and its rules, its members and their roles, swaps of payout turns, and messages.
+"""Savings groups: the group and its rules, its members and their roles, meetings and attendance, and messages.
 
 The money of a group lives in `payments` ledger accounts (its pot, one deposit escrow per member); cycles,
-contributions, penalties and payouts are in `contributions`.
+contributions, penalties, payouts, loans, recorded payments and swaps of payout turns are in `contributions`.
 """
 
 import uuid

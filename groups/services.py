@@ -1,4 +1,4 @@
-"""Every write to a savings group: create, change, join, leave, roles, rotation, start, cancel, swaps, messages."""
+"""Every write to a savings group: create, change, join, leave, roles, the payout order, start, cancel, messages."""
 
 import logging
 import secrets

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from contributions.errors import LoanRefusedError, LoanStateError, RepaymentTooLargeError
 from contributions.models import (
     Contribution,
     ContributionStatus,
@@ -36,7 +37,7 @@ from contributions.services.ledger import post_for_group, pot_of
 from core.clock import local_today
 from core.errors import InsufficientFundsError
 from core.money import allocate, minor_unit, round_money
-from groups.errors import LoanRefusedError, LoanStateError, NotAnOfficialError, RepaymentTooLargeError
+from groups.errors import NotAnOfficialError
 from groups.models import GroupStatus, InterestMethod, Membership, SavingsGroup
 from groups.services import require_official
 from notifications.services import notify

@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from contributions.errors import ReceiptAlreadyRecordedError, RecordedAmountTooLargeError, RecordedPaymentStateError
 from contributions.models import (
     Loan,
     LoanStatus,
@@ -27,12 +28,7 @@ from contributions.services.ledger import post_for_group
 from contributions.services.loans import payoff_amount, repay_loan
 from contributions.services.settlement import obligations_within, outstanding_total, post_cash_settlement
 from core.clock import local_today
-from groups.errors import (
-    GroupStateError,
-    ReceiptAlreadyRecordedError,
-    RecordedAmountTooLargeError,
-    RecordedPaymentStateError,
-)
+from groups.errors import GroupStateError
 from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
 from groups.services import require_official
 from notifications.services import notify

@@ -4,9 +4,9 @@ earlier of the two is due."""
 from django.db import transaction
 from django.utils import timezone
 
+from contributions.errors import SwapNotAllowedError
 from contributions.models import Cycle, CycleStatus, SwapRequest, SwapStatus
 from core.clock import local_today
-from groups.errors import SwapNotAllowedError
 from groups.models import Membership
 
 
