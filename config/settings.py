@@ -421,6 +421,9 @@ SANDBOX_PROVIDER_SECRETS = {
     "MPESA_PASSKEY": "sandbox-passkey",
     "MPESA_SECURITY_CREDENTIAL": "sandbox-credential",
     "SMILE_ID_API_KEY": "smileid-sandbox-key",
+    "VTPASS_API_KEY": "vtpass-sandbox-api-key",
+    "VTPASS_PUBLIC_KEY": "PK_vtpass_sandbox",
+    "VTPASS_SECRET_KEY": "SK_vtpass_sandbox",
 }
 PAYSTACK_SECRET_KEY = env.str("PAYSTACK_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["PAYSTACK_SECRET_KEY"])
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
@@ -502,6 +505,13 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 SMILE_ID_PARTNER_ID = env.str("SMILE_ID_PARTNER_ID", default="0000")
 SMILE_ID_API_KEY = env.str("SMILE_ID_API_KEY", default=SANDBOX_PROVIDER_SECRETS["SMILE_ID_API_KEY"])
 SMILE_ID_BASE_URL = env.str("SMILE_ID_BASE_URL", default="https://testapi.smileidentity.com/v1")
+# VTPass (bill payments): an api-key with the secret key on POSTs and the public key on GETs.
+VTPASS_API_KEY = env.str("VTPASS_API_KEY", default=SANDBOX_PROVIDER_SECRETS["VTPASS_API_KEY"])
+VTPASS_PUBLIC_KEY = env.str("VTPASS_PUBLIC_KEY", default=SANDBOX_PROVIDER_SECRETS["VTPASS_PUBLIC_KEY"])
+VTPASS_SECRET_KEY = env.str("VTPASS_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["VTPASS_SECRET_KEY"])
+VTPASS_BASE_URL = env.str("VTPASS_BASE_URL", default="https://vtpass.com/api/")
+VTPASS_TIMEOUT = env.float("VTPASS_TIMEOUT", default=45.0)
+
 KYC_LIMITS = env.json(
     "KYC_LIMITS",
     default={

@@ -27,6 +27,9 @@ PRODUCTION_KEYS = {
             "MPESA_PASSKEY",
             "MPESA_SECURITY_CREDENTIAL",
             "SMILE_ID_API_KEY",
+            "VTPASS_API_KEY",
+            "VTPASS_PUBLIC_KEY",
+            "VTPASS_SECRET_KEY",
         )
     },
 }
