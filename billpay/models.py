@@ -115,7 +115,10 @@ class OrderStatus(models.TextChoices):
 
 class BillOrder(models.Model):
     """A purchase from the wallet. `request_id` is the provider's idempotency key: the same one is re-sent on every
-    attempt and requery. The ledger transactions are filled in by the order flow."""
+    requery; only a definite "no such request" (VTPass 015) lets one more attempt go out under a new one. The ledger
+    transactions are filled in by the order flow (billpay/services/orders.py): `debit_transaction` wallet → in
+    flight, `settle_transaction` in flight → provider clearing, `refund_transaction` back to the wallet (from in
+    flight after a failure, from clearing after a reversal)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bill_orders")
@@ -127,8 +130,11 @@ class BillOrder(models.Model):
     currency = models.CharField(max_length=3, default="NGN")
     commission = models.DecimalField(**MONEY, default=0)
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
+    provider = models.CharField(max_length=32, help_text="The bill provider's code (its in-flight account's code).")
     request_id = models.CharField(max_length=64, unique=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Purchases sent (a second only after 015).")
+    checks = models.PositiveSmallIntegerField(default=0, help_text="Answers while pending, then reversal checks.")
+    next_check_at = models.DateTimeField(null=True, blank=True, help_text="When the requery job next asks.")
     token = models.CharField(max_length=255, blank=True, default="")
     units = models.CharField(max_length=64, blank=True, default="")
     customer_name = models.CharField(max_length=255, blank=True, default="")
@@ -152,6 +158,7 @@ class BillOrder(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="billpay_order_user_idx"),
             models.Index(fields=["status", "updated_at"], name="billpay_order_status_idx"),
+            models.Index(fields=["status", "next_check_at"], name="billpay_order_check_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="billpay_order_amount_positive"),

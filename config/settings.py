@@ -511,6 +511,9 @@ VTPASS_PUBLIC_KEY = env.str("VTPASS_PUBLIC_KEY", default=SANDBOX_PROVIDER_SECRET
 VTPASS_SECRET_KEY = env.str("VTPASS_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["VTPASS_SECRET_KEY"])
 VTPASS_BASE_URL = env.str("VTPASS_BASE_URL", default="https://vtpass.com/api/")
 VTPASS_TIMEOUT = env.float("VTPASS_TIMEOUT", default=45.0)
+# After this many calls in a row with no usable answer, bill orders are refused (503) for the cool-down, in seconds.
+BILLPAY_BREAKER_THRESHOLD = env.int("BILLPAY_BREAKER_THRESHOLD", default=5)
+BILLPAY_BREAKER_COOLDOWN = env.int("BILLPAY_BREAKER_COOLDOWN", default=60)
 
 KYC_LIMITS = env.json(
     "KYC_LIMITS",

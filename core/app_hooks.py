@@ -42,3 +42,7 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T | None:
         return self._items.get(name)
+
+    def values(self) -> list[T]:
+        """Every registered handler, in registration order."""
+        return list(self._items.values())

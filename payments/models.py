@@ -111,6 +111,8 @@ class TransactionKind(models.TextChoices):
     DEPOSIT_HOLD = "deposit_hold", "Security deposit"
     LOAN = "loan", "Loan"
     BILL = "bill", "Bill payment"
+    BILL_SETTLEMENT = "bill_settlement", "Bill payment settled"
+    BILL_RETURN = "bill_return", "Bill payment returned"
     LOYALTY = "loyalty", "Loyalty"
     ADJUSTMENT = "adjustment", "Adjustment"
     REVERSAL = "reversal", "Reversal"

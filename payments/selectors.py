@@ -8,6 +8,7 @@ from django.db.models import CharField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from payments import backing
 from payments.models import (
     OFF_PLATFORM_KINDS,
     OFF_PLATFORM_PARTNERS,
@@ -135,12 +136,21 @@ def _entry_sums(*, kind: str) -> dict[tuple[str, str], Decimal]:
     return sums
 
 
+def _added(*parts: dict[tuple[str, str], Decimal]) -> dict[tuple[str, str], Decimal]:
+    totals: dict[tuple[str, str], Decimal] = {}
+    for part in parts:
+        for key, amount in part.items():
+            totals[key] = totals.get(key, Decimal("0")) + _money(amount)
+    return totals
+
+
 def e_money_backing_discrepancies() -> list[str]:
     """Whether every unit of e-money is backed by money a provider really holds for us.
 
     Off-platform money (a group's cash book and its counterpart) never shares a posting with e-money; each
     provider's clearing accounts equal what that provider settled in (succeeded charges) and paid out (succeeded
-    withdrawals), less what staff reversed; in-flight equals the withdrawals still processing; loans receivable
+    withdrawals), less what staff reversed; in-flight equals the withdrawals still processing; codes another app
+    registered (payments/backing: a bill provider) equal what its open and settled items report; loans receivable
     equal loans issued; a group's cash books equal their off-platform counterpart. A clearing account that belongs
     to no provider is money from nowhere. Staff funding through suspense is allowed and shows as suspense.
     """
@@ -180,7 +190,8 @@ def e_money_backing_discrepancies() -> list[str]:
             )
             problems += [f"{what} do not match in {cur}: they differ by {_money(total)}" for cur, total in cursor]
 
-    providers = {str(p) for p in Provider.values}
+    # payments' own providers, and those another app registered with the open items that back them (payments/backing)
+    providers = {str(p) for p in Provider.values} | backing.registered_providers()
     clearing = _entry_sums(kind=AccountKind.PROVIDER_CLEARING)
     for (code, currency), total in sorted(clearing.items()):
         provider, _, side = code.partition(":")
@@ -211,7 +222,8 @@ def e_money_backing_discrepancies() -> list[str]:
         .values("provider", "currency")
         .annotate(total=Sum(F("amount") + F("fee")))
     }
-    expected_clearing = {**settled_in, **paid_out}
+    expected_clearing = _added(settled_in, paid_out, backing.expected_clearing())
+    in_flight = _added(in_flight, backing.expected_in_flight())
     for key in sorted(set(expected_clearing) | {k for k in clearing if k[0].partition(":")[0] in providers}):
         ours, theirs = clearing.get(key, Decimal("0")), expected_clearing.get(key, Decimal("0"))
         if ours != theirs:
@@ -223,8 +235,8 @@ def e_money_backing_discrepancies() -> list[str]:
         ours, open_items = held.get(key, Decimal("0")), in_flight.get(key, Decimal("0"))
         if ours != open_items:
             problems.append(
-                f"in-flight {key[0]!r} ({key[1]}) holds {ours}, but the withdrawals still processing add up to "
-                f"{open_items}"
+                f"in-flight {key[0]!r} ({key[1]}) holds {ours}, but the payments still open (withdrawals processing, "
+                f"registered sources' pending items) add up to {open_items}"
             )
     return problems
 

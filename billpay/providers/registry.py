@@ -18,3 +18,8 @@ def get_bill_provider() -> BillProvider:
 
 def complete_sandbox_transaction(*, request_id: str, outcome: str) -> SandboxBillTransaction:
     return VTPassSandbox.complete_transaction(request_id=request_id, outcome=outcome)
+
+
+def provider_codes() -> frozenset[str]:
+    """Every bill provider's code (an order's `provider`, its in-flight and clearing accounts' code)."""
+    return frozenset({vtpass_adapter.VTPassProvider.name})

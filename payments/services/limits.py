@@ -1,5 +1,10 @@
-"""What a user may move out of a wallet per transaction and per day, by KYC tier (accounts.kyc.money_limits)."""
+"""What a user may move out of a wallet per transaction and per day, by KYC tier (accounts.kyc.money_limits).
 
+Today's outgoing total is transfers and withdrawals, plus what other apps send out of wallets through providers of
+their own (bill orders): such an app registers a source (`register_outgoing_source`) in its `AppConfig.ready`."""
+
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Sum
@@ -7,8 +12,17 @@ from django.utils import timezone
 
 from accounts.kyc import money_limits
 from accounts.models import User
+from core.app_hooks import Registry
 from core.errors import LimitExceededError
 from payments.models import Transfer, Withdrawal, WithdrawalStatus
+
+# (user, currency, since) → what the app's own payments out of that user's wallet add up to since then
+OutgoingSource = Callable[[User, str, datetime], Decimal]
+_outgoing_sources: Registry[OutgoingSource] = Registry("outgoing payments source")
+
+
+def register_outgoing_source(name: str, source: OutgoingSource) -> None:
+    _outgoing_sources.register(name, source)
 
 
 def check_outgoing_limit(*, user: User, amount: Decimal, currency: str) -> None:
@@ -27,8 +41,13 @@ def check_outgoing_limit(*, user: User, amount: Decimal, currency: str) -> None:
     withdrawn = Withdrawal.objects.filter(user=user, currency=currency, created_at__gte=start_of_day).exclude(
         status=WithdrawalStatus.FAILED
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
-    if sent + withdrawn + amount > daily:
+    used = (
+        sent
+        + withdrawn
+        + sum((source(user, currency, start_of_day) for source in _outgoing_sources.values()), Decimal("0"))
+    )
+    if used + amount > daily:
         raise LimitExceededError(
-            f"Your daily limit is {currency} {daily:,}; {currency} {max(daily - sent - withdrawn, 0):,} is left today.",
-            details={**details, "period": "day", "limit": str(daily), "used": str(sent + withdrawn)},
+            f"Your daily limit is {currency} {daily:,}; {currency} {max(daily - used, 0):,} is left today.",
+            details={**details, "period": "day", "limit": str(daily), "used": str(used)},
         )

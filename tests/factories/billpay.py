@@ -48,6 +48,7 @@ class BillOrderFactory(factory.django.DjangoModelFactory):
     biller = factory.SubFactory(BillerFactory)
     customer_id = "08011111111"
     amount = Decimal("100.00")
+    provider = "vtpass"
     request_id = factory.Sequence(lambda n: f"202501011200order{n:06d}")
 
 

@@ -1,4 +1,4 @@
-"""Bill payments' writes: the catalog sync, customer verification, and the sandbox's completion control.
+"""Bill payments' catalog writes: the catalog sync, customer verification, and the sandbox's completion control.
 
 Only the provider adapters speak HTTP, and never inside a database transaction: a sync fetches the whole catalog
 first, then writes it in one `transaction.atomic()`; a provider error before that changes nothing.
