@@ -1,10 +1,31 @@
 from typing import Any
 
+from django.contrib.auth.password_validation import MinimumLengthValidator, get_default_password_validators
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.models import Device, User
+from accounts.services import weak_pins
 from core.phone_numbers import normalize_phone_number
+
+
+class NewPasswordField(serializers.CharField):
+    """A password being chosen. Django's password validators check it (400 `validation_error`); the request schema
+    states the one rule it can, the minimum length (not being common, all digits or like the user's name it
+    cannot)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, style={"input_type": "password"}, **kwargs)
+        lengths = [v.min_length for v in get_default_password_validators() if isinstance(v, MinimumLengthValidator)]
+        self.input_schema = {"minLength": max(lengths, default=1)}
+
+
+class NewPinField(serializers.CharField):
+    """A PIN being chosen: 4 to 6 ASCII digits, none of the `weak_pins` (`check_pin_strength`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_length=4, max_length=6, trim_whitespace=False, **kwargs)
+        self.input_schema = {"pattern": "^[0-9]{4,6}$", "not": {"enum": weak_pins()}, "example": "7391"}
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -50,6 +71,24 @@ class ProfileUpdateInputSerializer(serializers.Serializer):
         return value
 
 
+class ProfileUpdateJsonInputSerializer(ProfileUpdateInputSerializer):
+    """For the request schema of a JSON body: an avatar comes only as a multipart upload."""
+
+    avatar = None  # type: ignore[assignment]  # DRF's way to drop an inherited field
+
+
+class ProfileUpdateFormInputSerializer(ProfileUpdateInputSerializer):
+    """For the request schema of a multipart body: a part left empty changes nothing (DRF reads an empty form value
+    of an optional field as no value)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if hasattr(field, "allow_blank"):
+                field.allow_blank = True  # "" may be sent
+                field.empty_is_absent = True  # but only "", not spaces: those are a value, and a blank one
+
+
 class LoginInputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
@@ -66,9 +105,13 @@ class RefreshInputSerializer(serializers.Serializer):
 
 
 class PinSetInputSerializer(serializers.Serializer):
-    pin = serializers.CharField(min_length=4, max_length=6, trim_whitespace=False)
+    pin = NewPinField()
     password = serializers.CharField(required=False, trim_whitespace=False, style={"input_type": "password"})
     old_pin = serializers.CharField(required=False, max_length=6, trim_whitespace=False)
+
+    def input_rules(self) -> dict[str, Any]:
+        """Proven by the password or, to change a PIN, the current one (`set_pin`)."""
+        return {"anyOf": [{"required": ["password"]}, {"required": ["old_pin"]}]}
 
 
 class PinVerifyInputSerializer(serializers.Serializer):
@@ -82,7 +125,7 @@ class PinTokenOutputSerializer(serializers.Serializer):
 
 class SignupInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    password = NewPasswordField()
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     phone_number = serializers.CharField(max_length=20, help_text="E.164, e.g. +254712345678.")
@@ -116,12 +159,12 @@ class PasswordResetInputSerializer(serializers.Serializer):
 class PasswordResetConfirmInputSerializer(serializers.Serializer):
     uid = serializers.CharField(max_length=100)
     token = serializers.CharField(max_length=100)
-    new_password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    new_password = NewPasswordField()
 
 
 class PasswordChangeInputSerializer(serializers.Serializer):
     old_password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
-    new_password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    new_password = NewPasswordField()
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -164,8 +207,12 @@ class PasswordConfirmSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
 
 
+# The identity documents Smile ID checks, per country.
+KYC_ID_TYPES = {"NG": ["BVN", "NIN"], "KE": ["NATIONAL_ID"]}
+
+
 class KycInputSerializer(serializers.Serializer):
-    country = serializers.ChoiceField(choices=["NG", "KE"])
+    country = serializers.ChoiceField(choices=list(KYC_ID_TYPES))
     id_type = serializers.ChoiceField(
         choices=["NIN", "BVN", "NATIONAL_ID"], help_text="NIN or BVN (NG), NATIONAL_ID (KE)."
     )
@@ -175,10 +222,19 @@ class KycInputSerializer(serializers.Serializer):
     date_of_birth = serializers.DateField()
 
     def validate(self, attrs):
-        fits = {"NG": {"NIN", "BVN"}, "KE": {"NATIONAL_ID"}}[attrs["country"]]
+        fits = KYC_ID_TYPES[attrs["country"]]
         if attrs["id_type"] not in fits:
             raise serializers.ValidationError({"id_type": [f"Use {' or '.join(sorted(fits))} for {attrs['country']}."]})
         return attrs
+
+    def input_rules(self) -> dict[str, Any]:
+        """The id types each country takes (`validate`)."""
+        return {
+            "anyOf": [
+                {"properties": {"country": {"enum": [country]}, "id_type": {"enum": id_types}}}
+                for country, id_types in KYC_ID_TYPES.items()
+            ]
+        }
 
 
 class KycStatusSerializer(serializers.Serializer):

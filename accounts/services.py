@@ -117,6 +117,17 @@ PIN_LOCK = timedelta(minutes=30)
 _COMMON_PINS = {"1212", "2580", "1004", "2000", "6969", "1122", "1313", "4545", "5252", "0852", "121212", "112233"}
 
 
+def weak_pins() -> list[str]:
+    """Every PIN of 4 to 6 digits that `check_pin_strength` calls too easy to guess (for the API schema)."""
+    pins = set(_COMMON_PINS)
+    for length in range(4, 7):
+        pins |= {digit * length for digit in "0123456789"}
+        for start in range(10 - length + 1):
+            run = "".join(str(start + step) for step in range(length))
+            pins |= {run, run[::-1]}
+    return sorted(pins)
+
+
 def check_pin_strength(pin: str) -> None:
     """4 to 6 digits, not a repeated digit, not a straight run up or down, not one of the commonest PINs."""
     if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 6):

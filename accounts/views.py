@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts import dormancy, kyc, personal_data, registration, services, social, two_factor
 from accounts.providers.smileid.adapter import SmileIdPayloadError, SmileIdSignatureError
 from accounts.serializers import (
+    AVATAR_TYPES,
     AcceptedSerializer,
     DeviceSerializer,
     KycInputSerializer,
@@ -22,7 +23,9 @@ from accounts.serializers import (
     PinSetInputSerializer,
     PinTokenOutputSerializer,
     PinVerifyInputSerializer,
+    ProfileUpdateFormInputSerializer,
     ProfileUpdateInputSerializer,
+    ProfileUpdateJsonInputSerializer,
     ReactivateInputSerializer,
     RecoveryCodesSerializer,
     RefreshInputSerializer,
@@ -117,7 +120,12 @@ class MeApi(APIView):
 
     @extend_schema(
         summary="Update names, phone, language, avatar (multipart) or email (then verify it again)",
-        request={"application/json": ProfileUpdateInputSerializer, "multipart/form-data": ProfileUpdateInputSerializer},
+        request={
+            "application/json": ProfileUpdateJsonInputSerializer,
+            "multipart/form-data": OpenApiRequest(
+                ProfileUpdateFormInputSerializer, encoding={"avatar": {"contentType": ", ".join(sorted(AVATAR_TYPES))}}
+            ),
+        },
         responses={200: UserSerializer},
     )
     def patch(self, request):
@@ -362,6 +370,7 @@ class KycApi(APIView):
 class SmileIdWebhookApi(_PublicApi):
     throttle_classes = ()
     parser_classes = (RawBodyParser,)
+    request_body_required = True  # no body is no JSON object: 400
 
     @extend_schema(
         summary="Smile ID job results (signed with our API key; a result already applied changes nothing)",

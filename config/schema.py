@@ -7,8 +7,11 @@ content type and body the server can answer must be listed here, and the schema 
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from phonenumbers import PhoneMetadata
+from drf_spectacular.plumbing import force_instance, is_serializer
+from jsonschema import Draft4Validator
 from rest_framework import serializers
+
+from core.fields import mobile_number_pattern
 
 ERROR_COMPONENT = "Error"
 
@@ -60,9 +63,10 @@ _TIME_SCHEMA = {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[
 
 
 # As input, what DRF's CharField takes: never a NUL character, and (unless blank is allowed) something left once
-# whitespace is trimmed; Python's whitespace, which `\s` may not cover in every regex dialect, spelled out.
+# whitespace is trimmed; Python's whitespace, which `\s` may not cover in every regex dialect, spelled out. Where
+# blank is allowed, spectacular writes `oneOf: [the pattern's string, a string of length 0]`: the pattern must
+# then leave "" out, or "" would match both branches (and no branch of a `oneOf` at all).
 _SPACE = r"\s\x1c-\x1f\x85"
-_NO_NUL = r"^[^\x00]*$"
 _NOT_BLANK = rf"^[^\x00]*[^{_SPACE}\x00][^\x00]*$"
 _NOT_EMPTY = r"^[^\x00]+$"  # trim_whitespace=False: only "" is blank
 
@@ -70,21 +74,18 @@ _NOT_EMPTY = r"^[^\x00]+$"  # trim_whitespace=False: only "" is blank
 # number; the schema promises the mobile numbers of the countries Pamoja serves (a regex of every country's
 # numbering plan would be megabytes).
 _PHONE_REGIONS = ("KE", "NG", "GH", "UG", "TZ", "RW", "ZA", "ZW")
+_PHONE_SCHEMA = {"type": "string", "pattern": mobile_number_pattern(*_PHONE_REGIONS), "example": "+254712345678"}
 
 
-def _phone_pattern() -> str:
-    plans = []
-    for region in _PHONE_REGIONS:
-        metadata = PhoneMetadata.metadata_for_region(region)
-        mobile = metadata.mobile if metadata is not None else None
-        if metadata is None or mobile is None or mobile.national_number_pattern is None:
-            raise LookupError(f"phonenumbers has no mobile numbering plan for {region}.")
-        national = mobile.national_number_pattern.replace("\\d", "[0-9]")
-        plans.append(rf"\+{metadata.country_code}(?:{national})")
-    return "^(?:" + "|".join(plans) + ")$"
+# A URL as input: what Django's URLValidator takes, narrowed to http(s), a host name (labels of up to 63 letters,
+# digits and inner hyphens, a top-level domain of two letters or more; no IP address, user or IDN), an optional port
+# and a path of printable ASCII. Any URLField's maxLength (at most 253) keeps the host within DNS' limit.
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+_URL = rf"https?://{_LABEL}(?:\.{_LABEL})*\.[a-zA-Z](?:[a-zA-Z-]{{0,61}}[a-zA-Z])(?::[0-9]{{1,5}})?(?:[/?#][!-~]*)?"
 
 
-_PHONE_SCHEMA = {"type": "string", "pattern": _phone_pattern(), "example": "+254712345678"}
+# Text fields whose format (`email`, an IP address) says what they take, or whose own pattern does.
+_FORMATTED_TEXT = (serializers.EmailField, serializers.IPAddressField, serializers.RegexField, serializers.SlugField)
 
 
 def _decimal_pattern(field: serializers.DecimalField) -> str | None:
@@ -105,6 +106,29 @@ class PamojaAutoSchema(AutoSchema):
         app = getattr(self.view, "openapi_tag", None) or self.view.__module__.split(".")[0]
         return [app if app in _APP_TAGS else "platform"]
 
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        rules = _input_rules(serializer) if direction == "request" else {}
+        if rules:
+            schema[_RULES] = rules  # set in place by `apply_input_rules`, after the enum components are made
+        return schema
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """A body is required when the serializer's own rules refuse an empty one (`{}`: "give a role or a
+        status"), as when one of its fields is."""
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if schema is not None and not required and is_serializer(serializer):
+            rules = _input_rules(serializer)
+            required = bool(rules) and not Draft4Validator(rules).is_valid({})
+        return schema, required
+
+    def _get_request_body(self, direction="request"):
+        """A view that takes no request without a body says so: `request_body_required = True`."""
+        body = super()._get_request_body(direction)
+        if body is not None and getattr(self.view, "request_body_required", False):
+            body["required"] = True
+        return body
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if isinstance(field, serializers.TimeField) and schema.get("format") == "time":
@@ -120,7 +144,8 @@ class PamojaAutoSchema(AutoSchema):
     @staticmethod
     def _tighten_input(field, schema: dict) -> None:
         """What the server refuses that spectacular's schema for the field would let through. A field of an app's
-        own may say so itself: `input_pattern` (a regex) or `input_enum` (the values it takes)."""
+        own may say so itself: `input_pattern` (a regex) or `input_enum` (the values it takes), or any other JSON
+        schema keywords in `input_schema` (a dict)."""
         if getattr(field, "input_pattern", None):
             schema["pattern"] = field.input_pattern
         elif getattr(field, "input_enum", None):
@@ -130,15 +155,29 @@ class PamojaAutoSchema(AutoSchema):
             pattern = _decimal_pattern(field)
             if pattern:
                 schema["pattern"] = pattern
-        elif type(field) is serializers.CharField:
+        elif isinstance(field, serializers.URLField):
+            schema["pattern"] = f"^{_URL}$"
+        elif isinstance(field, serializers.CharField) and not isinstance(field, _FORMATTED_TEXT):
             if field.field_name == "phone_number":
                 schema.update(_PHONE_SCHEMA)
                 schema.pop("minLength", None)
             elif "pattern" not in schema:
-                if field.allow_blank:
-                    schema["pattern"] = _NO_NUL
+                if field.allow_blank and not getattr(field, "empty_is_absent", False):
+                    schema["pattern"] = _NOT_EMPTY  # spectacular then adds "" as the other branch of a `oneOf`
                 else:
                     schema["pattern"] = _NOT_BLANK if field.trim_whitespace else _NOT_EMPTY
+        schema.update(getattr(field, "input_schema", None) or {})
+
+
+_RULES = "x-input-rules"
+
+
+def _input_rules(serializer) -> dict:
+    """What a request serializer's `validate` checks across its fields, as JSON schema keywords for its request
+    component (`anyOf` branches on a currency, a provider, a kind, ...): its `input_rules()`, if it has one."""
+    serializer = force_instance(serializer)
+    rules = getattr(serializer, "input_rules", None)
+    return rules() if callable(rules) else {}
 
 
 def _error_response(code: str) -> dict[str, Any]:
@@ -171,6 +210,15 @@ def _error_codes(path: str, operation: dict) -> list[str]:
     if ("header", "Idempotency-Key") in parameters:
         codes += ["409", "422"]  # idempotency_key_in_use, idempotency_key_reused
     return codes
+
+
+def apply_input_rules(result: dict, generator, request, public) -> dict:
+    """Postprocessing hook, after `postprocess_schema_enums`: a request component's `input_rules` join its schema.
+    They are kept aside until then, so that the enum hook, which would make a component of every `enum` it finds
+    in an `anyOf` branch (`provider: [mpesa]`), leaves them as they are."""
+    for schema in result.get("components", {}).get("schemas", {}).values():
+        schema.update(schema.pop(_RULES, {}))
+    return result
 
 
 def add_error_responses(result: dict, generator, request, public) -> dict:

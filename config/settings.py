@@ -302,9 +302,11 @@ SPECTACULAR_SETTINGS = {
         "RecordedPaymentMethodEnum": "contributions.models.PaymentMethod",
         "RecordedPaymentTargetEnum": "contributions.models.PaymentTarget",
         "InterestMethodEnum": "groups.models.InterestMethod",
+        "ProfileUpdateInputLanguageEnum": ["en", "sw"],  # as JSON and as multipart
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.apply_input_rules",
         "config.schema.add_error_responses",
     ],
     "TAGS": [

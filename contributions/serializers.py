@@ -1,3 +1,5 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -19,7 +21,7 @@ from contributions.models import (
 )
 from contributions.services import loan_schedule, outstanding_principal, payoff_amount
 from core.clock import local_today
-from core.fields import MAX_ROW_ID, SANE_DATE, AmountField, e164_phone, require_kenyan_phone
+from core.fields import KENYAN_PHONE, MAX_ROW_ID, SANE_DATE, AmountField, e164_phone, require_kenyan_phone
 from groups.models import PayoutOrder
 
 MAX_CYCLES = 10_000  # a swap names a turn; no group has more
@@ -50,6 +52,18 @@ class ContributionPayInputSerializer(serializers.Serializer):
             attrs["phone_number"] = e164_phone(attrs["phone_number"])
             require_kenyan_phone(attrs["phone_number"])
         return attrs
+
+    def input_rules(self) -> dict[str, Any]:
+        """By M-Pesa: a Kenyan phone (`validate`)."""
+        return {
+            "anyOf": [
+                {"properties": {"source": {"enum": ["wallet"]}}},
+                {
+                    "properties": {"source": {"enum": ["mpesa"]}, "phone_number": KENYAN_PHONE},
+                    "required": ["phone_number"],
+                },
+            ]
+        }
 
 
 SETTLED_KINDS = [("contribution", "Contribution"), ("penalty", "Penalty")]

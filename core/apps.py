@@ -6,3 +6,9 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        # imported here: the fields module needs settings and DRF, which load after the app registry
+        from core.fields import accept_only_strings_as_text
+
+        accept_only_strings_as_text()

@@ -1,6 +1,7 @@
 import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -8,8 +9,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.fields import MAX_ROW_ID, SANE_DATE, AmountField
-from core.money import CURRENCIES, AmountError, parse_amount
+from core.fields import MAX_ROW_ID, SANE_DATE, AmountField, amount_pattern, currency_branches
+from core.money import CURRENCIES, CURRENCY_DIGITS, AmountError, parse_amount
 from groups.hooks import GROUP_FIGURES, announce
 from groups.models import (
     MONEY_SETTINGS,
@@ -120,9 +121,10 @@ class GroupInputSerializer(serializers.Serializer):
             except AmountError as exc:
                 errors[name] = [str(exc)]
         kind = attrs.get("penalty_kind") or getattr(self.instance, "penalty_kind", PenaltyKind.NONE)
-        if kind == PenaltyKind.PERCENT and attrs.get("penalty_amount", Decimal("0")) > 100:
+        parsed = "penalty_amount" not in errors  # else it is still what was sent ("", a list, ...)
+        if parsed and kind == PenaltyKind.PERCENT and attrs.get("penalty_amount", Decimal("0")) > 100:
             errors["penalty_amount"] = ["A percent penalty is at most 100."]
-        if kind != PenaltyKind.NONE and "penalty_amount" in attrs and attrs["penalty_amount"] == 0:
+        if parsed and kind != PenaltyKind.NONE and "penalty_amount" in attrs and attrs["penalty_amount"] == 0:
             errors["penalty_amount"] = ["Give the penalty's amount (or percent), or set penalty_kind to none."]
         if attrs.get("start_date") is not None:
             time_zone = attrs.get("time_zone") or getattr(self.instance, "time_zone", None) or DEFAULT_TIME_ZONE
@@ -134,6 +136,31 @@ class GroupInputSerializer(serializers.Serializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+    def input_rules(self) -> dict[str, Any]:
+        """`validate` across fields, by currency and penalty kind: amounts at the currency's minor unit; a percent
+        penalty from 0.01 to 100 (two decimals), a flat one more than zero, none any. A change (`partial`) without
+        `penalty_kind` keeps the group's, which may be a penalty: its amount is then more than zero."""
+        zero = [name for name in AMOUNT_FIELDS if getattr(self.fields[name], "allow_zero", False)]
+        percent = {"pattern": amount_pattern(places=2, maximum=Decimal(100))}
+        branches = []
+        for rule in currency_branches(CURRENCIES, amounts=AMOUNT_FIELDS, allow_zero=zero):
+            properties = rule["properties"]
+            any_amount = properties["penalty_amount"]
+            positive = {"pattern": amount_pattern(places=CURRENCY_DIGITS[properties["currency"]["enum"][0]])}
+            for kind in PenaltyKind.values:
+                amount = {str(PenaltyKind.PERCENT): percent, str(PenaltyKind.NONE): any_amount}.get(kind, positive)
+                branches.append(
+                    {
+                        "properties": {**properties, "penalty_kind": {"enum": [kind]}, "penalty_amount": amount},
+                        "required": ["penalty_kind"],
+                    }
+                )
+            amount = positive if self.partial else any_amount
+            branches.append(
+                {"properties": {**properties, "penalty_amount": amount}, "not": {"required": ["penalty_kind"]}}
+            )
+        return {"anyOf": branches}
 
 
 class MyMembershipSerializer(serializers.Serializer):
@@ -269,6 +296,9 @@ class MemberChangeSerializer(serializers.Serializer):
         if not attrs:
             raise serializers.ValidationError({"non_field_errors": ["Give a role or a status."]})
         return attrs
+
+    def input_rules(self) -> dict[str, Any]:
+        return {"anyOf": [{"required": ["role"]}, {"required": ["status"]}]}
 
 
 class MessageInputSerializer(serializers.Serializer):

@@ -1,9 +1,12 @@
+from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from rest_framework import serializers
 
-from core.fields import AmountField, e164_phone, require_kenyan_phone
-from core.money import CURRENCIES, AmountError, parse_amount
+from core.fields import KENYAN_PHONE, AmountField, currency_branches, e164_phone, require_kenyan_phone
+from core.money import CURRENCIES, MAX_AMOUNT, AmountError, parse_amount
 from payments.models import (
     BANK_PROVIDERS,
     BankAccount,
@@ -15,6 +18,9 @@ from payments.models import (
     Transfer,
     Withdrawal,
 )
+from payments.providers.base import PaymentProvider
+from payments.providers.registry import get_provider
+from payments.services.deposits import deposit_maximum
 
 if TYPE_CHECKING:
     # The mixin goes before a Serializer in the bases, whose `validate` its own calls.
@@ -25,6 +31,10 @@ else:
 
 class AmountInputMixin(_SerializerBase):
     """Validates `amount` at `currency`'s minor unit (KES 2 decimals, UGX none, ...) into a Decimal."""
+
+    def input_rules(self) -> dict[str, Any]:
+        """For the request schema: the amount at each currency's minor unit."""
+        return {"anyOf": currency_branches(CURRENCIES)}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -87,11 +97,37 @@ class TransferOutputSerializer(serializers.ModelSerializer[Transfer]):
         fields = ["id", "status", "amount", "currency", "recipient", "note", "created_at"]
 
 
+def _deposit_cap(adapter: PaymentProvider) -> Callable[[str], Decimal]:
+    """The most one deposit through `adapter` may be, per currency (for the request schema)."""
+
+    def cap(currency: str) -> Decimal:
+        return deposit_maximum(adapter=adapter, currency=currency) or MAX_AMOUNT
+
+    return cap
+
+
 class DepositInputSerializer(AmountInputMixin, serializers.Serializer[Any]):
     amount = AmountField()
     currency = serializers.ChoiceField(choices=CURRENCIES)
     provider = serializers.ChoiceField(choices=Provider.choices)
     phone_number = serializers.CharField(required=False, max_length=20, help_text="E.164; required for M-Pesa.")
+
+    def input_rules(self) -> dict[str, Any]:
+        """Each provider's currencies (`check_provider_takes`), each with its deposit maximum (`deposit_maximum`);
+        M-Pesa also a Kenyan phone and whole shillings (`validate`)."""
+        branches: list[dict[str, Any]] = []
+        for provider, currencies in settings.PROVIDER_CURRENCIES.items():
+            mpesa = provider == Provider.MPESA
+            extra: dict[str, Any] = {"phone_number": KENYAN_PHONE} if mpesa else {}
+            for rule in currency_branches(
+                currencies,
+                maximum=_deposit_cap(get_provider(provider)),
+                places=0 if mpesa else None,
+                provider={"enum": [provider]},
+                **extra,
+            ):
+                branches.append({**rule, "required": ["phone_number"]} if mpesa else rule)
+        return {"anyOf": branches}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
@@ -130,6 +166,23 @@ class WithdrawInputSerializer(AmountInputMixin, serializers.Serializer[Any]):
     bank_account = serializers.UUIDField(required=False, help_text="One of your linked bank accounts.")
     phone_number = serializers.CharField(required=False, max_length=20, help_text="E.164 M-Pesa number.")
 
+    def input_rules(self) -> dict[str, Any]:
+        """Exactly one of `bank_account` and `phone_number`; to a phone, M-Pesa's currencies in whole units and a
+        Kenyan number (`validate`, `check_provider_takes`)."""
+        to_bank = {
+            "required": ["bank_account"],
+            "not": {"required": ["phone_number"]},
+            "anyOf": currency_branches(CURRENCIES),
+        }
+        to_phone = {
+            "required": ["phone_number"],
+            "not": {"required": ["bank_account"]},
+            "anyOf": currency_branches(
+                settings.PROVIDER_CURRENCIES[Provider.MPESA], places=0, phone_number=KENYAN_PHONE
+            ),
+        }
+        return {"anyOf": [to_bank, to_phone]}
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)
         if bool(attrs.get("bank_account")) == bool(attrs.get("phone_number")):
@@ -160,6 +213,20 @@ class BankAccountInputSerializer(serializers.Serializer[Any]):
     bank_name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     account_number = serializers.RegexField(r"^[0-9]{6,20}$", max_length=20)
     make_primary = serializers.BooleanField(default=False)
+
+    def input_rules(self) -> dict[str, Any]:
+        """Each provider's currencies (`check_provider_takes`)."""
+        return {
+            "anyOf": [
+                {
+                    "properties": {
+                        "provider": {"enum": [provider]},
+                        "currency": {"enum": settings.PROVIDER_CURRENCIES[provider]},
+                    }
+                }
+                for provider, _ in BANK_PROVIDERS
+            ]
+        }
 
 
 class BankAccountSerializer(serializers.ModelSerializer[BankAccount]):

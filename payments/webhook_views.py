@@ -4,7 +4,7 @@ the provider delivers again) and answers 200 once the event is handled, or was h
 characters is refused with 400."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
@@ -19,6 +19,23 @@ from payments.providers.base import WebhookSignatureError
 from payments.services.webhooks import receive_webhook
 
 _ApiClass = TypeVar("_ApiClass", bound=type[APIView])
+
+
+def _without_nul(depth: int) -> dict[str, Any]:
+    """Any JSON value whose strings, `depth` levels of objects and arrays down, hold no NUL character."""
+    schema = {"nullable": True, "pattern": r"^[^\x00]*$"}
+    if depth:
+        schema["items"] = schema["additionalProperties"] = _without_nul(depth - 1)
+    return schema
+
+
+# What a provider delivers: a JSON object with no NUL character in it (400 otherwise). The schema can say so of the
+# values (to the depth the providers' bodies go); of the keys it cannot (OpenAPI 3.0 has no `propertyNames`).
+_BODY = {
+    "type": "object",
+    "description": "The provider's event, as it documents it. No NUL character (`\\u0000`) anywhere in it.",
+    "additionalProperties": _without_nul(5),
+}
 
 
 class _WebhookApi(APIView):
@@ -55,7 +72,7 @@ def _signed_schema(summary: str) -> Callable[[_ApiClass], _ApiClass]:
     return extend_schema_view(
         post=extend_schema(
             summary=summary,
-            request={"application/json": {"type": "object"}},
+            request={"application/json": _BODY},
             responses={200: _ACK, 400: _NUL, 401: _REJECTED, 503: _UNCONFIRMED},
             auth=[],
         )
@@ -77,7 +94,7 @@ class MpesaWebhookApi(_WebhookApi):
 
     @extend_schema(
         summary="M-Pesa Daraja STK and B2C results (the URL's token authenticates them)",
-        request={"application/json": {"type": "object"}},
+        request={"application/json": _BODY},
         responses={
             200: inline_serializer(
                 "MpesaAck", {"ResultCode": serializers.IntegerField(), "ResultDesc": serializers.CharField()}

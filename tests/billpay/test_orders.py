@@ -10,7 +10,7 @@ from django.utils import timezone
 from billpay import breaker
 from billpay.errors import BillInputError, BillProviderError, BillServiceNotFoundError
 from billpay.jobs import requery_pending_orders
-from billpay.models import BillOrder, OrderStatus, SandboxBillTransaction
+from billpay.models import Biller, BillOrder, OrderStatus, SandboxBillTransaction
 from billpay.providers import registry
 from billpay.providers.base import BillStatus, PurchaseResult
 from billpay.providers.vtpass.sandbox import (
@@ -22,7 +22,8 @@ from billpay.providers.vtpass.sandbox import (
     TIMEOUT_NUMBER,
     VTPassSandbox,
 )
-from billpay.services import complete_sandbox_transaction, place_order
+from billpay.selectors import invalidate_catalog_cache
+from billpay.services import apply_result, check_order, complete_sandbox_transaction, place_order
 from billpay.tasks import requery_bill_orders
 from config.schedules import job_named
 from core.errors import InsufficientFundsError, LimitExceededError
@@ -273,7 +274,6 @@ def test_reversal_after_delivery_refunds_once(buyer, notified, django_capture_on
 
 
 def test_the_same_reversal_applied_twice_refunds_once(buyer, django_capture_on_commit_callbacks, ledger_is_clean):
-    from billpay.services import apply_result, check_order
 
     placed = order(
         django_capture_on_commit_callbacks,
@@ -384,8 +384,6 @@ def test_bad_input_is_refused_before_any_debit(buyer, kwargs, error, field, ledg
 
 
 def test_an_inactive_biller_is_refused(buyer, ledger_is_clean):
-    from billpay.models import Biller
-    from billpay.selectors import invalidate_catalog_cache
 
     Biller.objects.filter(slug="mtn").update(active=False)
     invalidate_catalog_cache()

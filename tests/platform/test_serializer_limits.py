@@ -175,6 +175,18 @@ SAVED_AS_E164: dict[tuple[str, str], models.Field] = {
     ("ContributionPayInputSerializer", "phone_number"): Charge._meta.get_field("phone_number"),
 }
 
+# The profile's request schema is given per media type (JSON without the avatar, multipart with parts that may be
+# empty) by subclasses of ProfileUpdateInputSerializer, which validates both: their fields are its fields.
+for _variant in ("ProfileUpdateJsonInputSerializer", "ProfileUpdateFormInputSerializer"):
+    for _limits in (SAVED_TO, SAVED_AS_E164):
+        _limits.update(
+            {
+                (_variant, name): column
+                for (cls, name), column in list(_limits.items())
+                if cls == "ProfileUpdateInputSerializer"
+            }
+        )
+
 # Strings saved only inside a longer text that is cut to its column (the ledger memo), or not saved at all.
 NOT_SAVED_AS_GIVEN: dict[tuple[str, str], str] = {
     ("CancelInputSerializer", "reason"): "in the refunds' ledger memo, which is cut to its column",
