@@ -54,6 +54,26 @@ def test_invalid_phone_numbers_are_refused(raw):
         normalize_phone_number(raw)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "+254712345678*",
+        "+254712345678x",
+        "tel:+254712345678",
+        "+254.712.345.678",
+        "+254 (712) 345678",
+        "+254  712345678",
+        "+254712345678-",
+        "+254\u0667\u0661\u0662345678",
+    ],
+)
+def test_a_phone_number_is_written_with_digits_spaces_and_dashes_only(raw):
+    """`phonenumbers` reads all of these as +254712345678 (a trailing "*", an extension, dots, brackets, Arabic-Indic
+    digits): the API takes what its schema says, a "+" and digits in groups parted by single spaces or dashes."""
+    with pytest.raises(ValidationError):
+        normalize_phone_number(raw)
+
+
 def test_model_validation_refuses_non_e164_phone():
     with pytest.raises(ValidationError) as exc:
         User.objects.create_user("x@example.com", "pw-long-enough-1", phone_number="0712345678")
