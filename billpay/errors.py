@@ -39,6 +39,32 @@ class BillServiceNotVerifiableError(ApplicationError):
     status_code = status.HTTP_400_BAD_REQUEST
 
 
+class BillOrderNotFoundError(NotFoundError):
+    message = "No such bill order."
+
+
+class BeneficiaryNotFoundError(NotFoundError):
+    message = "No such beneficiary."
+
+
+class BeneficiaryExistsError(ConflictError):
+    message = "You have saved this number for this service already."
+
+
+class BillOrderStateError(ConflictError):
+    """What the order's status does not allow: a refund of an order whose money already went back, a token resent
+    for an order that has none."""
+
+    code = "bill_order_state"
+    message = "The order's status does not allow this."
+
+
+class TokenNotAvailableError(BillOrderStateError):
+    """Only a delivered order with a token (electricity, exam PINs) has one to send again."""
+
+    message = "This order has no token to send."
+
+
 class SandboxTransactionNotFoundError(NotFoundError):
     message = "The sandbox has no transaction with this request_id."
 

@@ -169,6 +169,25 @@ class BillOrder(models.Model):
     def __str__(self) -> str:
         return f"{self.biller_id} {self.customer_id} {self.amount} ({self.status})"
 
+    @property
+    def outcome(self) -> str:
+        """What the customer is told: `pending`, `delivered`, `failed` (never delivered; the money came back) or
+        `reversed` (delivered, then undone by the provider; the money came back)."""
+        return PUBLIC_STATUS[OrderStatus(self.status)]
+
+    @property
+    def refunded(self) -> bool:
+        return self.refund_transaction_id is not None
+
+
+PUBLIC_STATUS = {
+    OrderStatus.PENDING: "pending",
+    OrderStatus.DELIVERED: "delivered",
+    OrderStatus.FAILED: "failed",
+    OrderStatus.REFUNDED: "failed",
+    OrderStatus.REVERSED: "reversed",
+}
+
 
 class Beneficiary(models.Model):
     """A number a user pays often (mum's phone, the shop's meter), with a label."""

@@ -1,13 +1,14 @@
-"""Catalog reads, served from our own tables through the cache: a list never calls the provider. A catalog sync
+"""Reads: the catalog, served from our own tables through the cache: a list never calls the provider. A catalog sync
 bumps the cache version (`invalidate_catalog_cache`), so every reader sees the new catalog at once."""
 
 import time
+import uuid
 
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, QuerySet
 
-from billpay.errors import BillServiceNotFoundError
-from billpay.models import Biller, BillVariation
+from billpay.errors import BeneficiaryNotFoundError, BillOrderNotFoundError, BillServiceNotFoundError
+from billpay.models import Beneficiary, Biller, BillOrder, BillVariation
 
 CATALOG_CACHE_TTL = 60 * 60  # a sync invalidates sooner; this only bounds how long a stale copy can live
 _VERSION_KEY = "billpay:catalog:version"
@@ -77,3 +78,34 @@ def get_variation(*, slug: str, code: str) -> BillVariation:
     if variation is None:
         raise BillServiceNotFoundError("No such plan or bouquet for this service.", details={"variation": code})
     return variation
+
+
+# --- a user's orders and beneficiaries ------------------------------------------------------------------------
+
+
+def orders_of(*, user_id: uuid.UUID) -> QuerySet[BillOrder]:
+    """The user's bill orders, newest first, with what their rows show (service, category, plan)."""
+    return (
+        BillOrder.objects.filter(user_id=user_id)
+        .select_related("biller__category", "variation")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def order_of(*, user_id: uuid.UUID, order_id: uuid.UUID | str) -> BillOrder:
+    """One of the user's orders; another user's is "not found", never "forbidden"."""
+    order = orders_of(user_id=user_id).filter(pk=order_id).first()
+    if order is None:
+        raise BillOrderNotFoundError(details={"order": str(order_id)})
+    return order
+
+
+def beneficiaries_of(*, user_id: uuid.UUID) -> QuerySet[Beneficiary]:
+    return Beneficiary.objects.filter(user_id=user_id).select_related("biller__category").order_by("label", "pk")
+
+
+def beneficiary_of(*, user_id: uuid.UUID, beneficiary_id: int) -> Beneficiary:
+    beneficiary = beneficiaries_of(user_id=user_id).filter(pk=beneficiary_id).first()
+    if beneficiary is None:
+        raise BeneficiaryNotFoundError(details={"beneficiary": beneficiary_id})
+    return beneficiary

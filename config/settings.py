@@ -247,6 +247,8 @@ REST_FRAMEWORK = {
         "auth": env.str("THROTTLE_AUTH", default="10/min"),
         # transfers' recipient lookups per user: each tells an account's email or phone from an unknown one
         "recipient_lookup": env.str("THROTTLE_RECIPIENT_LOOKUP", default="30/hour"),
+        # a bill token sent again (by SMS once notifications send them)
+        "bill_token_resend": env.str("THROTTLE_BILL_TOKEN_RESEND", default="10/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
@@ -426,6 +428,7 @@ SANDBOX_PROVIDER_SECRETS = {
     "VTPASS_API_KEY": "vtpass-sandbox-api-key",
     "VTPASS_PUBLIC_KEY": "PK_vtpass_sandbox",
     "VTPASS_SECRET_KEY": "SK_vtpass_sandbox",
+    "VTPASS_CALLBACK_TOKEN": "vtpass-sandbox-callback",
 }
 PAYSTACK_SECRET_KEY = env.str("PAYSTACK_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["PAYSTACK_SECRET_KEY"])
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
@@ -513,6 +516,9 @@ VTPASS_PUBLIC_KEY = env.str("VTPASS_PUBLIC_KEY", default=SANDBOX_PROVIDER_SECRET
 VTPASS_SECRET_KEY = env.str("VTPASS_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["VTPASS_SECRET_KEY"])
 VTPASS_BASE_URL = env.str("VTPASS_BASE_URL", default="https://vtpass.com/api/")
 VTPASS_TIMEOUT = env.float("VTPASS_TIMEOUT", default=45.0)
+# VTPass signs no callback: the URL set in its dashboard is `webhooks/vtpass/<this secret>/`, and an update is only
+# acted on after a requery.
+VTPASS_CALLBACK_TOKEN = env.str("VTPASS_CALLBACK_TOKEN", default=SANDBOX_PROVIDER_SECRETS["VTPASS_CALLBACK_TOKEN"])
 # After this many calls in a row with no usable answer, bill orders are refused (503) for the cool-down, in seconds.
 BILLPAY_BREAKER_THRESHOLD = env.int("BILLPAY_BREAKER_THRESHOLD", default=5)
 BILLPAY_BREAKER_COOLDOWN = env.int("BILLPAY_BREAKER_COOLDOWN", default=60)

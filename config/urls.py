@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("payments.urls")),
     path("", include("groups.urls")),
     path("", include("contributions.urls")),
+    path("", include("billpay.urls")),
 ]
 
 urlpatterns = [
@@ -27,7 +28,10 @@ urlpatterns = [
 ]
 
 if settings.PROVIDERS_SANDBOX:
-    urlpatterns.append(path("sandbox/", include("payments.sandbox_urls")))
+    urlpatterns += [
+        path("sandbox/", include("payments.sandbox_urls")),
+        path("sandbox/", include("billpay.sandbox_urls")),
+    ]
 
 handler404 = "core.errors.handler404"
 handler500 = "core.errors.handler500"

@@ -15,6 +15,7 @@ its objects found: a bad request then answers 400 or 404 and never spends a toke
 by the payments services that move the money.
 """
 
+import functools
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -56,13 +57,21 @@ _Params = ParamSpec("_Params")
 
 
 def money_endpoint(
-    *, pin: bool = True, responses: dict[int, Any] | None = None, **schema: Any
+    *,
+    pin: bool = True,
+    responses: dict[int, Any] | None = None,
+    answer_after_commit: Callable[[Request, Response], Response] | None = None,
+    **schema: Any,
 ) -> Callable[
     [Callable[Concatenate[_View, Request, _Params], Response]], Callable[Concatenate[_View, Request, _Params], Response]
 ]:
     """Idempotency plus the OpenAPI parameters and errors of a money endpoint; `pin=False` for one that moves no
     money out of a wallet (a deposit: the money comes in from the provider). Entries in `responses` override the
-    shared ones for their status code."""
+    shared ones for their status code.
+
+    `answer_after_commit(request, response)` rewrites a successful answer once the request's transaction has
+    committed and its on-commit work has run, the first time and on every replay: for an effect that goes on after
+    commit (a bill purchase sent to the provider), the client is told what it came to, not what it was at commit."""
 
     def decorate(
         handler: Callable[Concatenate[_View, Request, _Params], Response],
@@ -73,7 +82,17 @@ def money_endpoint(
             responses={**shared, **(responses or {})},
             **schema,
         )
-        return documented(idempotent(handler))
+        once = idempotent(handler)
+        if answer_after_commit is None:
+            return documented(once)
+        rewrite = answer_after_commit
+
+        @functools.wraps(once)
+        def answered(view: _View, request: Request, /, *args: _Params.args, **kwargs: _Params.kwargs) -> Response:
+            response = once(view, request, *args, **kwargs)
+            return rewrite(request, response) if 200 <= response.status_code < 300 else response
+
+        return documented(answered)
 
     return decorate
 

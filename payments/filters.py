@@ -1,10 +1,13 @@
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import django_filters
 from django import forms
+from django.utils.choices import BaseChoiceIterator
 from drf_spectacular.utils import extend_schema_field
 
 from core.money import CURRENCY_CHOICES
+from payments.entry_status import entry_status_choices
 from payments.models import LedgerEntry, TransactionKind, WithdrawalStatus
 
 
@@ -26,12 +29,23 @@ class BoundedIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = BoundedIsoDateTimeField
 
 
+class _EntryStatuses(BaseChoiceIterator):
+    """A wallet row's statuses, read when a form is built or the schema generated (once every app has registered
+    its own in `payments.entry_status`), and never before."""
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        seen: dict[str, str] = {}
+        for value, label in [("completed", "Completed"), *WithdrawalStatus.choices, *entry_status_choices()]:
+            seen.setdefault(value, label)
+        return iter(seen.items())
+
+
 class WalletEntryFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(field_name="transaction__kind", choices=TransactionKind.choices)
     currency = django_filters.ChoiceFilter(field_name="account__currency", choices=CURRENCY_CHOICES)
     status = django_filters.ChoiceFilter(
-        choices=[("completed", "Completed"), *WithdrawalStatus.choices],
-        help_text="`processing` finds withdrawals still on their way.",
+        choices=_EntryStatuses(),
+        help_text="`processing` finds withdrawals still on their way, `pending` bill orders not yet delivered.",
     )
     created_after = BoundedIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="gte")
     created_before = BoundedIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="lt")

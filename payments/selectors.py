@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from payments import backing
+from payments.entry_status import entry_status_fields
 from payments.models import (
     OFF_PLATFORM_KINDS,
     OFF_PLATFORM_PARTNERS,
@@ -34,14 +35,20 @@ def wallets_of(*, user_id: uuid.UUID) -> QuerySet[LedgerAccount]:
 def wallet_entries_of(*, user_id: uuid.UUID) -> QuerySet[LedgerEntry]:
     """Every posted movement on the user's wallets, newest first, with its `status`: a withdrawal's money leaves
     the wallet at once, and its row says `processing` until the provider settles (`succeeded`) or returns it
-    (`failed`, `reversed`); every other movement is `completed`."""
+    (`failed`, `reversed`); a purchase another app owns says its own status (a bill order: `pending`, `delivered`,
+    `refunded`, `reversed`; payments/entry_status.py); every other movement is `completed`."""
     return (
         LedgerEntry.objects.filter(
             account__kind=AccountKind.USER_WALLET, account__owner_type="user", account__owner_id=str(user_id)
         )
         .select_related("transaction", "account")
         .annotate(
-            status=Coalesce(F("transaction__withdrawal_hold__status"), Value("completed"), output_field=CharField())
+            status=Coalesce(
+                F("transaction__withdrawal_hold__status"),
+                *(F(field) for field in entry_status_fields()),
+                Value("completed"),
+                output_field=CharField(),
+            )
         )
         .order_by("-id")
     )

@@ -81,6 +81,17 @@ class PurchaseResult:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class BillCallback:
+    """One transaction update the provider pushed to us. Unsigned (VTPass signs nothing), so it is only a hint:
+    the order is requeried before anything is done about it. `event_id` tells repeats apart: the same request id
+    in the same state is the same event."""
+
+    event_id: str
+    request_id: str
+    status: str  # as the provider words it ("delivered", "reversed", ...): for the record, never acted on
+
+
 class BillProvider(Protocol):
     @property
     def name(self) -> str: ...
@@ -109,3 +120,8 @@ class BillProvider(Protocol):
         ...
 
     def requery(self, *, request_id: str) -> PurchaseResult: ...
+
+    def parse_callback(self, body: bytes) -> list[BillCallback]:
+        """The transaction updates a callback body carries (none for other kinds of update); raise ValueError for
+        a body that is not the provider's JSON."""
+        ...

@@ -7,7 +7,7 @@ from django.conf import settings
 from billpay.models import SandboxBillTransaction
 from billpay.providers.base import BillProvider
 from billpay.providers.vtpass import adapter as vtpass_adapter
-from billpay.providers.vtpass.sandbox import VTPassSandbox
+from billpay.providers.vtpass.sandbox import SPECIAL_NUMBERS, VTPassSandbox
 
 
 def get_bill_provider() -> BillProvider:
@@ -23,3 +23,9 @@ def complete_sandbox_transaction(*, request_id: str, outcome: str) -> SandboxBil
 def provider_codes() -> frozenset[str]:
     """Every bill provider's code (an order's `provider`, its in-flight and clearing accounts' code)."""
     return frozenset({vtpass_adapter.VTPassProvider.name})
+
+
+def sandbox_test_numbers() -> frozenset[str]:
+    """The sandbox's pending, timeout, no-answer and unexpected-answer numbers, which stand for a phone too (as in
+    VTPass's own sandbox), so airtime and data can be tried on every path; none outside the sandbox."""
+    return SPECIAL_NUMBERS if settings.PROVIDERS_SANDBOX else frozenset()

@@ -27,6 +27,7 @@ deterministic idempotency key. Notifications go out after commit.
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,11 +39,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from billpay import breaker
-from billpay.errors import BillInputError, BillProviderError, BillServiceNotFoundError
+from billpay.errors import BillInputError, BillProviderError, BillServiceNotFoundError, TokenNotAvailableError
 from billpay.models import Biller, BillOrder, CategoryCode, OrderStatus
 from billpay.providers import registry
 from billpay.providers.base import BillProvider, BillStatus, PurchaseRequest, PurchaseResult
-from billpay.selectors import get_biller, get_variation
+from billpay.selectors import get_biller, get_variation, order_of
 from core.money import AmountError, parse_amount
 from notifications.services import notify
 from payments.models import AccountKind, TransactionKind
@@ -78,6 +79,19 @@ def normalize_customer_phone(value: str, *, currency: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise _field_error("customer_id", "This phone number is not valid.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def customer_number(*, biller: Biller, customer_id: str) -> str:
+    """The number a purchase goes to, in the form we store: airtime and data an E.164 phone (from E.164 or the
+    biller's country's local form), everything else a meter, smartcard or candidate number of digits."""
+    if biller.category.code in PHONE_CATEGORIES:
+        if customer_id in registry.sandbox_test_numbers():
+            return customer_id
+        return normalize_customer_phone(customer_id, currency=biller.currency)
+    number = re.sub(r"\s+", "", customer_id or "")
+    if not ACCOUNT_NUMBER.fullmatch(number):
+        raise _field_error("customer_id", "Enter the meter, smartcard or account number (digits only).")
+    return number
 
 
 def _order_amount(*, biller: Biller, amount: Any, variation: str | None) -> tuple[Decimal, Any]:
@@ -120,24 +134,22 @@ def place_order(
     amount: Any = None,
     variation: str | None = None,
     provider: BillProvider | None = None,
+    authorize: Callable[[], None] | None = None,
 ) -> BillOrder:
     """Buy from the wallet: hold the money in flight now, send the purchase after commit (see the module doc).
 
     Errors, each before anything is debited: BillServiceNotFoundError (404) for an unknown or inactive service,
     BillInputError (400) for a bad amount, plan, phone or meter, LimitExceededError (403), InsufficientFundsError
-    (422), BillProviderError (503) while the provider's circuit breaker is open.
+    (422), BillProviderError (503) while the provider's circuit breaker is open. `authorize` (the API's PIN check)
+    runs once the order is known to be valid, before anything is debited: a bad order spends no PIN token.
     """
     row = get_biller(slug=biller)
     value, variation_row = _order_amount(biller=row, amount=amount, variation=variation)
-    if row.category.code in PHONE_CATEGORIES:
-        number = normalize_customer_phone(customer_id, currency=row.currency)
-        phone = number
-    else:
-        number = re.sub(r"\s+", "", customer_id or "")
-        if not ACCOUNT_NUMBER.fullmatch(number):
-            raise _field_error("customer_id", "Enter the meter, smartcard or account number (digits only).")
-        phone = getattr(user, "phone_number", "") or ""
+    number = customer_number(biller=row, customer_id=customer_id)
+    phone = number if row.category.code in PHONE_CATEGORIES else getattr(user, "phone_number", "") or ""
 
+    if authorize is not None:
+        authorize()
     provider = provider or registry.get_bill_provider()
     if not breaker.allow(provider.name):
         raise BillProviderError(details={"provider": provider.name, "reason": "circuit_open"})
@@ -272,7 +284,7 @@ def _backoff(checks: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** min(checks, 10)), MAX_CHECK_INTERVAL)
 
 
-def _notify_after_commit(order: BillOrder, kind: str, title: str, body: str) -> None:
+def notify_buyer_after_commit(order: BillOrder, kind: str, title: str, body: str) -> None:
     data = {
         "order": str(order.pk),
         "service": order.biller.slug,
@@ -327,7 +339,7 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult) -> str:
             fields += ["settle_transaction", "status", "delivered_at", "token", "units", "customer_name", "commission"]
             fields += ["checks", "next_check_at"]
             token = f" Token: {order.token}." if order.token else ""
-            _notify_after_commit(
+            notify_buyer_after_commit(
                 order,
                 "bill_delivered",
                 f"{order.biller.name} delivered",
@@ -347,7 +359,7 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult) -> str:
             order.status = OrderStatus.REFUNDED if result.status == BillStatus.FAILED else OrderStatus.REVERSED
             order.next_check_at = None
             fields += ["refund_transaction", "status", "next_check_at"]
-            _notify_after_commit(
+            notify_buyer_after_commit(
                 order,
                 "bill_failed",
                 f"{order.biller.name} failed",
@@ -368,7 +380,7 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult) -> str:
             order.status = OrderStatus.REVERSED
             order.next_check_at = None
             fields += ["refund_transaction", "status", "next_check_at"]
-            _notify_after_commit(
+            notify_buyer_after_commit(
                 order,
                 "bill_reversed",
                 f"{order.biller.name} reversed",
@@ -450,3 +462,19 @@ def clearing_backing() -> dict[tuple[str, str], Decimal]:
         .annotate(total=Sum("amount"))
     )
     return {(f"{row['provider']}:out", row["currency"]): row["total"] for row in rows}
+
+
+def resend_token(*, user_id: uuid.UUID, order_id: uuid.UUID | str) -> BillOrder:
+    """Send a delivered order's token (electricity, an exam PIN) to its buyer again. TokenNotAvailableError (409)
+    when there is none: the order is pending, failed, reversed, or its product has no token."""
+    order = order_of(user_id=user_id, order_id=order_id)
+    if order.status != OrderStatus.DELIVERED or not order.token:
+        raise TokenNotAvailableError(details={"order": str(order.pk), "status": order.outcome})
+    notify(
+        user=order.user,
+        kind="bill_token",
+        title=f"Your {order.biller.name} token",
+        body=f"Token for {order.customer_id}: {order.token}" + (f" ({order.units})." if order.units else "."),
+        data={"order": str(order.pk), "service": order.biller.slug, "token": order.token, "units": order.units},
+    )
+    return order

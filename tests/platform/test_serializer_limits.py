@@ -21,6 +21,7 @@ from django.db import models
 from rest_framework import serializers
 
 from accounts.models import Device, KycSubmission, User
+from billpay.models import Beneficiary, BillOrder
 from contributions.models import Loan, LoanDecision, Penalty, RecordedPayment
 from core.money import MAX_AMOUNT, AmountError, parse_amount
 from groups.models import GroupMessage, Meeting, SavingsGroup
@@ -164,6 +165,10 @@ SAVED_TO: dict[tuple[str, str], models.Field] = {
     ("DecisionInputSerializer", "reason"): LoanDecision._meta.get_field("reason"),
     ("RecordedPaymentInputSerializer", "receipt_number"): RecordedPayment._meta.get_field("receipt_number"),
     ("RejectInputSerializer", "reason"): RecordedPayment._meta.get_field("rejection_reason"),
+    ("OrderInputSerializer", "customer_id"): BillOrder._meta.get_field("customer_id"),
+    ("BeneficiaryInputSerializer", "label"): Beneficiary._meta.get_field("label"),
+    ("BeneficiaryInputSerializer", "customer_id"): Beneficiary._meta.get_field("number"),
+    ("BeneficiaryChangeSerializer", "label"): Beneficiary._meta.get_field("label"),
 }
 
 # Phone numbers: the serializer takes spaces and dashes, then saves E.164 (at most 16 characters).
@@ -218,6 +223,12 @@ NOT_SAVED_AS_GIVEN: dict[tuple[str, str], str] = {
     ("BankAccountInputSerializer", "account_number"): "encrypted into a text column, six to twenty digits",
     ("CardInputSerializer", "reference"): "a lookup",
     ("JoinInputSerializer", "invite_code"): "a lookup",
+    ("OrderInputSerializer", "service"): "a lookup",
+    ("OrderInputSerializer", "variation"): "a lookup",
+    ("BuyAgainInputSerializer", "variation"): "a lookup",
+    ("BeneficiaryInputSerializer", "service"): "a lookup",
+    ("VerifyInputSerializer", "service"): "a lookup",
+    ("VerifyInputSerializer", "customer_id"): "sent to the biller, six to twenty digits",
 }
 
 

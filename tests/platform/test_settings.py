@@ -29,6 +29,7 @@ PRODUCTION_KEYS = {
             "SMILE_ID_API_KEY",
             "VTPASS_API_KEY",
             "VTPASS_PUBLIC_KEY",
+            "VTPASS_CALLBACK_TOKEN",
             "VTPASS_SECRET_KEY",
         )
     },

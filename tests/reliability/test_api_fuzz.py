@@ -37,6 +37,7 @@ from schemathesis.transport.serialization import Binary
 from accounts.models import User
 from accounts.registration import email_verification_token
 from accounts.services import issue_tokens
+from billpay.services import sync_catalog
 from config.wsgi import application
 from core.errors import ApplicationError
 from groups.models import Membership
@@ -115,6 +116,11 @@ def before_call(context, case, kwargs):
         for name, value in {**_world["body"], **_known_to_the_user(case.operation.label)}.items():
             if name in case.body:
                 case.body[name] = value
+        # what depends on the catalog, which no schema states: a number of the service's kind, an amount within
+        # its minimum and maximum
+        bill = BILL_BODIES.get(case.operation.label)
+        if bill is not None:
+            case.body = {name: value for name, value in case.body.items() if name != "variation"} | bill
     negative_headers = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
     if not negative_headers:
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
@@ -122,6 +128,14 @@ def before_call(context, case, kwargs):
             case.headers["X-Pin-Token"] = pin_token(_world["user"])
         except ApplicationError:  # a case locked the PIN with wrong guesses, or changed it: the call goes without
             case.headers.pop("X-Pin-Token", None)
+
+
+BILL_BODIES = {
+    "POST /api/v1/bills/orders/": {"service": "mtn", "customer_id": "08011111111", "amount": "100.00"},
+    "POST /api/v1/bills/verify/": {"service": "ikeja-electric-prepaid", "customer_id": "1111111111111"},
+    "POST /api/v1/bills/beneficiaries/": {"service": "mtn", "customer_id": "+2348011111111"},
+    "POST /api/v1/bills/beneficiaries/{beneficiary_id}/orders/": {"amount": "1000.00"},  # the world's is a meter
+}
 
 
 def _known_to_the_user(operation: str) -> dict:
@@ -215,6 +229,16 @@ def _build_world(started_group) -> dict:
         "wallet/deposit/", {"amount": "100.00", "currency": "KES", "provider": "paystack"}, money=True
     )
     made["device"] = chair.post("devices/", {"fcm_token": "fuzz-device", "platform": "android"})
+    sync_catalog()
+    made["beneficiary"] = chair.post(
+        "bills/beneficiaries/",
+        {"label": "Shop meter", "service": "ikeja-electric-prepaid", "customer_id": "1111111111111"},
+    )
+    made["bill"] = chair.post(
+        "bills/orders/",
+        {"service": "ikeja-electric-prepaid", "customer_id": "1111111111111", "amount": "1000"},
+        money=True,
+    )
     failed = {name: (r.status_code, r.json()) for name, r in made.items() if r.status_code >= 300}
     assert not failed, f"the fuzzer's world could not be built: {failed}"
     unpaid = [c for c in chair.contributions(gid) if c["status"] != "paid"]
@@ -239,6 +263,9 @@ def _build_world(started_group) -> dict:
             "swap_id": made["swap"].json()["id"],
             "reference": made["deposit"].json()["reference"],
             "contribution_id": unpaid[0]["id"],
+            "order_id": made["bill"].json()["id"],
+            "beneficiary_id": made["beneficiary"].json()["id"],
+            "service_id": "dstv",
         },
     }
 

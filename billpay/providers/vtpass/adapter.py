@@ -8,6 +8,7 @@
   request_id may settle it. `pay` never raises for a missing answer.
 """
 
+import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from billpay.errors import BillCustomerInvalidError, BillProviderError, BillProviderRejectedError
 from billpay.providers.base import (
+    BillCallback,
     BillStatus,
     CatalogCategory,
     CatalogService,
@@ -304,6 +306,27 @@ class VTPassProvider:
         if body is None:
             return PurchaseResult(request_id=request_id, status=BillStatus.PENDING, message=why)
         return purchase_result(body, request_id=request_id, requery=True)
+
+    def parse_callback(self, body: bytes) -> list[BillCallback]:
+        return parse_callback(body)
+
+
+def parse_callback(body: bytes) -> list[BillCallback]:
+    """VTPass's callback: `{"type": "transaction-update", "data": <a requery answer>}` for a transaction staff
+    resolved (delivered, failed, reversed); other types (variation updates) carry no transaction."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("The body is not JSON.") from exc
+    if not isinstance(payload, dict):
+        raise ValueError("The body is not a JSON object.")
+    data = _mapping(payload.get("data"))
+    request_id = _text(data.get("requestId") or data.get("request_id"))[:64]
+    if "transaction" not in _text(payload.get("type")).lower() or not request_id:
+        return []
+    status = _text(_mapping(_mapping(data.get("content")).get("transactions")).get("status")).lower()[:32]
+    event_id = f"{request_id}:{status or _text(data.get('code'))}"[:128]
+    return [BillCallback(event_id=event_id, request_id=request_id, status=status)]
 
 
 def purchase_result(body: Mapping[str, Any], *, request_id: str, requery: bool) -> PurchaseResult:

@@ -13,6 +13,7 @@ VTPass's own test numbers (reference/providers.md §1); phones may come in E.164
 """
 
 import json
+import logging
 import re
 import secrets
 from collections.abc import Mapping
@@ -22,7 +23,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from billpay.errors import (
@@ -32,6 +35,9 @@ from billpay.errors import (
 )
 from billpay.models import SandboxBillTransaction
 from billpay.providers.vtpass.adapter import VTPassConfig, VTPassProvider, local_phone
+from core.sandbox_delivery import deliver
+
+logger = logging.getLogger("pamoja.billpay")
 
 SANDBOX_HOST = "https://sandbox.vtpass.com/api/"
 
@@ -529,7 +535,7 @@ class VTPassSandbox(VTPassProvider):
             }
         )
 
-    # --- the control surface (a later issue mounts it as POST /sandbox/vtpass/transactions/{id}/complete/) -----
+    # --- the control surface: POST /sandbox/vtpass/transactions/{request_id}/complete/ ----------------------------
 
     @staticmethod
     def complete_transaction(*, request_id: str, outcome: str) -> SandboxBillTransaction:
@@ -556,7 +562,21 @@ class VTPassSandbox(VTPassProvider):
                 )
             record.status = outcome
             record.save(update_fields=["status", "updated_at"])
+        VTPassSandbox()._announce(record)
         return record
+
+    def _announce(self, record: SandboxBillTransaction) -> None:
+        """Like VTPass when its staff resolve a transaction: a `transaction-update` callback to our webhook URL,
+        its data the requery answer. Our endpoint requeries before acting, so this only makes the update quick."""
+        body = json.dumps({"type": "transaction-update", "data": self._answer(record).json()}).encode()
+        url = settings.SITE_URL + reverse("webhook-vtpass", args=[settings.VTPASS_CALLBACK_TOKEN])
+        try:
+            status = deliver(url, body, {})
+        except httpx.HTTPError:
+            logger.warning("sandbox vtpass: the callback for %s could not be delivered", record.request_id)
+            return
+        if status != 200:
+            logger.warning("sandbox vtpass: the callback for %s was answered %s", record.request_id, status)
 
 
 def _amount(value: Any) -> Decimal | None:
