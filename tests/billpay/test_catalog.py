@@ -263,3 +263,23 @@ def test_a_sync_refreshes_what_the_cache_serves(provider, django_capture_on_comm
     assert len(list_variations(slug="mtn-data")) == 1
     with pytest.raises(BillServiceNotFoundError):
         get_biller(slug="9mobile")
+
+
+def test_the_demo_seed_loads_the_sandbox_catalog_once(db, settings):
+    from io import StringIO
+
+    from billpay import demo
+    from billpay.models import Biller, BillVariation
+
+    out = StringIO()
+    demo.seed(stdout=out)
+    count = Biller.objects.count()
+    assert count > 20 and "Bill catalog" in out.getvalue()
+    demo.seed(stdout=out)
+    assert Biller.objects.count() == count
+
+    settings.PROVIDERS_SANDBOX = False
+    BillVariation.objects.all().delete()
+    Biller.objects.all().delete()
+    demo.seed(stdout=out)  # never calls the real VTPass from a demo seed
+    assert not Biller.objects.exists()

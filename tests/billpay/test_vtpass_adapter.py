@@ -20,6 +20,7 @@ from billpay.providers.vtpass.adapter import (
     from_settings,
     local_phone,
     new_request_id,
+    parse_callback,
     parse_token,
 )
 
@@ -527,3 +528,59 @@ def test_the_real_adapter_needs_its_keys(settings):
     assert from_settings().config.base_url == "https://vtpass.com/api/"  # live, unless told otherwise
     settings.VTPASS_BASE_URL = "https://sandbox.vtpass.com/api/"
     assert from_settings().config.base_url == "https://sandbox.vtpass.com/api/"
+
+
+# --- the transaction-update callback (VTPass's "Callback API" page: {type, data}, data as a requery answer) -----
+
+DOCUMENTED_CALLBACK = {
+    "type": "transaction-update",
+    "data": {
+        "code": "000",
+        "content": {
+            "transactions": {
+                "status": "delivered",
+                "product_name": "Ikeja Electric Payment - IKEDC",
+                "unique_element": "1111111111111",
+                "unit_price": 2000,
+                "quantity": 1,
+                "commission": 30,
+                "total_amount": 1970,
+                "type": "Electricity Bill",
+                "amount": 2000,
+                "transactionId": "17415980564672211596777904",
+            }
+        },
+        "response_description": "TRANSACTION SUCCESSFUL",
+        "requestId": REQUEST_ID,
+        "amount": 2000,
+        "purchased_code": "Token : 26362054405982757802",
+    },
+}
+
+
+def test_a_transaction_update_names_its_request_and_status():
+    [update] = parse_callback(json.dumps(DOCUMENTED_CALLBACK).encode())
+    assert update.request_id == REQUEST_ID and update.status == "delivered"
+    assert update.event_id == f"{REQUEST_ID}:delivered"
+    reversed_body = {**DOCUMENTED_CALLBACK, "data": {**DOCUMENTED_CALLBACK["data"], "code": "040", "content": {}}}
+    [reversal] = parse_callback(json.dumps(reversed_body).encode())
+    assert reversal.event_id == f"{REQUEST_ID}:040"  # another state of the same purchase: another event
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "variations-update", "data": {"serviceID": "dstv"}},
+        {"type": "transaction-update", "data": {"code": "000"}},
+        {"type": "transaction-update"},
+        {},
+    ],
+)
+def test_other_updates_carry_no_transaction(body):
+    assert parse_callback(json.dumps(body).encode()) == []
+
+
+@pytest.mark.parametrize("raw", [b"", b"not json", b"[1, 2]", b'"text"', b"\xff\xfe"])
+def test_a_body_that_is_not_a_json_object_is_refused(raw):
+    with pytest.raises(ValueError, match="JSON"):
+        parse_callback(raw)
