@@ -283,6 +283,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PaymentProviderEnum": "payments.models.Provider",
+        "LoyaltyStaffRoleEnum": "loyalty.models.StaffRole",
+        "GroupRoleEnum": "groups.models.Role",
+        "LoyaltyCustomerStatusEnum": "loyalty.models.CustomerStatus",
         "BankProviderEnum": "payments.models.BANK_PROVIDERS",
         "GroupKindEnum": "groups.models.GroupKind",
         "GroupStatusEnum": "groups.models.GroupStatus",

@@ -14,6 +14,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("groups.urls")),
     path("", include("contributions.urls")),
     path("", include("billpay.urls")),
+    path("", include("loyalty.urls")),
 ]
 
 urlpatterns = [

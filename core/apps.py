@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # imported here: the fields module needs settings and DRF, which load after the app registry
-        from core.fields import accept_only_strings_as_text
+        from core.fields import accept_only_booleans_as_booleans, accept_only_strings_as_text
 
         accept_only_strings_as_text()
+        accept_only_booleans_as_booleans()

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from core.money import CURRENCY_DIGITS, MAX_AMOUNT
 from core.phone_numbers import normalize_phone_number
+from core.time_zones import known_time_zones, validate_time_zone
 
 # Any date the API takes lies in this window, so the calendar arithmetic behind it (a day after, 90 days before, a
 # schedule's due dates) never leaves Python's date range (0001-01-01 to 9999-12-31).
@@ -50,6 +51,14 @@ class AmountField(serializers.Field[object, object, str, Any]):
         return str(value)
 
 
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone; `input_enum` lists them for the OpenAPI schema of requests."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=40, validators=[validate_time_zone], **kwargs)
+        self.input_enum = known_time_zones(max_length=40)
+
+
 def e164_phone(value: str) -> str:
     try:
         return normalize_phone_number(value)
@@ -85,6 +94,19 @@ def accept_only_strings_as_text() -> None:
     Run once at startup (`core.apps.CoreConfig.ready`), for every serializer at once rather than field by field.
     Form and multipart bodies and query strings carry only strings, so they are unaffected."""
     setattr(serializers.CharField, "to_internal_value", _text_to_internal_value)  # noqa: B010 (a deliberate patch)
+
+
+def _boolean_to_internal_value(self: serializers.BooleanField, data: Any) -> bool:
+    if not isinstance(data, bool):
+        self.fail("invalid", input=data)  # "Must be a valid boolean."
+    return data
+
+
+def accept_only_booleans_as_booleans() -> None:
+    """Every boolean field of the API takes JSON `true` or `false` and nothing else, as the OpenAPI schema says
+    (`type: boolean`). By itself DRF also reads 0, 1, "yes", "off" and more as booleans. Run once at startup with
+    `accept_only_strings_as_text`; the API's bodies are JSON (no form posts a boolean)."""
+    setattr(serializers.BooleanField, "to_internal_value", _boolean_to_internal_value)  # noqa: B010
 
 
 # --- pieces of request schema ---------------------------------------------------------------------------------

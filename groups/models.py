@@ -9,21 +9,13 @@ import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from core.model_fields import MONEY, PERCENT
 from core.money import CURRENCIES, CURRENCY_CHOICES
-
-
-def validate_time_zone(value: str) -> None:
-    """An IANA zone name (Africa/Nairobi, Africa/Lagos, ...); not choices, so a tzdata update needs no migration."""
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"{value!r} is not a known time zone, e.g. Africa/Nairobi.") from exc
+from core.time_zones import validate_time_zone
 
 
 class GroupKind(models.TextChoices):

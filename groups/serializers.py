@@ -1,4 +1,3 @@
-import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -9,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.fields import MAX_ROW_ID, SANE_DATE, AmountField, amount_pattern, currency_branches
+from core.fields import MAX_ROW_ID, SANE_DATE, AmountField, TimeZoneField, amount_pattern, currency_branches
 from core.money import CURRENCIES, CURRENCY_DIGITS, AmountError, parse_amount
 from groups.hooks import GROUP_FIGURES, announce
 from groups.models import (
@@ -30,7 +29,6 @@ from groups.models import (
     PenaltyRecurrence,
     Role,
     SavingsGroup,
-    validate_time_zone,
 )
 
 START_DATE_HORIZON = timedelta(days=366)  # a group opens to start within a year
@@ -46,14 +44,6 @@ AMOUNT_FIELDS = (
     "loan_late_fee",
     "absence_fine",
 )
-
-
-class TimeZoneField(serializers.CharField):
-    """An IANA time zone; `input_enum` lists them for the OpenAPI schema of requests."""
-
-    def __init__(self, **kwargs):
-        super().__init__(max_length=40, validators=[validate_time_zone], **kwargs)
-        self.input_enum = sorted(zone for zone in zoneinfo.available_timezones() if len(zone) <= 40)
 
 
 class GroupInputSerializer(serializers.Serializer):

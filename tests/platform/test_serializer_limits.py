@@ -25,6 +25,7 @@ from billpay.models import Beneficiary, BillOrder
 from contributions.models import Loan, LoanDecision, Penalty, RecordedPayment
 from core.money import MAX_AMOUNT, AmountError, parse_amount
 from groups.models import GroupMessage, Meeting, SavingsGroup
+from loyalty.models import ApiKey, Customer, Tenant
 from payments.models import BankAccount, Charge, Transfer, Withdrawal
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +170,16 @@ SAVED_TO: dict[tuple[str, str], models.Field] = {
     ("BeneficiaryInputSerializer", "label"): Beneficiary._meta.get_field("label"),
     ("BeneficiaryInputSerializer", "customer_id"): Beneficiary._meta.get_field("number"),
     ("BeneficiaryChangeSerializer", "label"): Beneficiary._meta.get_field("label"),
+    ("ApiKeyInputSerializer", "name"): ApiKey._meta.get_field("name"),
+    ("TenantInputSerializer", "name"): Tenant._meta.get_field("name"),
+    ("TenantInputSerializer", "display_name"): Tenant._meta.get_field("display_name"),
+    ("TenantInputSerializer", "time_zone"): Tenant._meta.get_field("time_zone"),
+    ("TenantChangeSerializer", "name"): Tenant._meta.get_field("name"),
+    ("TenantChangeSerializer", "display_name"): Tenant._meta.get_field("display_name"),
+    ("TenantChangeSerializer", "time_zone"): Tenant._meta.get_field("time_zone"),
+    ("CustomerInputSerializer", "phone"): Customer._meta.get_field("phone"),
+    ("CustomerInputSerializer", "external_ref"): Customer._meta.get_field("external_ref"),
+    ("CustomerChangeSerializer", "external_ref"): Customer._meta.get_field("external_ref"),
 }
 
 # Phone numbers: the serializer takes spaces and dashes, then saves E.164 (at most 16 characters).
@@ -229,6 +240,8 @@ NOT_SAVED_AS_GIVEN: dict[tuple[str, str], str] = {
     ("BeneficiaryInputSerializer", "service"): "a lookup",
     ("VerifyInputSerializer", "service"): "a lookup",
     ("VerifyInputSerializer", "customer_id"): "sent to the biller, six to twenty digits",
+    ("StaffInputSerializer", "email"): "a lookup",
+    ("CustomerQuerySerializer", "search"): "a lookup",
 }
 
 

@@ -239,6 +239,13 @@ def _build_world(started_group) -> dict:
         {"service": "ikeja-electric-prepaid", "customer_id": "1111111111111", "amount": "1000"},
         money=True,
     )
+    made["tenant"] = chair.post(
+        "loyalty/tenants/", {"name": "Fuzz shop", "currency": "USD", "time_zone": "Africa/Harare"}
+    )
+    tid = made["tenant"].json()["id"]
+    made["customer"] = chair.post(f"loyalty/tenants/{tid}/customers/", {"phone": "+263771234567"})
+    made["staff"] = chair.post(f"loyalty/tenants/{tid}/staff/", {"email": treasurer.user.email, "role": "viewer"})
+    made["api_key"] = chair.post(f"loyalty/tenants/{tid}/api-keys/", {"name": "fuzz till"})
     failed = {name: (r.status_code, r.json()) for name, r in made.items() if r.status_code >= 300}
     assert not failed, f"the fuzzer's world could not be built: {failed}"
     unpaid = [c for c in chair.contributions(gid) if c["status"] != "paid"]
@@ -266,6 +273,10 @@ def _build_world(started_group) -> dict:
             "order_id": made["bill"].json()["id"],
             "beneficiary_id": made["beneficiary"].json()["id"],
             "service_id": "dstv",
+            "tenant_id": made["tenant"].json()["id"],
+            "customer_id": made["customer"].json()["id"],
+            "staff_id": made["staff"].json()["id"],
+            "key_pk": made["api_key"].json()["id"],
         },
     }
 
