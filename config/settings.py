@@ -249,6 +249,8 @@ REST_FRAMEWORK = {
         "recipient_lookup": env.str("THROTTLE_RECIPIENT_LOOKUP", default="30/hour"),
         # a bill token sent again (by SMS once notifications send them)
         "bill_token_resend": env.str("THROTTLE_BILL_TOKEN_RESEND", default="10/hour"),
+        # loyalty redemptions per staff user or API key: one-time codes are six digits
+        "loyalty_redeem": env.str("THROTTLE_LOYALTY_REDEEM", default="120/min"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
@@ -286,6 +288,7 @@ SPECTACULAR_SETTINGS = {
         "LoyaltyStaffRoleEnum": "loyalty.models.StaffRole",
         "GroupRoleEnum": "groups.models.Role",
         "LoyaltyCustomerStatusEnum": "loyalty.models.CustomerStatus",
+        "LoyaltyCampaignStatusEnum": "loyalty.models.CampaignStatus",
         "BankProviderEnum": "payments.models.BANK_PROVIDERS",
         "GroupKindEnum": "groups.models.GroupKind",
         "GroupStatusEnum": "groups.models.GroupStatus",

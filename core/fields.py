@@ -32,7 +32,10 @@ class AmountField(serializers.Field[object, object, str, Any]):
     where allowed), at most 1,000,000,000, two decimals at most (a currency without minor units takes whole
     numbers: the serializer checks that against the currency, and says so in its `input_rules`)."""
 
-    default_error_messages = {"float": 'Send amounts as strings, e.g. "5000.00", never as floating-point numbers.'}
+    default_error_messages = {
+        "float": 'Send amounts as strings, e.g. "5000.00", never as floating-point numbers.',
+        "not_text": 'Send amounts as strings, e.g. "5000.00".',
+    }
     _AMOUNT = r"1000000000(\.00?)?|[1-9][0-9]{0,8}(\.[0-9]{1,2})?"
     POSITIVE_PATTERN = rf"^({_AMOUNT}|0\.(0[1-9]|[1-9][0-9]?))$"
     POSITIVE_OR_ZERO_PATTERN = rf"^({_AMOUNT}|0(\.[0-9]{{1,2}})?)$"
@@ -45,6 +48,8 @@ class AmountField(serializers.Field[object, object, str, Any]):
     def to_internal_value(self, data: object) -> object:
         if isinstance(data, float):
             self.fail("float")
+        if not isinstance(data, str):  # the schema says string: 5000 or true is not an amount
+            self.fail("not_text")
         return data
 
     def to_representation(self, value: object) -> str:

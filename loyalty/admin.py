@@ -52,7 +52,7 @@ class TenantScopedAdmin(ReadOnlyAdmin):
         user = request.user
         if user.is_superuser:
             return queryset
-        mine = TenantStaff.objects.filter(user_id=user.pk).values("tenant_id")
+        mine = TenantStaff.objects.filter(user_id=str(user.pk)).values("tenant_id")
         return queryset.filter(**{f"{self.tenant_field}__in": mine})
 
 

@@ -29,6 +29,11 @@ class CustomerExistsError(ConflictError):
     message = "A customer with this phone or external reference exists in this tenant."
 
 
+class LoyaltyStateError(ConflictError):
+    """What the object's kind or state does not allow: codes for a reward that is not a voucher, resuming an ended
+    campaign. Well-formed, and refused because of what the object is."""
+
+
 class LoyaltyInputError(ApplicationError):
     """A field the caller sent is not usable (`details` names it)."""
 

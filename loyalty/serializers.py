@@ -2,9 +2,25 @@ from typing import Any
 
 from rest_framework import serializers
 
-from core.fields import TimeZoneField, mobile_number_pattern
+from core.fields import MAX_ROW_ID, AmountField, TimeZoneField, mobile_number_pattern
 from core.money import CURRENCY_CHOICES
-from loyalty.models import ApiKey, Channel, Customer, CustomerStatus, StaffRole, Tenant, TenantStaff
+from loyalty.models import (
+    ApiKey,
+    BudgetPeriod,
+    Campaign,
+    CampaignStatus,
+    Channel,
+    Customer,
+    CustomerStatus,
+    Issuance,
+    IssuanceState,
+    Reward,
+    RewardType,
+    Rule,
+    StaffRole,
+    Tenant,
+    TenantStaff,
+)
 
 PHONE_REGIONS = ("KE", "NG", "GH", "UG", "TZ", "RW", "ZA", "ZW")
 
@@ -107,3 +123,188 @@ class CustomerQuerySerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     search = serializers.CharField(max_length=80, required=False, help_text="Part of a phone or external reference.")
+
+
+# --- campaigns, budgets, rewards, rules, events, issuances -----------------------------------------------------
+
+
+class MomentField(serializers.DateTimeField):
+    """A moment from 2000 to 2100 (beyond, a time zone shift overflows a date); the schema says 2001 to 2099."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.input_schema = {"pattern": r"^20(0[1-9]|[1-9][0-9])-"}
+
+    def to_internal_value(self, value: Any) -> Any:
+        moment = super().to_internal_value(value)
+        if not 2000 <= moment.year <= 2100:
+            self.fail("invalid", format="a moment between the years 2000 and 2100")
+        return moment
+
+
+class CampaignSerializer(serializers.ModelSerializer[Campaign]):
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "status", "starts_at", "ends_at", "created_at"]
+
+
+class CampaignInputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=120)
+    starts_at = MomentField(required=False)
+    ends_at = MomentField(required=False)
+
+
+class CampaignChangeSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=120, required=False)
+    status = serializers.ChoiceField(choices=CampaignStatus.choices, required=False)
+    starts_at = MomentField(required=False)
+    ends_at = MomentField(required=False)
+
+
+class BudgetSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    currency = serializers.CharField()
+    total_amount = serializers.CharField()
+    period = serializers.ChoiceField(choices=BudgetPeriod.choices)
+    hard_cap = serializers.BooleanField()
+    soft_cap_threshold = serializers.CharField(allow_null=True)
+    reserved = serializers.CharField(help_text="Promised to rewards issued and not yet redeemed.")
+    utilized = serializers.CharField(help_text="Spent on redeemed rewards.")
+    available = serializers.CharField(help_text="Left to reserve.")
+    used_this_period = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class BudgetInputSerializer(serializers.Serializer[Any]):
+    """In the tenant's currency (budgets and rewards share it)."""
+
+    name = serializers.CharField(max_length=120)
+    total_amount = AmountField(allow_zero=True, help_text='What rewards may cost per period, e.g. "500.00".')
+    period = serializers.ChoiceField(choices=BudgetPeriod.choices)
+    hard_cap = serializers.BooleanField(help_text="Refuse rewards over the cap; false: issue them and alert once.")
+    soft_cap_threshold = AmountField(allow_zero=True, required=False, help_text="Alert when use reaches this.")
+
+
+class TopUpInputSerializer(serializers.Serializer[Any]):
+    amount = AmountField()
+
+
+class LedgerLineSerializer(serializers.Serializer[Any]):
+    transaction_id = serializers.IntegerField()
+    kind = serializers.CharField()
+    budget = serializers.IntegerField()
+    account = serializers.CharField(help_text="`loyalty_budget` (available), `loyalty_reserved` or `loyalty_spent`.")
+    amount = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class RewardSerializer(serializers.ModelSerializer[Reward]):
+    value = serializers.CharField()
+    cost = serializers.CharField()
+    codes_left = serializers.SerializerMethodField(help_text="Voucher codes not yet issued (vouchers only).")
+
+    class Meta:
+        model = Reward
+        fields = ["id", "name", "reward_type", "discount_kind", "value", "cost", "budget", "campaign"]
+        fields += ["validity_days", "terms", "stock", "codes_left", "active", "created_at"]
+
+    def get_codes_left(self, reward: Reward) -> int | None:
+        return self.context.get("codes_left")
+
+
+class RewardInputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=120)
+    reward_type = serializers.ChoiceField(choices=RewardType.choices)
+    discount_kind = serializers.ChoiceField(choices=[("percent", "Percent"), ("amount", "Amount")], required=False)
+    value = AmountField(allow_zero=True, help_text="The discount (percent or amount) or the points, as a string.")
+    cost = AmountField(allow_zero=True, help_text="What one issuance costs the budget.")
+    budget = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
+    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, required=False)
+    validity_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
+    terms = serializers.CharField(max_length=2000, required=False)
+    stock = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+
+
+class CodesAddedSerializer(serializers.Serializer[Any]):
+    added = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+
+
+class RuleSerializer(serializers.ModelSerializer[Rule]):
+    class Meta:
+        model = Rule
+        fields = ["id", "name", "conditions", "reward", "campaign", "priority", "caps", "cooldown_seconds"]
+        fields += ["active", "stop_processing", "starts_at", "ends_at", "version", "updated_at"]
+
+
+class RuleInputSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=120)
+    conditions = serializers.JSONField(
+        help_text='JsonLogic over `event` and `customer`, e.g. {">=": [{"var": "event.data.amount"}, 500]}.'
+    )
+    reward = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
+    campaign = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, required=False)
+    priority = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, help_text="Lower first.")
+    caps = serializers.DictField(required=False, help_text='{"per_customer": {"count", "period"}, "global": {…}}')
+    cooldown_seconds = serializers.IntegerField(min_value=0, max_value=31_536_000, required=False)
+    active = serializers.BooleanField(required=False)
+    stop_processing = serializers.BooleanField(required=False)
+    starts_at = MomentField(required=False)
+    ends_at = MomentField(required=False)
+
+
+class RuleChangeSerializer(RuleInputSerializer):
+    name = serializers.CharField(max_length=120, required=False)
+    conditions = serializers.JSONField(required=False)
+    reward = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, required=False)
+
+
+class EventInputSerializer(serializers.Serializer[Any]):
+    customer = serializers.RegexField(
+        r"^(\+[0-9]{6,15}|[1-9][0-9]{0,18})$", max_length=19, help_text="The customer's id, or phone in E.164."
+    )
+    event_type = serializers.RegexField(r"^[a-z0-9][a-z0-9_.:-]{0,63}$", max_length=64, help_text="e.g. purchase")
+    event_data = serializers.DictField(required=False, help_text="What rules read as `event.data`.")
+    idempotency_key = serializers.CharField(max_length=128, help_text="Yours, one per event: a retry sends it again.")
+    occurred_at = MomentField(required=False, help_text="Default: now.")
+
+
+class EventIssuanceSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    reward = serializers.IntegerField()
+    rule = serializers.IntegerField(allow_null=True)
+    state = serializers.CharField()
+    code = serializers.CharField(allow_null=True)
+
+
+class EventAnswerSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    customer = serializers.IntegerField()
+    event_type = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    issuances = EventIssuanceSerializer(many=True)
+    skipped = serializers.ListField(
+        child=serializers.DictField(), help_text="Rules that matched but gave nothing, and why (a cap, a budget)."
+    )
+
+
+class IssuanceSerializer(serializers.ModelSerializer[Issuance]):
+    cost = serializers.CharField()
+
+    class Meta:
+        model = Issuance
+        fields = ["id", "customer", "reward", "rule", "event", "state", "cost", "code", "expires_at", "created_at"]
+
+
+class IssuanceQuerySerializer(serializers.Serializer[Any]):
+    state = serializers.ChoiceField(choices=IssuanceState.choices, required=False)
+    customer = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, required=False)
+
+
+class RedeemInputSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=64, required=False, help_text="The voucher or one-time code, if shown.")
+
+
+class IssuanceCancelInputSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=255, required=False)

@@ -32,6 +32,8 @@ class AccountKind(models.TextChoices):
     GROUP_DEPOSIT_ESCROW = "group_deposit_escrow", "Group deposit escrow"
     LOAN_RECEIVABLE = "loan_receivable", "Loan receivable"
     LOYALTY_BUDGET = "loyalty_budget", "Loyalty budget"
+    LOYALTY_RESERVED = "loyalty_reserved", "Loyalty budget reserved (issued rewards not yet redeemed)"
+    LOYALTY_SPENT = "loyalty_spent", "Loyalty budget spent (redeemed rewards)"
     GROUP_CASH_BOOK = "group_cash_book", "Group cash book (off-platform money officials hold)"
     FEE_INCOME = "fee_income", "Fee income"
     PENALTY_INCOME = "penalty_income", "Penalty income"
@@ -41,6 +43,7 @@ class AccountKind(models.TextChoices):
     IN_FLIGHT = "in_flight", "In flight"
     SUSPENSE = "suspense", "Suspense"
     OFF_PLATFORM = "off_platform", "Off-platform money (cash, a group's own bank or paybill)"
+    LOYALTY_FUNDING = "loyalty_funding", "Loyalty funding (what a merchant has put into its budgets)"
 
 
 # Accounts that hold someone's money: cached balance, never negative, locked by every posting that touches them.
@@ -51,6 +54,8 @@ GUARDED_KINDS = frozenset(
         AccountKind.GROUP_DEPOSIT_ESCROW,
         AccountKind.LOAN_RECEIVABLE,
         AccountKind.LOYALTY_BUDGET,
+        AccountKind.LOYALTY_RESERVED,
+        AccountKind.LOYALTY_SPENT,
         AccountKind.GROUP_CASH_BOOK,
     }
 )
@@ -114,6 +119,10 @@ class TransactionKind(models.TextChoices):
     BILL_SETTLEMENT = "bill_settlement", "Bill payment settled"
     BILL_RETURN = "bill_return", "Bill payment returned"
     LOYALTY = "loyalty", "Loyalty"
+    LOYALTY_TOPUP = "loyalty_topup", "Loyalty budget top-up"
+    LOYALTY_RESERVE = "loyalty_reserve", "Loyalty reward reserved"
+    LOYALTY_CHARGE = "loyalty_charge", "Loyalty reward redeemed"
+    LOYALTY_RELEASE = "loyalty_release", "Loyalty reward released"
     ADJUSTMENT = "adjustment", "Adjustment"
     REVERSAL = "reversal", "Reversal"
 

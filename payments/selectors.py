@@ -8,7 +8,7 @@ from django.db.models import CharField, F, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from payments import backing
+from payments import backing, ledger_checks
 from payments.entry_status import entry_status_fields
 from payments.models import (
     OFF_PLATFORM_KINDS,
@@ -122,7 +122,7 @@ def ledger_discrepancies() -> list[str]:
         ]
         cursor.execute("SELECT id, kind, balance FROM payments_ledgeraccount WHERE NOT is_guarded AND balance <> 0")
         problems += [f"house account {pk} ({kind}) caches balance {bal}; it must stay 0" for pk, kind, bal in cursor]
-    return problems + e_money_backing_discrepancies()
+    return problems + e_money_backing_discrepancies() + ledger_checks.ledger_check_discrepancies()
 
 
 def _entry_sums(*, kind: str) -> dict[tuple[str, str], Decimal]:

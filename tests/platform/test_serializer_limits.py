@@ -25,7 +25,7 @@ from billpay.models import Beneficiary, BillOrder
 from contributions.models import Loan, LoanDecision, Penalty, RecordedPayment
 from core.money import MAX_AMOUNT, AmountError, parse_amount
 from groups.models import GroupMessage, Meeting, SavingsGroup
-from loyalty.models import ApiKey, Customer, Tenant
+from loyalty.models import ApiKey, Budget, Campaign, Customer, Event, IssuanceTransition, Reward, Rule, Tenant
 from payments.models import BankAccount, Charge, Transfer, Withdrawal
 
 pytestmark = pytest.mark.django_db
@@ -180,6 +180,15 @@ SAVED_TO: dict[tuple[str, str], models.Field] = {
     ("CustomerInputSerializer", "phone"): Customer._meta.get_field("phone"),
     ("CustomerInputSerializer", "external_ref"): Customer._meta.get_field("external_ref"),
     ("CustomerChangeSerializer", "external_ref"): Customer._meta.get_field("external_ref"),
+    ("BudgetInputSerializer", "name"): Budget._meta.get_field("name"),
+    ("CampaignInputSerializer", "name"): Campaign._meta.get_field("name"),
+    ("CampaignChangeSerializer", "name"): Campaign._meta.get_field("name"),
+    ("RewardInputSerializer", "name"): Reward._meta.get_field("name"),
+    ("RuleInputSerializer", "name"): Rule._meta.get_field("name"),
+    ("RuleChangeSerializer", "name"): Rule._meta.get_field("name"),
+    ("EventInputSerializer", "event_type"): Event._meta.get_field("event_type"),
+    ("EventInputSerializer", "idempotency_key"): Event._meta.get_field("idempotency_key"),
+    ("IssuanceCancelInputSerializer", "reason"): IssuanceTransition._meta.get_field("reason"),
 }
 
 # Phone numbers: the serializer takes spaces and dashes, then saves E.164 (at most 16 characters).
@@ -242,6 +251,9 @@ NOT_SAVED_AS_GIVEN: dict[tuple[str, str], str] = {
     ("VerifyInputSerializer", "customer_id"): "sent to the biller, six to twenty digits",
     ("StaffInputSerializer", "email"): "a lookup",
     ("CustomerQuerySerializer", "search"): "a lookup",
+    ("RewardInputSerializer", "terms"): "a text column",
+    ("EventInputSerializer", "customer"): "a lookup (an id or a phone)",
+    ("RedeemInputSerializer", "code"): "checked against the issuance's code",
 }
 
 

@@ -121,6 +121,9 @@ def before_call(context, case, kwargs):
         bill = BILL_BODIES.get(case.operation.label)
         if bill is not None:
             case.body = {name: value for name, value in case.body.items() if name != "variation"} | bill
+        whole = WHOLE_BODIES.get(case.operation.label)
+        if whole is not None:
+            case.body = {**whole, "budget": _world["body"]["budget"]}
     negative_headers = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
     if not negative_headers:
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
@@ -130,12 +133,19 @@ def before_call(context, case, kwargs):
             case.headers.pop("X-Pin-Token", None)
 
 
+LOYALTY_RULE = {">=": [{"var": "event.data.amount"}, 500]}
+LOYALTY_REWARD = {"name": "Free bread", "reward_type": "voucher", "value": "0", "cost": "0.50"}
+
 BILL_BODIES = {
     "POST /api/v1/bills/orders/": {"service": "mtn", "customer_id": "08011111111", "amount": "100.00"},
     "POST /api/v1/bills/verify/": {"service": "ikeja-electric-prepaid", "customer_id": "1111111111111"},
     "POST /api/v1/bills/beneficiaries/": {"service": "mtn", "customer_id": "+2348011111111"},
     "POST /api/v1/bills/beneficiaries/{beneficiary_id}/orders/": {"amount": "1000.00"},  # the world's is a meter
 }
+
+# Bodies whose rules cross fields in ways only the server knows (a percent discount is at most 100): positive cases
+# send a coherent one whole.
+WHOLE_BODIES = {"POST /api/v1/loyalty/tenants/{tenant_id}/rewards/": LOYALTY_REWARD}
 
 
 def _known_to_the_user(operation: str) -> dict:
@@ -246,6 +256,29 @@ def _build_world(started_group) -> dict:
     made["customer"] = chair.post(f"loyalty/tenants/{tid}/customers/", {"phone": "+263771234567"})
     made["staff"] = chair.post(f"loyalty/tenants/{tid}/staff/", {"email": treasurer.user.email, "role": "viewer"})
     made["api_key"] = chair.post(f"loyalty/tenants/{tid}/api-keys/", {"name": "fuzz till"})
+    shop = f"loyalty/tenants/{tid}/"
+    made["budget"] = chair.post(
+        shop + "budgets/", {"name": "Q4", "total_amount": "1000.00", "period": "none", "hard_cap": True}
+    )
+    made["campaign"] = chair.post(shop + "campaigns/", {"name": "Festive"})
+    made["reward"] = chair.post(shop + "rewards/", {**LOYALTY_REWARD, "budget": made["budget"].json()["id"]})
+    made["codes"] = chair.api.post(
+        f"/api/v1/{shop}rewards/{made['reward'].json()['id']}/codes/",
+        data=b"".join(f"FUZZ-{n}\n".encode() for n in range(50)),
+        content_type="text/csv",
+    )
+    made["rule"] = chair.post(
+        shop + "rules/", {"name": "Big basket", "conditions": LOYALTY_RULE, "reward": made["reward"].json()["id"]}
+    )
+    made["event"] = chair.post(
+        shop + "events/",
+        {
+            "customer": "+263771234567",
+            "event_type": "purchase",
+            "event_data": {"amount": 600},
+            "idempotency_key": "fuzz-1",
+        },
+    )
     failed = {name: (r.status_code, r.json()) for name, r in made.items() if r.status_code >= 300}
     assert not failed, f"the fuzzer's world could not be built: {failed}"
     unpaid = [c for c in chair.contributions(gid) if c["status"] != "paid"]
@@ -257,6 +290,17 @@ def _build_world(started_group) -> dict:
             "paid_on": str(today),
             "start_date": str(today + timedelta(days=10)),
             "referral_code": chair.user.referral_code,
+            # loyalty: what only the tenant's own data makes right
+            "conditions": LOYALTY_RULE,
+            "caps": {"per_customer": {"count": 5, "period": "day"}},
+            "budget": made["budget"].json()["id"],
+            "reward": made["reward"].json()["id"],
+            "campaign": made["campaign"].json()["id"],
+            "customer": str(made["customer"].json()["id"]),
+            "occurred_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+            "starts_at": (timezone.now() - timedelta(days=1)).isoformat(),
+            "ends_at": (timezone.now() + timedelta(days=30)).isoformat(),
+            "code": made["event"].json()["issuances"][0]["code"],
         },
         "ids": {
             "group_id": gid,
@@ -277,6 +321,11 @@ def _build_world(started_group) -> dict:
             "customer_id": made["customer"].json()["id"],
             "staff_id": made["staff"].json()["id"],
             "key_pk": made["api_key"].json()["id"],
+            "budget_id": made["budget"].json()["id"],
+            "campaign_id": made["campaign"].json()["id"],
+            "reward_id": made["reward"].json()["id"],
+            "rule_id": made["rule"].json()["id"],
+            "issuance_id": made["event"].json()["issuances"][0]["id"],
         },
     }
 
@@ -327,6 +376,8 @@ def test_api(case, world):
     schema allows taken, what it forbids refused."""
     negative_body = case.meta is not None and case.meta.is_negative_at(ParameterLocation.BODY)
     hypothesis.assume(not (negative_body and _a_valid_form_as_sent(case)))  # its body is no negative one
+    # a text body is text whatever type was drawn for it: `{}` goes out as the two characters, a valid CSV line
+    hypothesis.assume(not (negative_body and case.media_type == "text/csv" and not isinstance(case.body, str)))
     case.call_and_validate()
 
 

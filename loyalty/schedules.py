@@ -1,0 +1,18 @@
+from datetime import timedelta
+
+from config.schedules import Crontab, PeriodicJob
+
+JOBS = [
+    PeriodicJob(
+        name="loyalty.expire_issuances",
+        task="loyalty.expire_issuances",
+        schedule=timedelta(minutes=15),
+        description="Every 15 minutes: expire rewards past their validity and release their cost to the budget.",
+    ),
+    PeriodicJob(
+        name="loyalty.expire_points",
+        task="loyalty.expire_points",
+        schedule=Crontab(minute="40", hour="2"),
+        description="Daily: expire customers' points older than their tenant's validity period.",
+    ),
+]

@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from loyalty.jobs import expire_issuances, expire_points
+
+__all__ = ["expire_loyalty_issuances", "expire_loyalty_points"]
+
+
+@shared_task(name="loyalty.expire_issuances")
+def expire_loyalty_issuances() -> int:
+    """Safe to run twice: an expired issuance is released once."""
+    return expire_issuances()
+
+
+@shared_task(name="loyalty.expire_points")
+def expire_loyalty_points() -> int:
+    """Safe to run twice: points already expired are not expired again."""
+    return expire_points()
