@@ -63,17 +63,30 @@ ORDER_ERRORS = {
 }
 
 
+class PlacedOrderResponse(Response):
+    """The first answer to an order: it carries the order `place_order` returned, which the purchase after commit
+    brings up to date, so the answer needs no second read."""
+
+    def __init__(self, data: Any, *, status: int, placed_order: BillOrder) -> None:
+        super().__init__(data, status=status)
+        self.placed_order = placed_order
+
+
 def _place(request: Request, *, service: str, **order: Any) -> Response:
     """Checks the PIN only once the order is known to be valid (a bad order spends no token), then places it."""
     user = signed_in_user(request)
     placed = orders.place_order(user=user, biller=service, authorize=lambda: require_pin(request), **order)
-    return Response(BillOrderSerializer(placed).data, status=status.HTTP_201_CREATED)
+    # the order's id is all the first answer needs: `_order_as_it_is_now` answers the order itself after commit
+    return PlacedOrderResponse({"id": str(placed.pk)}, status=status.HTTP_201_CREATED, placed_order=placed)
 
 
 def _order_as_it_is_now(request: Request, response: Response) -> Response:
     """The purchase is sent once the hold has committed: answer what it came to (and, to a replay of the same
     Idempotency-Key, what the order is now), not the `pending` it was at commit."""
-    order = selectors.order_of(user_id=signed_in_user(request).pk, order_id=response.data["id"])
+    if isinstance(response, PlacedOrderResponse):  # the first answer: the order as the purchase left it
+        order = response.placed_order
+    else:  # a replay: the order as it is now
+        order = selectors.order_of(user_id=signed_in_user(request).pk, order_id=response.data["id"])
     response.data = BillOrderSerializer(order).data
     return response
 

@@ -1,9 +1,10 @@
-"""Bill orders: the money flow of a purchase from the wallet (issue 13).
+"""Bill orders: the money flow of a purchase from the wallet.
 
 1. `place_order` validates, checks the KYC limits (payments' own check, with the wallet locked) and, in one
    database transaction, moves the amount wallet → IN_FLIGHT (code = the provider's, e.g. `vtpass`) under the
-   ledger key `bill-order:<order id>` and records the order with a fresh provider request_id.
-2. After commit (no lock held) `submit_order` sends the purchase once; `apply_result` settles what the answer says:
+   ledger key `bill-order:<order id>` and records the order with a fresh provider request_id, counted as sent
+   (`attempts` 1): if the call never goes out, the requery finds "no such request", which allows one retry.
+2. After commit (no lock held) the purchase is sent once; `apply_result` settles what the answer says:
    - delivered: IN_FLIGHT → PROVIDER_CLEARING `<provider>:out` (`bill-settle:<id>`); token, units, name stored;
    - failed (016, or refused before charging: 091/011/012/030): IN_FLIGHT → wallet at once (`bill-refund:<id>`),
      status `refunded`;
@@ -46,8 +47,15 @@ from billpay.providers.base import BillProvider, BillStatus, PurchaseRequest, Pu
 from billpay.selectors import get_biller, get_variation, order_of
 from core.money import AmountError, parse_amount
 from notifications.services import notify
-from payments.models import AccountKind, TransactionKind
-from payments.services import Leg, get_house_account, get_wallet, lock_accounts, post_transaction
+from payments.models import AccountKind, LedgerAccount, TransactionKind
+from payments.services import (
+    Leg,
+    get_house_account,
+    get_house_accounts,
+    get_wallet,
+    lock_accounts,
+    post_transaction,
+)
 from payments.services.limits import check_outgoing_limit
 
 logger = logging.getLogger("pamoja.billpay")
@@ -180,19 +188,25 @@ def place_order(
             provider=provider.name,
             request_id=provider.new_request_id(),
             debit_transaction=hold,
+            # counted as sent with the hold: if the call never goes out (a crash right after commit), the requery
+            # job finds "no such request" (015), which lets exactly one retry go, so nothing is ever sent blind
+            attempts=1,
             next_check_at=timezone.now() + FIRST_CHECK_AFTER,
         )
-        transaction.on_commit(lambda: _submit_after_commit(order_id, provider))
+        transaction.on_commit(lambda: _send_after_commit(order, provider))
     return order
 
 
-def _submit_after_commit(order_id: uuid.UUID, provider: BillProvider) -> None:
-    """The purchase call, after the hold is committed. Money is safe whatever happens here: an order left pending
-    is requeried by the job, so an error is logged, not raised into the request that placed it."""
+def _send_after_commit(order: BillOrder, provider: BillProvider) -> None:
+    """The first purchase call, after the hold is committed, with no lock held; `order` (what `place_order`
+    returned) is then updated with the outcome. Money is safe whatever happens here: an order left pending is
+    requeried by the job, so an error is logged, not raised into the request."""
     try:
-        submit_order(order_id=order_id, provider=provider)
+        result = provider.pay(_purchase_request(order))
+        _record_call(provider, result)
+        apply_result(order_id=order.pk, result=result, into=order)
     except Exception:
-        logger.exception("bill order %s: the purchase call failed; the requery job will settle it", order_id)
+        logger.exception("bill order %s: the purchase call failed; the requery job will settle it", order.pk)
 
 
 def _purchase_request(order: BillOrder) -> PurchaseRequest:
@@ -298,9 +312,10 @@ def notify_buyer_after_commit(order: BillOrder, kind: str, title: str, body: str
     transaction.on_commit(lambda: notify(user=user, kind=kind, title=title, body=body, data=data))
 
 
-def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult) -> str:
+def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult, into: BillOrder | None = None) -> str:
     """Settle, return or keep waiting, from what the provider said about the order's current request_id. Each
-    ledger effect happens at most once (the row lock, the status, and the postings' keys)."""
+    ledger effect happens at most once (the row lock, the status, and the postings' keys). `into`, an instance of
+    the same order the caller holds, is brought up to date with what was saved."""
     with transaction.atomic():
         order = BillOrder.objects.select_for_update(of=("self",)).select_related("biller", "user").get(pk=order_id)
         if result.request_id and result.request_id != order.request_id:
@@ -312,17 +327,28 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult) -> str:
         order.provider_response = {**order.provider_response, "answers": [*answers, answer], "last": dict(result.raw)}
         fields = ["provider_response", "updated_at"]
         currency, amount = order.currency, order.amount
-        wallet = get_wallet(user_id=order.user_id, currency=currency)
-        in_flight = get_house_account(kind=AccountKind.IN_FLIGHT, currency=currency, code=order.provider)
-        clearing = get_house_account(
-            kind=AccountKind.PROVIDER_CLEARING, currency=currency, code=f"{order.provider}:out"
-        )
+
+        def wallet() -> LedgerAccount:
+            return get_wallet(user_id=order.user_id, currency=currency)
+
+        def in_flight() -> LedgerAccount:
+            return get_house_account(kind=AccountKind.IN_FLIGHT, currency=currency, code=order.provider)
+
+        def clearing() -> LedgerAccount:
+            return get_house_account(
+                kind=AccountKind.PROVIDER_CLEARING, currency=currency, code=f"{order.provider}:out"
+            )
+
         outcome = "unchanged"
 
         if order.status == OrderStatus.PENDING and result.status == BillStatus.DELIVERED:
+            held, cleared = get_house_accounts(
+                (AccountKind.IN_FLIGHT, currency, order.provider),
+                (AccountKind.PROVIDER_CLEARING, currency, f"{order.provider}:out"),
+            )
             order.settle_transaction = post_transaction(
                 kind=TransactionKind.BILL_SETTLEMENT,
-                legs=[Leg(in_flight, -amount), Leg(clearing, amount)],
+                legs=[Leg(held, -amount), Leg(cleared, amount)],
                 idempotency_key=f"bill-settle:{order.pk}",
                 reference=str(order.pk),
                 memo=f"{order.biller.name} delivered",
@@ -350,7 +376,7 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult) -> str:
         elif order.status == OrderStatus.PENDING and result.status in (BillStatus.FAILED, BillStatus.REVERSED):
             order.refund_transaction = post_transaction(
                 kind=TransactionKind.BILL_RETURN,
-                legs=[Leg(in_flight, -amount), Leg(wallet, amount)],
+                legs=[Leg(in_flight(), -amount), Leg(wallet(), amount)],
                 idempotency_key=f"bill-refund:{order.pk}",
                 reference=str(order.pk),
                 memo=f"{order.biller.name} not delivered; money returned",
@@ -371,7 +397,7 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult) -> str:
         elif order.status == OrderStatus.DELIVERED and result.status == BillStatus.REVERSED:
             order.refund_transaction = post_transaction(
                 kind=TransactionKind.BILL_RETURN,
-                legs=[Leg(clearing, -amount), Leg(wallet, amount)],
+                legs=[Leg(clearing(), -amount), Leg(wallet(), amount)],
                 idempotency_key=f"bill-reversal:{order.pk}",
                 reference=str(order.pk),
                 memo=f"{order.biller.name} reversed by the provider; money returned",
@@ -416,6 +442,10 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult) -> str:
             outcome = "still_pending"
 
         order.save(update_fields=fields)
+    if into is not None:
+        for name in fields:
+            attribute = getattr(BillOrder._meta.get_field(name), "attname", name)  # settle_transaction → _id
+            setattr(into, attribute, getattr(order, attribute))
     return outcome
 
 

@@ -1,6 +1,6 @@
 """Every write in `payments`. Other apps move money only through these functions."""
 
-from payments.services.accounts import get_house_account, get_owned_account, get_wallet
+from payments.services.accounts import get_house_account, get_house_accounts, get_owned_account, get_wallet
 from payments.services.bank_accounts import link_bank_account
 from payments.services.cards import save_card
 from payments.services.deposits import start_deposit
@@ -11,6 +11,7 @@ from payments.services.withdrawals import start_withdrawal
 __all__ = [
     "Leg",
     "get_house_account",
+    "get_house_accounts",
     "get_owned_account",
     "get_wallet",
     "link_bank_account",

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from core.money import currency_digits
 from payments.models import GUARDED_KINDS, AccountKind, LedgerAccount
@@ -41,3 +42,18 @@ def get_house_account(*, kind: AccountKind, currency: str, code: str = "") -> Le
     if kind in GUARDED_KINDS:
         raise ValueError(f"{kind} accounts have an owner; use get_owned_account or get_wallet")
     return _get_or_create(kind=kind, currency=currency, code=code)
+
+
+def get_house_accounts(*specs: tuple[AccountKind, str, str]) -> list[LedgerAccount]:
+    """Several house accounts, each (kind, currency, code), in one query when they exist (a posting between two
+    house accounts fetches both at once); created on first use like `get_house_account`."""
+    if any(kind in GUARDED_KINDS for kind, _, _ in specs):
+        raise ValueError("guarded accounts have an owner; use get_owned_account or get_wallet")
+    query = Q()
+    for kind, currency, code in specs:
+        query |= Q(kind=kind, currency=currency, code=code, owner_type="", owner_id="")
+    found = {(a.kind, a.currency, a.code): a for a in LedgerAccount.objects.filter(query)}
+    return [
+        found.get((kind, currency, code)) or get_house_account(kind=kind, currency=currency, code=code)
+        for kind, currency, code in specs
+    ]

@@ -82,14 +82,15 @@ def post_transaction(
     Guarded accounts are locked in id order (so two postings never deadlock), checked against going negative and
     their cached balances updated in the same database transaction; house accounts are neither locked nor updated.
     Statements: one locking select, one key lookup, one insert of the transaction, one bulk insert of the entries,
-    one update of the guarded balances.
+    one update of the guarded balances; between house accounts only, the insert (in a savepoint) is the lookup.
     """
     _check_legs(legs)
     with transaction.atomic():
         locked = lock_accounts([leg.account for leg in legs])
-        existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing
+        if locked:  # without a lock the insert below finds an earlier posting under the key (IntegrityError)
+            existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
 
         balances = {pk: account.balance for pk, account in locked.items()}
         balance_after: list[Decimal | None] = []
