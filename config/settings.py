@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
         "GroupRoleEnum": "groups.models.Role",
         "LoyaltyCustomerStatusEnum": "loyalty.models.CustomerStatus",
         "LoyaltyCampaignStatusEnum": "loyalty.models.CampaignStatus",
+        "LoyaltyIssuanceStateEnum": "loyalty.models.IssuanceState",
         "BankProviderEnum": "payments.models.BANK_PROVIDERS",
         "GroupKindEnum": "groups.models.GroupKind",
         "GroupStatusEnum": "groups.models.GroupStatus",

@@ -114,6 +114,35 @@ def accept_only_booleans_as_booleans() -> None:
     setattr(serializers.BooleanField, "to_internal_value", _boolean_to_internal_value)  # noqa: B010
 
 
+# --- JSON values a client sends as data (an event's data, a rule) -----------------------------------------------
+
+
+def json_without_nul(depth: int) -> dict[str, Any]:
+    """The schema of any JSON value whose strings, `depth` levels of objects and arrays down, hold no NUL character
+    (no PostgreSQL text or jsonb value can). Of the keys OpenAPI 3.0 cannot say it (no `propertyNames`)."""
+    schema: dict[str, Any] = {"nullable": True, "pattern": r"^[^\x00]*$"}
+    if depth:
+        schema["items"] = schema["additionalProperties"] = json_without_nul(depth - 1)
+    return schema
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character anywhere, in a key or a string."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
+def refuse_nul(value: Any) -> None:
+    """A field validator: a JSON value with a NUL character in it is refused (400), not a database error (500)."""
+    if holds_nul(value):
+        raise serializers.ValidationError("No text here may hold a NUL character (\\u0000).")
+
+
 # --- pieces of request schema ---------------------------------------------------------------------------------
 
 

@@ -23,6 +23,8 @@ from loyalty.models import (
     Tenant,
     TenantStaff,
 )
+from loyalty.rules import RuleError
+from loyalty.services.rules import compiled
 from loyalty.tenancy import all_tenants
 
 
@@ -128,6 +130,15 @@ class RuleAdmin(TenantScopedAdmin):
     list_filter = ("active", "stop_processing")
     search_fields = ("name", "tenant__name")
     list_select_related = ("tenant", "reward")
+    readonly_fields = ("compiled_form",)
+
+    @admin.display(description="Compiled form (what each event evaluates, and the features it reads)")
+    def compiled_form(self, rule: Rule) -> str:
+        try:
+            found = compiled(rule)
+        except RuleError as exc:  # saved before a validation rule it now breaks
+            return f"does not compile: {exc.message}"
+        return f"{found!r}\nfeatures: {found.features}"
 
 
 @admin.register(Issuance)

@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from core.fields import MAX_ROW_ID, AmountField, TimeZoneField, mobile_number_pattern
+from core.fields import MAX_ROW_ID, AmountField, TimeZoneField, json_without_nul, mobile_number_pattern, refuse_nul
 from core.money import CURRENCY_CHOICES
 from loyalty.models import (
     ApiKey,
@@ -14,6 +14,7 @@ from loyalty.models import (
     CustomerStatus,
     Issuance,
     IssuanceState,
+    IssuanceTransition,
     Reward,
     RewardType,
     Rule,
@@ -23,6 +24,22 @@ from loyalty.models import (
 )
 
 PHONE_REGIONS = ("KE", "NG", "GH", "UG", "TZ", "RW", "ZA", "ZW")
+
+
+class DataField(serializers.DictField):
+    """A JSON object a client keeps with us (an event's data, a customer's attributes): no NUL character in it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validators=[refuse_nul], **kwargs)
+        self.input_schema = {"additionalProperties": json_without_nul(4)}
+
+
+class RuleJsonField(serializers.JSONField):
+    """A rule's JSON (its conditions): any JSON value, checked by the rules compiler; no NUL character in it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validators=[refuse_nul], **kwargs)
+        self.input_schema = json_without_nul(6)
 
 
 class PhoneField(serializers.CharField):
@@ -110,13 +127,13 @@ class CustomerSerializer(serializers.ModelSerializer[Customer]):
 class CustomerInputSerializer(serializers.Serializer[Any]):
     phone = PhoneField()
     external_ref = serializers.CharField(max_length=80, required=False, help_text="Your own id for the customer.")
-    attributes = serializers.DictField(required=False, help_text="What rules may read as `customer.attributes`.")
+    attributes = DataField(required=False, help_text="What rules may read as `customer.attributes`.")
 
 
 class CustomerChangeSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
     external_ref = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    attributes = serializers.DictField(required=False)
+    attributes = DataField(required=False)
 
 
 class CustomerQuerySerializer(serializers.Serializer[Any]):
@@ -240,13 +257,13 @@ class RuleSerializer(serializers.ModelSerializer[Rule]):
 
 class RuleInputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=120)
-    conditions = serializers.JSONField(
+    conditions = RuleJsonField(
         help_text='JsonLogic over `event` and `customer`, e.g. {">=": [{"var": "event.data.amount"}, 500]}.'
     )
     reward = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID)
     campaign = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, required=False)
     priority = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, help_text="Lower first.")
-    caps = serializers.DictField(required=False, help_text='{"per_customer": {"count", "period"}, "global": {…}}')
+    caps = DataField(required=False, help_text='{"per_customer": {"count", "period"}, "global": {…}}')
     cooldown_seconds = serializers.IntegerField(min_value=0, max_value=31_536_000, required=False)
     active = serializers.BooleanField(required=False)
     stop_processing = serializers.BooleanField(required=False)
@@ -256,7 +273,7 @@ class RuleInputSerializer(serializers.Serializer[Any]):
 
 class RuleChangeSerializer(RuleInputSerializer):
     name = serializers.CharField(max_length=120, required=False)
-    conditions = serializers.JSONField(required=False)
+    conditions = RuleJsonField(required=False)
     reward = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, required=False)
 
 
@@ -265,7 +282,7 @@ class EventInputSerializer(serializers.Serializer[Any]):
         r"^(\+[0-9]{6,15}|[1-9][0-9]{0,18})$", max_length=19, help_text="The customer's id, or phone in E.164."
     )
     event_type = serializers.RegexField(r"^[a-z0-9][a-z0-9_.:-]{0,63}$", max_length=64, help_text="e.g. purchase")
-    event_data = serializers.DictField(required=False, help_text="What rules read as `event.data`.")
+    event_data = DataField(required=False, help_text="What rules read as `event.data`.")
     idempotency_key = serializers.CharField(max_length=128, help_text="Yours, one per event: a retry sends it again.")
     occurred_at = MomentField(required=False, help_text="Default: now.")
 
@@ -308,3 +325,21 @@ class RedeemInputSerializer(serializers.Serializer[Any]):
 
 class IssuanceCancelInputSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=255, required=False)
+
+
+class TransitionSerializer(serializers.ModelSerializer[IssuanceTransition]):
+    class Meta:
+        model = IssuanceTransition
+        fields = ["from_state", "to_state", "actor", "reason", "at"]
+
+
+class IssuanceDetailSerializer(IssuanceSerializer):
+    transitions = TransitionSerializer(many=True, help_text="Every change of state: from, to, who and when.")
+
+    class Meta(IssuanceSerializer.Meta):
+        fields = [*IssuanceSerializer.Meta.fields, "transitions"]
+
+
+class PointsSpendInputSerializer(serializers.Serializer[Any]):
+    amount = serializers.IntegerField(min_value=1, max_value=1_000_000_000)
+    reason = serializers.CharField(max_length=120, help_text="What the points paid for, e.g. a till receipt.")

@@ -29,6 +29,8 @@ urlpatterns += [
     path(TENANT + "rules/<int:rule_id>/", views.RuleDetailApi.as_view(), name="loyalty-rule"),
     path(TENANT + "events/", views.EventApi.as_view(), name="loyalty-events"),
     path(TENANT + "issuances/", views.IssuanceListApi.as_view(), name="loyalty-issuances"),
+    path(TENANT + "issuances/<int:issuance_id>/", views.IssuanceDetailApi.as_view(), name="loyalty-issuance"),
+    path(TENANT + "customers/<int:customer_id>/points/spend/", views.PointsSpendApi.as_view(), name="loyalty-points"),
     path(TENANT + "issuances/<int:issuance_id>/redeem/", views.IssuanceRedeemApi.as_view(), name="loyalty-redeem"),
     path(TENANT + "issuances/<int:issuance_id>/cancel/", views.IssuanceCancelApi.as_view(), name="loyalty-cancel"),
 ]

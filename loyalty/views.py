@@ -36,10 +36,12 @@ from loyalty.serializers import (
     EventAnswerSerializer,
     EventInputSerializer,
     IssuanceCancelInputSerializer,
+    IssuanceDetailSerializer,
     IssuanceQuerySerializer,
     IssuanceSerializer,
     LedgerLineSerializer,
     NewApiKeySerializer,
+    PointsSpendInputSerializer,
     RedeemInputSerializer,
     RewardInputSerializer,
     RewardSerializer,
@@ -53,8 +55,9 @@ from loyalty.serializers import (
     TenantInputSerializer,
     TenantSerializer,
     TopUpInputSerializer,
+    TransitionSerializer,
 )
-from loyalty.services import budgets, campaigns, customers, events, issuances, rewards, rules, tenants
+from loyalty.services import budgets, campaigns, customers, events, issuances, points, rewards, rules, tenants
 from loyalty.tenancy import enter_tenant
 from payments.endpoints import money_endpoint
 
@@ -439,7 +442,7 @@ class RewardCodesApi(TenantApi):
                 "type": "string",
                 "maxLength": 100_000,
                 # one code a line (letters, digits and common marks; no quotes or commas), at most 64 characters
-                "pattern": r"^[^\",\r\n]{0,64}((\r\n|\r|\n)[^\",\r\n]{0,64})*$",
+                "pattern": r"^[^\",\r\n\x00]{0,64}((\r\n|\r|\n)[^\",\r\n\x00]{0,64})*$",
                 "description": "One code a line, at most 64 characters each; an optional `code` header line.",
             }
         },
@@ -607,3 +610,36 @@ class IssuanceCancelApi(TenantApi):
             tenant=self.tenant, issuance_id=row_id(issuance_id), actor=self.caller.actor, **data.validated_data
         )
         return Response(IssuanceSerializer(cancelled).data)
+
+
+class IssuanceDetailApi(TenantApi):
+    api_key_allowed = True
+
+    @extend_schema(
+        summary="An issued reward and its history", responses={200: IssuanceDetailSerializer, **TENANT_ERRORS}
+    )
+    def get(self, request: Request, tenant_id: Any, issuance_id: int) -> Response:
+        found = issuances.issuance_of(tenant=self.tenant, issuance_id=row_id(issuance_id))
+        history = issuances.transitions_of(tenant=self.tenant, issuance=found)
+        body = {**IssuanceSerializer(found).data, "transitions": TransitionSerializer(history, many=True).data}
+        return Response(body)
+
+
+class PointsSpendApi(TenantApi):
+    api_key_allowed = True
+
+    @extend_schema(
+        summary="Spend a customer's points (at the till)",
+        request=PointsSpendInputSerializer,
+        responses={
+            200: CustomerSerializer,
+            **TENANT_ERRORS,
+            409: OpenApiResponse(description="`insufficient_points`: the customer has fewer points."),
+        },
+    )
+    def post(self, request: Request, tenant_id: Any, customer_id: int) -> Response:
+        data = PointsSpendInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = selectors.customer_of(tenant=self.tenant, customer_id=row_id(customer_id))
+        points.spend_points(tenant=self.tenant, customer=customer, actor=self.caller.actor, **data.validated_data)
+        return Response(CustomerSerializer(customer).data)

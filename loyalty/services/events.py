@@ -10,6 +10,7 @@ precomputed features, issue what they grant, and answer with the issuances, all 
   inside an operator.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -28,13 +29,14 @@ from loyalty.errors import (
     RewardUnavailableError,
 )
 from loyalty.models import Channel, Customer, CustomerStatus, Event, Issuance, Rule, Tenant
-from loyalty.rules import FEATURES_KEY, FeatureRequest, Features, local_clock, required_features
+from loyalty.rules import FEATURES_KEY, FeatureRequest, Features, RuleError, local_clock, required_features
 from loyalty.selectors import customer_by_phone
 from loyalty.services.customers import create_customer, e164
 from loyalty.services.issuances import issue_reward
 from loyalty.services.rules import compiled, live_rules
 from payments.errors import IdempotencyKeyReusedError
 
+logger = logging.getLogger("pamoja.loyalty")
 MAX_CLOCK_SKEW = timedelta(minutes=5)  # an event may not claim to happen later than this ahead of us
 
 
@@ -145,7 +147,14 @@ def _evaluate(*, tenant: Tenant, event: Event, actor: str) -> tuple[list[Issuanc
     rules = live_rules(tenant=tenant, at=event.occurred_at)
     if not rules:
         return [], []
-    compiled_rules = [(rule, compiled(rule)) for rule in rules]
+    compiled_rules = []
+    broken: list[dict[str, Any]] = []
+    for rule in rules:
+        try:
+            compiled_rules.append((rule, compiled(rule)))
+        except RuleError:  # saved before a check it now fails: skipped, said so, never a failed event
+            logger.exception("loyalty rule %s no longer compiles; skipped", rule.pk)
+            broken.append({"rule": rule.pk, "reason": "rule_invalid"})
     wanted = required_features(c for _, c in compiled_rules)
     data = {
         "event": {"type": event.event_type, "data": event.data, "occurred_at": event.occurred_at.isoformat()},
@@ -153,7 +162,7 @@ def _evaluate(*, tenant: Tenant, event: Event, actor: str) -> tuple[list[Issuanc
         FEATURES_KEY: features_for(tenant=tenant, event=event, wanted=wanted),
     }
     issued: list[Issuance] = []
-    skipped: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = broken
     for rule, condition in compiled_rules:
         if not condition.is_true(data):
             continue

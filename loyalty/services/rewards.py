@@ -193,6 +193,8 @@ def parse_codes_csv(data: bytes) -> list[str]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise LoyaltyInputError(details={"file": ["The file must be UTF-8 text."]}) from None
+    if "\x00" in text:  # no database text column holds one
+        raise LoyaltyInputError(details={"file": ["The file holds a NUL character."]})
     codes: list[str] = []
     try:
         for row in csv.reader(io.StringIO(text, newline="")):

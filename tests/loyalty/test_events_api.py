@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from loyalty.models import Event, Issuance
+from loyalty.models import Event, Issuance, Rule
 from loyalty.services.budgets import budget_discrepancies
 from loyalty.tenancy import all_tenants, tenant_context
 from payments.selectors import ledger_discrepancies
@@ -257,6 +257,8 @@ def test_a_bad_rule_is_refused_naming_what_is_wrong(shop, conditions, named):
         {"customer": "0771234567", "event_type": "purchase", "idempotency_key": "k"},
         {"customer": "+263771234567", "event_type": "Purchase!", "idempotency_key": "k"},
         {"customer": "+263771234567", "event_type": "purchase", "idempotency_key": "k", "event_data": [1]},
+        {"customer": "+263771234567", "event_type": "purchase", "idempotency_key": "k", "event_data": {"a": "\x00"}},
+        {"customer": "+263771234567", "event_type": "purchase", "idempotency_key": "k", "event_data": {"\x00": 1}},
         {"customer": "+263771234567", "event_type": "purchase"},
         {
             "customer": "+263771234567",
@@ -324,3 +326,34 @@ def test_every_endpoint_hides_another_tenants_objects(shop):
     assert intruder.ok(intruder.get("ledger/"))["count"] == 0
     with tenant_context(shop.id):  # on PostgreSQL, outside a tenant no row is visible at all
         assert Issuance.objects.get(pk=issuance).state == "issued"
+
+
+def test_points_are_earned_by_events_and_spent_at_the_till(shop):
+    shop.rule(shop.reward(shop.budget(), value="50"))
+    answer = shop.ok(shop.event(), 201)
+    customer = answer["customer"]
+    spent = shop.post(f"customers/{customer}/points/spend/", {"amount": 30, "reason": "receipt 1001"})
+    assert spent.status_code == 200 and spent.json()["points"] == 20
+    too_many = shop.post(f"customers/{customer}/points/spend/", {"amount": 21, "reason": "receipt 1002"})
+    assert too_many.status_code == 409 and too_many.json()["error"]["code"] == "insufficient_points"
+    assert shop.ok(shop.get(f"customers/{customer}/"))["points"] == 20
+
+
+def test_an_issuance_shows_every_transition_with_who_and_when(shop):
+    reward = shop.reward(shop.budget(), name="5 off", reward_type="discount", discount_kind="amount", value="5.00")
+    shop.rule(reward)
+    issued = shop.ok(shop.event(), 201)["issuances"][0]
+    shop.ok(shop.post(f"issuances/{issued['id']}/redeem/", {"code": issued["code"]}))
+    detail = shop.ok(shop.get(f"issuances/{issued['id']}/"))
+    steps = [(t["from_state"], t["to_state"]) for t in detail["transitions"]]
+    assert steps == [("", "reserved"), ("reserved", "issued"), ("issued", "redeemed")]
+    assert detail["transitions"][-1]["actor"] == f"user:{shop.owner.pk}"
+    assert all(t["at"] for t in detail["transitions"])
+
+
+def test_a_rule_that_no_longer_compiles_is_skipped_not_a_failed_event(shop):
+    rule = shop.rule(shop.reward(shop.budget()))
+    with all_tenants():
+        Rule.objects.filter(pk=rule["id"]).update(conditions={"no_such_operator": []}, version=99)
+    answer = shop.ok(shop.event(), 201)
+    assert answer["issuances"] == [] and answer["skipped"] == [{"rule": rule["id"], "reason": "rule_invalid"}]

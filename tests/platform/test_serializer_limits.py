@@ -25,7 +25,18 @@ from billpay.models import Beneficiary, BillOrder
 from contributions.models import Loan, LoanDecision, Penalty, RecordedPayment
 from core.money import MAX_AMOUNT, AmountError, parse_amount
 from groups.models import GroupMessage, Meeting, SavingsGroup
-from loyalty.models import ApiKey, Budget, Campaign, Customer, Event, IssuanceTransition, Reward, Rule, Tenant
+from loyalty.models import (
+    ApiKey,
+    Budget,
+    Campaign,
+    Customer,
+    Event,
+    IssuanceTransition,
+    PointsEntry,
+    Reward,
+    Rule,
+    Tenant,
+)
 from payments.models import BankAccount, Charge, Transfer, Withdrawal
 
 pytestmark = pytest.mark.django_db
@@ -189,6 +200,7 @@ SAVED_TO: dict[tuple[str, str], models.Field] = {
     ("EventInputSerializer", "event_type"): Event._meta.get_field("event_type"),
     ("EventInputSerializer", "idempotency_key"): Event._meta.get_field("idempotency_key"),
     ("IssuanceCancelInputSerializer", "reason"): IssuanceTransition._meta.get_field("reason"),
+    ("PointsSpendInputSerializer", "reason"): PointsEntry._meta.get_field("reason"),
 }
 
 # Phone numbers: the serializer takes spaces and dashes, then saves E.164 (at most 16 characters).
