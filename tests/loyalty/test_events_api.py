@@ -313,6 +313,7 @@ def test_every_endpoint_hides_another_tenants_objects(shop):
         f"rules/{rule['id']}/",
         f"campaigns/{campaign['id']}/",
         f"customers/{customer}/",
+        f"issuances/{issuance}/",
     ):
         assert intruder.get(path).status_code == 404, path  # by id, under the intruder's own tenant
         assert intruder.client.get(shop.url + path).status_code == 404, path  # under the victim's tenant
@@ -321,6 +322,19 @@ def test_every_endpoint_hides_another_tenants_objects(shop):
         assert intruder.post(path, {"amount": "1.00"}, **key).status_code == 404, path
         victim_path = shop.url + path
         assert intruder.client.post(victim_path, {"amount": "1.00"}, format="json", **key).status_code == 404, path
+    for path, body in (
+        (f"rules/{rule['id']}/", {"active": False}),
+        (f"campaigns/{campaign['id']}/", {"status": "ended"}),
+        (f"customers/{customer}/", {"status": "suspended"}),
+    ):
+        assert intruder.client.patch(intruder.url + path, body, format="json").status_code == 404, path
+        assert intruder.client.patch(shop.url + path, body, format="json").status_code == 404, path
+    spend = {"amount": 1, "reason": "x"}
+    assert intruder.post(f"customers/{customer}/points/spend/", spend).status_code == 404
+    upload = intruder.client.post(intruder.url + f"rewards/{reward['id']}/codes/", b"X1\n", content_type="text/csv")
+    assert upload.status_code == 404
+    stolen = intruder.post("events/", {"customer": str(customer), "event_type": "purchase", "idempotency_key": "x"})
+    assert stolen.status_code == 404  # another tenant's customer id is no customer here
     assert intruder.post("rules/", {"name": "x", "conditions": PURCHASE_500, "reward": reward["id"]}).status_code == 400
     assert intruder.ok(intruder.get("issuances/"))["count"] == 0
     assert intruder.ok(intruder.get("ledger/"))["count"] == 0
