@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from billpay.errors import BeneficiaryNotFoundError, BillOrderNotFoundError, BillServiceNotFoundError
 from billpay.models import Beneficiary, Biller, BillOrder, BillVariation
 
+SLUG_LENGTH = Biller._meta.get_field("slug").max_length or 80
 CATALOG_CACHE_TTL = 60 * 60  # a sync invalidates sooner; this only bounds how long a stale copy can live
 _VERSION_KEY = "billpay:catalog:version"
 
@@ -52,6 +53,8 @@ def list_billers(*, category: str | None = None) -> list[Biller]:
 
 def get_biller(*, slug: str) -> Biller:
     """An active biller by its public id (`mtn`, `ikeja-electric-prepaid`, `dstv`)."""
+    if len(slug) > SLUG_LENGTH:  # no such biller, and no cache key that long
+        raise BillServiceNotFoundError(details={"service": slug[:SLUG_LENGTH]})
     key = _catalog_key("biller", slug)
     biller: Biller | None = cache.get(key)
     if biller is None:
@@ -64,6 +67,8 @@ def get_biller(*, slug: str) -> Biller:
 
 def list_variations(*, slug: str) -> list[BillVariation]:
     """An active biller's active plans or bouquets, cheapest first."""
+    if len(slug) > SLUG_LENGTH:
+        raise BillServiceNotFoundError(details={"service": slug[:SLUG_LENGTH]})
     key = _catalog_key("variations", slug)
     variations: list[BillVariation] | None = cache.get(key)
     if variations is None:

@@ -10,6 +10,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
@@ -23,6 +24,7 @@ from loyalty.tenancy import enter_tenant
 
 MAX_ACTIVE_KEYS = 2
 SIGNATURE_SKEW = 300  # seconds either way
+LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def _field_error(field: str, message: str) -> LoyaltyInputError:
@@ -165,5 +167,8 @@ def authenticate_api_key(
     expected = request_signature(secret=key.secret, timestamp=timestamp, method=method, path=path, body=body)
     if not hmac.compare_digest(expected, signature.strip().lower()):
         return None
-    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_GRANULARITY:
+        # at most once a minute: the row lock of this update would otherwise queue every request signed with the key
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key

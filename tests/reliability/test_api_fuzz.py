@@ -384,7 +384,10 @@ def test_api(case, world):
 @pytest.mark.django_db
 def test_stateful(world):
     """The stateful phase: sequences of calls linked by the ids one answer gives the next."""
-    schema.as_state_machine().run(
+    # Bill orders spend the wallet and loyalty events spend voucher codes and budgets: their answers change from
+    # one scenario to the next, which the replayed (derandomized) scenarios cannot allow. Their operations are
+    # fuzzed one by one above.
+    schema.exclude(path_regex="^/api/v1/(bills|loyalty)/").as_state_machine().run(
         settings=hypothesis.settings(
             SETTINGS,
             max_examples=MAX_EXAMPLES,
