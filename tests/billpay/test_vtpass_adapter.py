@@ -1,4 +1,4 @@
-"""The VTPass adapter against VTPass's documented requests and answers (reference/providers.md §1), over a mocked
+"""The VTPass adapter against VTPass's documented requests and answers (vtpass.com/documentation), over a mocked
 transport: every response code path, a timeout and no answer, the token, and the request_id."""
 
 import json

@@ -38,7 +38,7 @@ from billpay.providers.base import (
 LAGOS = ZoneInfo("Africa/Lagos")
 
 PROCESSING_CODES = frozenset({"099", "089"})
-# Refused before any transaction was made: the purchase did not happen (reference/providers.md: "091 not processed,
+# Refused before any transaction was made: the purchase did not happen (VTPass's response codes: "091 not processed,
 # not charged"; "verify-time 011/012/030 during purchase → failed").
 NOT_CHARGED_CODES = frozenset({"091", "011", "012", "030"})
 TRANSACTION_STATUS = {
@@ -330,7 +330,7 @@ def parse_callback(body: bytes) -> list[BillCallback]:
 
 
 def purchase_result(body: Mapping[str, Any], *, request_id: str, requery: bool) -> PurchaseResult:
-    """Read a `pay` or `requery` answer (reference/providers.md §1, "Response codes")."""
+    """Read a `pay` or `requery` answer (VTPass's documented response codes)."""
     code = _text(body.get("code"))
     content = _mapping(body.get("content"))
     transaction = _mapping(content.get("transactions"))

@@ -2,7 +2,7 @@
 (paths, auth headers, response codes, payload shapes), keeps its purchases in `SandboxBillTransaction`, and serves
 a realistic catalog. Because the real adapter reads every answer, the sandbox exercises the same parsing code.
 
-VTPass's own test numbers (reference/providers.md §1); phones may come in E.164 or local form:
+VTPass's own test numbers (its documentation's MTN VTU and IKEDC pages); phones may be E.164 or local:
 - `08011111111` (airtime, data): delivered.
 - meters `1111111111111` (prepaid, with a token) and `1010101010101` (postpaid): delivered; the wrong meter type fails.
 - smartcard `1212121212` (TV): delivered.
