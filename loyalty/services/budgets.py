@@ -329,13 +329,16 @@ def top_up_budget(*, tenant: Tenant, budget_id: int | str, amount: Decimal | str
     return budget
 
 
-def reserve_cost(*, tenant: Tenant, budget: Budget, issuance: Issuance) -> LedgerTransaction | None:
+def reserve_cost(
+    *, tenant: Tenant, budget: Budget, issuance: Issuance, spend_now: bool = False
+) -> LedgerTransaction | None:
     """Reserve the new issuance's cost (budget → reserved, key `loyalty-reserve:<issuance id>`) after checking the
     cap of its period and the money available, under the lock of the budget's accounts; alert once per period
     when the threshold is reached. Raises `BudgetExhaustedError` with nothing posted. Call inside the issuing
-    transaction, the issuance already saved (its id names the posting); None when the cost is zero."""
+    transaction, the issuance already saved (its id names the posting); None when the cost is zero. `spend_now`:
+    the reward is used as it is given (points), so its cost goes straight to spent, under the same checks."""
     accounts = budget_accounts_of(budget=budget)
-    locked = lock_accounts([accounts.available, accounts.reserved])
+    locked = lock_accounts([accounts.available, accounts.reserved, *([accounts.spent] if spend_now else [])])
     budget = Budget.objects.get(pk=budget.pk)  # fresh under the lock: its cap and last alert
     cost = issuance.cost
     available = locked[accounts.available.pk].balance
@@ -355,14 +358,24 @@ def reserve_cost(*, tenant: Tenant, budget: Budget, issuance: Issuance) -> Ledge
     posted = None
     if cost > 0:
         try:
-            posted = _post(
-                kind=TransactionKind.LOYALTY_RESERVE,
-                budget=budget,
-                legs=[Leg(accounts.available, -cost), Leg(accounts.reserved, cost)],
-                idempotency_key=f"loyalty-reserve:{issuance.pk}",
-                what=f"reserved for issuance {issuance.pk}",
-                issuance=issuance,
-            )
+            if spend_now:  # given and used at once (points): one posting, available → spent
+                posted = _post(
+                    kind=TransactionKind.LOYALTY_CHARGE,
+                    budget=budget,
+                    legs=[Leg(accounts.available, -cost), Leg(accounts.spent, cost)],
+                    idempotency_key=f"loyalty-charge:{issuance.pk}",
+                    what=f"issuance {issuance.pk} given and redeemed at once",
+                    issuance=issuance,
+                )
+            else:
+                posted = _post(
+                    kind=TransactionKind.LOYALTY_RESERVE,
+                    budget=budget,
+                    legs=[Leg(accounts.available, -cost), Leg(accounts.reserved, cost)],
+                    idempotency_key=f"loyalty-reserve:{issuance.pk}",
+                    what=f"reserved for issuance {issuance.pk}",
+                    issuance=issuance,
+                )
         except InsufficientFundsError as exc:
             raise BudgetExhaustedError(details=details) from exc
     _alert_on_threshold(tenant=tenant, budget=budget, start=start, used=used + cost)

@@ -28,7 +28,7 @@ from loyalty.errors import (
     LoyaltyObjectNotFoundError,
     RewardUnavailableError,
 )
-from loyalty.models import Channel, Customer, CustomerStatus, Event, Issuance, Rule, Tenant
+from loyalty.models import Channel, Customer, CustomerStatus, Event, Issuance, Reward, Rule, Tenant
 from loyalty.rules import FEATURES_KEY, FeatureRequest, Features, RuleError, local_clock, required_features
 from loyalty.selectors import customer_by_phone
 from loyalty.services.customers import create_customer, e164
@@ -163,9 +163,17 @@ def _evaluate(*, tenant: Tenant, event: Event, actor: str) -> tuple[list[Issuanc
     }
     issued: list[Issuance] = []
     skipped: list[dict[str, Any]] = broken
-    for rule, condition in compiled_rules:
-        if not condition.is_true(data):
-            continue
+    matching = [rule for rule, condition in compiled_rules if condition.is_true(data)]
+    # Every reward this event may give is locked now, in id order, before any budget's accounts: issuing two rewards
+    # in one transaction would otherwise take a reward's lock while holding the accounts, the reverse of another
+    # event's order (a deadlock under load).
+    list(
+        Reward.objects.select_for_update().filter(tenant=tenant, pk__in={r.reward_id for r in matching}).order_by("pk")
+    )
+    capped = [rule.pk for rule in matching if (rule.caps or {}).get("global")]
+    if capped:  # then the rules whose global count is read, for the same reason
+        list(Rule.objects.select_for_update().filter(tenant=tenant, pk__in=capped).order_by("pk"))
+    for rule in matching:
         reason = _held_back(tenant=tenant, rule=rule, customer=customer, at=event.occurred_at)
         if reason is None:
             try:
@@ -209,8 +217,6 @@ def _held_back(*, tenant: Tenant, rule: Rule, customer: Customer, at: datetime) 
         if not cap:
             continue
         counted = given.filter(customer=customer) if scope == "per_customer" else given
-        if scope == "global":
-            Rule.objects.select_for_update().filter(pk=rule.pk).first()  # one global count at a time
         start = _period_start(cap["period"], at, zone)
         if start is not None:
             counted = counted.filter(created_at__gte=start)

@@ -196,24 +196,26 @@ def issue_reward(
         expires_at = None
         if reward.validity_days and reward.reward_type != RewardType.POINTS:
             expires_at = now + timedelta(days=reward.validity_days)
+        points = reward.reward_type == RewardType.POINTS
+        # Saved in the state it ends this transaction in, its steps recorded in one insert: if any step fails,
+        # the transaction keeps nothing, so no reader ever sees a state the steps did not reach.
         issuance = Issuance.objects.create(
             tenant=tenant,
             customer=customer,
             reward=reward,
             rule=rule,
             event=event,
-            state=State.RESERVED,
+            state=State.REDEEMED if points else State.ISSUED,
             cost=reward.cost,
             code=code,
             voucher=voucher,
             expires_at=expires_at,
         )
-        _record(issuance=issuance, from_state="", to_state=State.RESERVED, actor=actor)
-        reserve_cost(tenant=tenant, budget=reward.budget, issuance=issuance)
+        reserve_cost(tenant=tenant, budget=reward.budget, issuance=issuance, spend_now=points)
+        steps = [("", State.RESERVED, ""), (State.RESERVED, State.ISSUED, "")]
         if voucher is not None:
             VoucherCode.objects.filter(pk=voucher.pk).update(issued_at=now)
-        _move(issuance=issuance, to_state=State.ISSUED, actor=actor)
-        if reward.reward_type == RewardType.POINTS:
+        if points:
             credit_points(
                 tenant=tenant,
                 customer=customer,
@@ -221,8 +223,13 @@ def issue_reward(
                 reason=f"reward: {reward.name}"[:120],
                 issuance=issuance,
             )
-            _move(issuance=issuance, to_state=State.REDEEMED, actor=actor, reason="points credited")
-            charge_cost(budget=reward.budget, issuance=issuance)
+            steps.append((State.ISSUED, State.REDEEMED, "points credited"))
+        IssuanceTransition.objects.bulk_create(
+            IssuanceTransition(
+                tenant_id=tenant.pk, issuance=issuance, from_state=old, to_state=new, actor=actor, reason=reason
+            )
+            for old, new, reason in steps
+        )
         check_low_stock(tenant=tenant, reward=reward)
     return issuance
 

@@ -98,3 +98,46 @@ def test_one_idempotency_key_sent_ten_times_at_once_is_one_event(till):
         assert Event.objects.count() == 1 and Issuance.objects.count() == 1
     assert budget_discrepancies() == [] and ledger_discrepancies() == []
     assert connection.vendor == "postgresql"
+
+
+def test_events_giving_several_rewards_from_one_budget_never_deadlock():
+    """Two rewards on one budget: an event that gives both must not take the second reward's lock while holding
+    the budget's accounts, which an event giving only the second holds in the other order (it deadlocked under
+    load before every reward of an event was locked up front)."""
+    owner = UserFactory()
+    tenant = create_tenant(creator=owner, name="Two rewards", currency="USD", time_zone="Africa/Harare")
+    with tenant_context(tenant.pk):
+        budget = create_budget(
+            tenant=tenant, name="Q4", total_amount="100000.00", currency="USD", period="monthly", hard_cap=True
+        )
+        big = create_reward(
+            tenant=tenant,
+            name="1 off",
+            reward_type="discount",
+            discount_kind="amount",
+            value="1.00",
+            cost="1.00",
+            budget_id=budget.pk,
+        )
+        points = create_reward(
+            tenant=tenant, name="5 points", reward_type="points", value="5", cost="0.05", budget_id=budget.pk
+        )
+        create_rule(tenant=tenant, name="big", conditions={">": [{"var": "event.data.amount"}, 50]}, reward_id=big.pk)
+        create_rule(tenant=tenant, name="any", conditions={"==": [1, 1]}, reward_id=points.pk, priority=200)
+        key = create_api_key(tenant=tenant, creator=owner)
+
+    def till(index: int):
+        statuses = []
+        for n in range(12):
+            body = {
+                "customer": f"+2637712{(index * 12 + n) % 30:05d}",
+                "event_type": "purchase",
+                "event_data": {"amount": 100 if (index + n) % 2 else 10},
+                "idempotency_key": f"{index}-{n}",
+            }
+            statuses.append(send(tenant, key, body)[0])
+        return statuses
+
+    results = run_threads(6, till)
+    assert all(isinstance(r, list) and set(r) == {201} for r in results), results
+    assert budget_discrepancies() == [] and ledger_discrepancies() == []
