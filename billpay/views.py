@@ -36,7 +36,7 @@ from billpay.serializers import (
 )
 from billpay.services import beneficiaries, callbacks, catalog, orders
 from config.raw_body import RawBodyParser
-from core.fields import MAX_ROW_ID
+from core.fields import row_id_in_range
 from payments.endpoints import money_endpoint, require_pin
 
 
@@ -216,10 +216,6 @@ class BillTokenResendApi(BillsApi):
 # --- beneficiaries -----------------------------------------------------------------------------------------------
 
 
-def _beneficiary_id(value: int) -> int:
-    return value if value <= MAX_ROW_ID else 0  # no such row: a 404 (SQLite cannot even compare a larger one)
-
-
 class BeneficiaryListApi(BillsListApi):
     serializer_class = BeneficiarySerializer
     filter_backends = ()
@@ -253,7 +249,7 @@ class BeneficiaryDetailApi(BillsApi):
     @extend_schema(summary="One saved number", responses={200: BeneficiarySerializer})
     def get(self, request: Request, beneficiary_id: int) -> Response:
         user_id = signed_in_user(request).pk
-        found = selectors.beneficiary_of(user_id=user_id, beneficiary_id=_beneficiary_id(beneficiary_id))
+        found = selectors.beneficiary_of(user_id=user_id, beneficiary_id=row_id_in_range(beneficiary_id))
         return Response(BeneficiarySerializer(found).data)
 
     @extend_schema(
@@ -263,14 +259,14 @@ class BeneficiaryDetailApi(BillsApi):
         data = BeneficiaryChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changed = beneficiaries.change_beneficiary(
-            user_id=signed_in_user(request).pk, beneficiary_id=_beneficiary_id(beneficiary_id), **data.validated_data
+            user_id=signed_in_user(request).pk, beneficiary_id=row_id_in_range(beneficiary_id), **data.validated_data
         )
         return Response(BeneficiarySerializer(changed).data)
 
     @extend_schema(summary="Forget a saved number", request=None, responses={204: None})
     def delete(self, request: Request, beneficiary_id: int) -> Response:
         beneficiaries.remove_beneficiary(
-            user_id=signed_in_user(request).pk, beneficiary_id=_beneficiary_id(beneficiary_id)
+            user_id=signed_in_user(request).pk, beneficiary_id=row_id_in_range(beneficiary_id)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -286,7 +282,7 @@ class BuyAgainApi(BillsApi):
     )
     def post(self, request: Request, beneficiary_id: int) -> Response:
         saved = selectors.beneficiary_of(
-            user_id=signed_in_user(request).pk, beneficiary_id=_beneficiary_id(beneficiary_id)
+            user_id=signed_in_user(request).pk, beneficiary_id=row_id_in_range(beneficiary_id)
         )
         data = BuyAgainInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -24,6 +24,11 @@ SANE_DATE = [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
 MAX_ROW_ID = 2**63 - 1  # a bigint column's largest id: anything above it is no row, and SQLite cannot even compare it
 
 
+def row_id_in_range(value: int) -> int:
+    """An id from an `<int:...>` URL, or 0 (no row: a 404) when it is beyond any bigint column."""
+    return value if value <= MAX_ROW_ID else 0
+
+
 @extend_schema_field({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "1500.00"})
 class AmountField(serializers.Field[object, object, str, Any]):
     """An amount as a string ("5000.00"); checked against its currency by the serializer that holds it.

@@ -31,18 +31,43 @@ def enter_tenant(tenant_id: uuid.UUID | str | None, *, user_id: uuid.UUID | str 
             )
 
 
+_SETTINGS = ("app.tenant_id", "app.user_id", "app.all_tenants")
+
+
+@contextmanager
+def _restoring() -> Iterator[None]:
+    """Inside an outer transaction, put its settings back on the way out: they are transaction-local, and leaving a
+    savepoint that changed them (rather than rolling it back) would leave the outer work seeing the inner tenant,
+    or every tenant. On an error the savepoint's rollback undoes them by itself."""
+    previous = None
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join("COALESCE(current_setting(%s, true), '')" for _ in _SETTINGS), list(_SETTINGS)
+            )
+            previous = cursor.fetchone()
+    yield
+    if previous is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in _SETTINGS),
+                [item for pair in zip(_SETTINGS, previous, strict=True) for item in pair],
+            )
+
+
 @contextmanager
 def tenant_context(tenant_id: uuid.UUID | str | None, *, user_id: uuid.UUID | str | None = None) -> Iterator[None]:
     """A transaction that sees one tenant's rows: what every request and every task runs its loyalty work in."""
-    with transaction.atomic():
+    with _restoring(), transaction.atomic():
         enter_tenant(tenant_id, user_id=user_id)
         yield
 
 
 @contextmanager
 def all_tenants() -> Iterator[None]:
-    """A transaction that sees every tenant: for the admin's finance staff and for a job listing the tenants it
-    then works through one by one (each in its own `tenant_context`). Never for a request from a tenant's side."""
-    with transaction.atomic():
+    """A transaction that sees every tenant: for the admin's finance staff, for a job listing the tenants it then
+    works through one by one (each in its own `tenant_context`), and for `ledger_check`. Never for a request from a
+    tenant's side."""
+    with _restoring(), transaction.atomic():
         _set("app.all_tenants", "on")
         yield

@@ -14,7 +14,7 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.signed_in import signed_in_user
-from core.fields import MAX_ROW_ID
+from core.fields import row_id_in_range
 from loyalty import selectors
 from loyalty.access import AdminTenantApi, TenantApi
 from loyalty.errors import RoleRequiredError
@@ -64,10 +64,6 @@ from payments.endpoints import money_endpoint
 NOT_FOUND = OpenApiResponse(description="`not_found`: no such object in this tenant (or no such tenant for you).")
 ROLE = OpenApiResponse(description="`permission_denied`: your role (or an API key) may not do this.")
 TENANT_ERRORS = {403: ROLE, 404: NOT_FOUND}
-
-
-def row_id(value: int) -> int:
-    return value if value <= MAX_ROW_ID else 0  # no such row (and SQLite cannot compare a larger one)
 
 
 class TenantListApi(APIView):
@@ -149,7 +145,7 @@ class StaffDetailApi(AdminTenantApi):
     def patch(self, request: Request, tenant_id: Any, staff_id: int) -> Response:
         data = StaffChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        staff_id = row_id(staff_id)
+        staff_id = row_id_in_range(staff_id)
         role = data.validated_data.get("role")
         member = (
             tenants.change_staff_role(tenant=self.tenant, staff_id=staff_id, role=role)
@@ -160,7 +156,7 @@ class StaffDetailApi(AdminTenantApi):
 
     @extend_schema(summary="Remove a staff member (admin)", request=None, responses={204: None, **TENANT_ERRORS})
     def delete(self, request: Request, tenant_id: Any, staff_id: int) -> Response:
-        tenants.remove_staff(tenant=self.tenant, staff_id=row_id(staff_id))
+        tenants.remove_staff(tenant=self.tenant, staff_id=row_id_in_range(staff_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -194,7 +190,9 @@ class ApiKeyRevokeApi(AdminTenantApi):
         summary="Revoke an API key at once (admin)", request=None, responses={200: ApiKeySerializer, **TENANT_ERRORS}
     )
     def post(self, request: Request, tenant_id: Any, key_pk: int) -> Response:
-        return Response(ApiKeySerializer(tenants.revoke_api_key(tenant=self.tenant, key_pk=row_id(key_pk))).data)
+        return Response(
+            ApiKeySerializer(tenants.revoke_api_key(tenant=self.tenant, key_pk=row_id_in_range(key_pk))).data
+        )
 
 
 class CustomerListApi(TenantApi, ListAPIView[Customer]):
@@ -239,7 +237,7 @@ class CustomerDetailApi(TenantApi):
 
     @extend_schema(summary="A customer", responses={200: CustomerSerializer, **TENANT_ERRORS})
     def get(self, request: Request, tenant_id: Any, customer_id: int) -> Response:
-        customer = selectors.customer_of(tenant=self.tenant, customer_id=row_id(customer_id))
+        customer = selectors.customer_of(tenant=self.tenant, customer_id=row_id_in_range(customer_id))
         return Response(CustomerSerializer(customer).data)
 
     @extend_schema(
@@ -250,7 +248,9 @@ class CustomerDetailApi(TenantApi):
     def patch(self, request: Request, tenant_id: Any, customer_id: int) -> Response:
         data = CustomerChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = customers.update_customer(tenant=self.tenant, customer_id=row_id(customer_id), **data.validated_data)
+        customer = customers.update_customer(
+            tenant=self.tenant, customer_id=row_id_in_range(customer_id), **data.validated_data
+        )
         return Response(CustomerSerializer(customer).data)
 
 
@@ -285,7 +285,7 @@ class CampaignListApi(TenantApi, ListAPIView[Campaign]):
 class CampaignDetailApi(TenantApi):
     @extend_schema(summary="A campaign", responses={200: CampaignSerializer, **TENANT_ERRORS})
     def get(self, request: Request, tenant_id: Any, campaign_id: int) -> Response:
-        found = campaigns.campaign_of(tenant=self.tenant, campaign_id=row_id(campaign_id))
+        found = campaigns.campaign_of(tenant=self.tenant, campaign_id=row_id_in_range(campaign_id))
         return Response(CampaignSerializer(found).data)
 
     @extend_schema(
@@ -300,7 +300,9 @@ class CampaignDetailApi(TenantApi):
     def patch(self, request: Request, tenant_id: Any, campaign_id: int) -> Response:
         data = CampaignChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        changed = campaigns.update_campaign(tenant=self.tenant, campaign_id=row_id(campaign_id), **data.validated_data)
+        changed = campaigns.update_campaign(
+            tenant=self.tenant, campaign_id=row_id_in_range(campaign_id), **data.validated_data
+        )
         return Response(CampaignSerializer(changed).data)
 
 
@@ -328,7 +330,7 @@ class BudgetListApi(TenantApi):
 class BudgetDetailApi(TenantApi):
     @extend_schema(summary="A budget and its figures", responses={200: BudgetSerializer, **TENANT_ERRORS})
     def get(self, request: Request, tenant_id: Any, budget_id: int) -> Response:
-        found = budgets.budget_of(tenant=self.tenant, budget_id=row_id(budget_id))
+        found = budgets.budget_of(tenant=self.tenant, budget_id=row_id_in_range(budget_id))
         return Response(budget_body(self.tenant, found))
 
 
@@ -342,7 +344,7 @@ class BudgetTopUpApi(TenantApi):
     def post(self, request: Request, tenant_id: Any, budget_id: int) -> Response:
         data = TopUpInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        topped = budgets.top_up_budget(tenant=self.tenant, budget_id=row_id(budget_id), **data.validated_data)
+        topped = budgets.top_up_budget(tenant=self.tenant, budget_id=row_id_in_range(budget_id), **data.validated_data)
         return Response(budget_body(self.tenant, topped))
 
 
@@ -429,7 +431,9 @@ class RewardDetailApi(TenantApi):
 
     @extend_schema(summary="A reward", responses={200: RewardSerializer, **TENANT_ERRORS})
     def get(self, request: Request, tenant_id: Any, reward_id: int) -> Response:
-        return Response(reward_body(self.tenant, rewards.reward_of(tenant=self.tenant, reward_id=row_id(reward_id))))
+        return Response(
+            reward_body(self.tenant, rewards.reward_of(tenant=self.tenant, reward_id=row_id_in_range(reward_id)))
+        )
 
 
 class RewardCodesApi(TenantApi):
@@ -455,7 +459,9 @@ class RewardCodesApi(TenantApi):
     def post(self, request: Request, tenant_id: Any, reward_id: int) -> Response:
         body = request.data if isinstance(request.data, bytes) else b""
         codes = rewards.parse_codes_csv(body)
-        added, duplicates = rewards.add_voucher_codes(tenant=self.tenant, reward_id=row_id(reward_id), codes=codes)
+        added, duplicates = rewards.add_voucher_codes(
+            tenant=self.tenant, reward_id=row_id_in_range(reward_id), codes=codes
+        )
         return Response({"added": added, "duplicates": duplicates}, status=status.HTTP_201_CREATED)
 
 
@@ -498,7 +504,7 @@ class RuleListApi(TenantApi):
 class RuleDetailApi(TenantApi):
     @extend_schema(summary="A rule", responses={200: RuleSerializer, **TENANT_ERRORS})
     def get(self, request: Request, tenant_id: Any, rule_id: int) -> Response:
-        return Response(RuleSerializer(rules.rule_of(tenant=self.tenant, rule_id=row_id(rule_id))).data)
+        return Response(RuleSerializer(rules.rule_of(tenant=self.tenant, rule_id=row_id_in_range(rule_id))).data)
 
     @extend_schema(
         summary="Change a rule (a new version: the next event uses it)",
@@ -508,7 +514,9 @@ class RuleDetailApi(TenantApi):
     def patch(self, request: Request, tenant_id: Any, rule_id: int) -> Response:
         data = RuleChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        changed = rules.update_rule(tenant=self.tenant, rule_id=row_id(rule_id), **_rule_fields(data.validated_data))
+        changed = rules.update_rule(
+            tenant=self.tenant, rule_id=row_id_in_range(rule_id), **_rule_fields(data.validated_data)
+        )
         return Response(RuleSerializer(changed).data)
 
 
@@ -590,7 +598,7 @@ class IssuanceRedeemApi(TenantApi):
         data = RedeemInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         redeemed = issuances.redeem_issuance(
-            tenant=self.tenant, issuance_id=row_id(issuance_id), actor=self.caller.actor, **data.validated_data
+            tenant=self.tenant, issuance_id=row_id_in_range(issuance_id), actor=self.caller.actor, **data.validated_data
         )
         return Response(IssuanceSerializer(redeemed).data)
 
@@ -607,7 +615,7 @@ class IssuanceCancelApi(TenantApi):
         data = IssuanceCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cancelled = issuances.cancel_issuance(
-            tenant=self.tenant, issuance_id=row_id(issuance_id), actor=self.caller.actor, **data.validated_data
+            tenant=self.tenant, issuance_id=row_id_in_range(issuance_id), actor=self.caller.actor, **data.validated_data
         )
         return Response(IssuanceSerializer(cancelled).data)
 
@@ -619,7 +627,7 @@ class IssuanceDetailApi(TenantApi):
         summary="An issued reward and its history", responses={200: IssuanceDetailSerializer, **TENANT_ERRORS}
     )
     def get(self, request: Request, tenant_id: Any, issuance_id: int) -> Response:
-        found = issuances.issuance_of(tenant=self.tenant, issuance_id=row_id(issuance_id))
+        found = issuances.issuance_of(tenant=self.tenant, issuance_id=row_id_in_range(issuance_id))
         history = issuances.transitions_of(tenant=self.tenant, issuance=found)
         body = {**IssuanceSerializer(found).data, "transitions": TransitionSerializer(history, many=True).data}
         return Response(body)
@@ -640,6 +648,6 @@ class PointsSpendApi(TenantApi):
     def post(self, request: Request, tenant_id: Any, customer_id: int) -> Response:
         data = PointsSpendInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = selectors.customer_of(tenant=self.tenant, customer_id=row_id(customer_id))
+        customer = selectors.customer_of(tenant=self.tenant, customer_id=row_id_in_range(customer_id))
         points.spend_points(tenant=self.tenant, customer=customer, actor=self.caller.actor, **data.validated_data)
         return Response(CustomerSerializer(customer).data)

@@ -33,15 +33,13 @@ accounts (in id order, by `lock_accounts`), then the budget row, then a customer
 
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import BigIntegerField, CharField, F, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -436,22 +434,6 @@ def release_cost(*, budget: Budget, issuance: Issuance) -> LedgerTransaction | N
 # --- the books ---------------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _every_tenant() -> Iterator[None]:
-    """`all_tenants()`, and afterwards the surrounding transaction (if any) sees what it saw before: the setting is
-    transaction-local, so leaving a savepoint would otherwise leave every tenant in sight."""
-    previous = None
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COALESCE(current_setting('app.all_tenants', true), '')")
-            previous = cursor.fetchone()[0]
-    with all_tenants():
-        yield
-    if previous is not None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.all_tenants', %s, true)", [previous])
-
-
 def _money(value: Any) -> Decimal:
     return Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
@@ -462,7 +444,7 @@ def budget_discrepancies() -> list[str]:
     are in its currency. For every tenant: its funding accounts = minus its budgets' top-ups. Accounts of a
     budget that does not exist are reported too. Registered as a ledger check (payments/ledger_checks.py)."""
     problems: list[str] = []
-    with _every_tenant():
+    with all_tenants():
         budgets = {
             str(pk): (str(tenant_id), currency)
             for pk, tenant_id, currency in Budget.objects.values_list("pk", "tenant_id", "currency")

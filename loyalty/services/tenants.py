@@ -20,7 +20,7 @@ from accounts.models import User
 from loyalty.errors import ApiKeyLimitError, LoyaltyInputError, LoyaltyObjectNotFoundError
 from loyalty.models import ApiKey, StaffRole, Tenant, TenantStaff
 from loyalty.selectors import api_key_of, staff_member
-from loyalty.tenancy import enter_tenant
+from loyalty.tenancy import tenant_context
 
 MAX_ACTIVE_KEYS = 2
 SIGNATURE_SKEW = 300  # seconds either way
@@ -52,8 +52,7 @@ def create_tenant(
     under row-level security like any other)."""
     _check_zone(time_zone)
     tenant_id = uuid.uuid4()
-    with transaction.atomic():
-        enter_tenant(tenant_id, user_id=creator.pk)
+    with tenant_context(tenant_id, user_id=creator.pk):
         tenant = Tenant.objects.create(
             id=tenant_id,
             name=name.strip(),

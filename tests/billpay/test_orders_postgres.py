@@ -14,7 +14,7 @@ from core.errors import ApplicationError
 from payments.selectors import ledger_discrepancies, wallet_balance
 from tests.factories import UserFactory, pin_token
 from tests.fixtures.money import fund_wallet
-from tests.payments.test_ledger_postgres import run_threads
+from tests.fixtures.threads import run_threads
 
 pytestmark = [pytest.mark.postgres]
 

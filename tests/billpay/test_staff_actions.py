@@ -20,7 +20,7 @@ from payments.models import AccountKind, LedgerEntry, LedgerTransaction, Transac
 from payments.selectors import ledger_discrepancies, wallet_balance
 from tests.factories import UserFactory
 from tests.fixtures.money import fund_wallet
-from tests.payments.test_ledger_postgres import run_threads
+from tests.fixtures.threads import run_threads
 
 pytestmark = pytest.mark.django_db
 

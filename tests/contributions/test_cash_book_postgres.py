@@ -14,7 +14,7 @@ from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
 from payments.services.deposits import apply_charge_result
 from tests.fixtures.groups import NAIROBI, at
-from tests.payments.test_ledger_postgres import run_threads
+from tests.fixtures.threads import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

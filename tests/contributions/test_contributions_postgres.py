@@ -15,7 +15,7 @@ from payments.services import get_wallet
 from tests.contributions.test_loans import CHAMA, _free_money_into_the_pot, loan_path
 from tests.factories import pin_token
 from tests.fixtures.groups import NAIROBI, at
-from tests.payments.test_ledger_postgres import run_threads
+from tests.fixtures.threads import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

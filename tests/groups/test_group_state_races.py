@@ -23,7 +23,7 @@ from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
 from tests.factories import pin_token
 from tests.fixtures.groups import LAGOS, NAIROBI, at
-from tests.payments.test_ledger_postgres import run_threads
+from tests.fixtures.threads import run_threads
 
 TRIALS = 20  # per race, each on a fresh group
 DUES_TRIALS = 12  # per kind of dues, with two members paying while the chair cancels

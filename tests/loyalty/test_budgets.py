@@ -43,7 +43,7 @@ def cap(budget: Budget, total: str) -> None:
     """Lower a budget's cap below the money in it, as a budget update would (the money stays)."""
     with within_budget(budget):
         Budget.objects.filter(pk=budget.pk).update(total_amount=D(total))
-    budget.refresh_from_db()
+        budget.refresh_from_db()
 
 
 def within_budget(budget: Budget):

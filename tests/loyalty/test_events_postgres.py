@@ -18,7 +18,7 @@ from loyalty.services.tenants import create_api_key, create_tenant, request_sign
 from loyalty.tenancy import tenant_context
 from payments.selectors import ledger_discrepancies
 from tests.factories import UserFactory
-from tests.payments.test_ledger_postgres import run_threads
+from tests.fixtures.threads import run_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

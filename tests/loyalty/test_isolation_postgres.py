@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 from loyalty.models import Customer, Tenant, TenantStaff
 from loyalty.services.customers import create_customer
 from loyalty.services.tenants import create_tenant
-from loyalty.tenancy import tenant_context
+from loyalty.tenancy import all_tenants, tenant_context
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -56,7 +56,10 @@ def test_an_unfiltered_query_in_tenant_a_sees_no_row_of_tenant_b(two_shops):
 def test_no_tenant_means_no_rows(two_shops):
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.tenant_id', '', true), set_config('app.all_tenants', '', true)")
+            cursor.execute(
+                "SELECT set_config('app.tenant_id', '', true), set_config('app.user_id', '', true), "
+                "set_config('app.all_tenants', '', true)"
+            )
         assert Customer.objects.count() == 0
         assert Tenant.objects.count() == 0
 
@@ -70,3 +73,16 @@ def test_a_write_into_another_tenant_is_refused(two_shops):
         assert Customer.objects.filter(tenant_id=b.pk).update(status="suspended") == 0
     with tenant_context(b.pk):
         assert set(Customer.objects.values_list("status", flat=True)) == {"active"}
+
+
+def test_a_nested_context_gives_the_outer_transaction_its_tenant_back(two_shops):
+    """Settings are transaction-local: leaving an inner context (a savepoint) must not leave the outer work seeing
+    the inner tenant, or every tenant."""
+    a, b = two_shops
+    with tenant_context(a.pk):
+        with tenant_context(b.pk):
+            assert Customer.objects.count() == 2
+        assert list(Customer.objects.values_list("tenant_id", flat=True)) == [a.pk]
+        with all_tenants():
+            assert Customer.objects.count() == 3
+        assert Customer.objects.count() == 1

@@ -2,13 +2,9 @@
 accounts), and the budget check across tenants under row-level security. Each thread opens its own connection and
 enters the tenant's context itself, as a request or a task does."""
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from loyalty.errors import BudgetExhaustedError, IssuanceStateError, RewardUnavailableError
 from loyalty.models import Budget, Issuance, IssuanceState, VoucherCode
@@ -16,31 +12,10 @@ from loyalty.services.budgets import budget_discrepancies, budget_figures
 from loyalty.services.issuances import issue_reward, redeem_issuance
 from loyalty.tenancy import tenant_context
 from payments.selectors import ledger_discrepancies
+from tests.fixtures.threads import run_threads
 from tests.loyalty.conftest import make_budget, make_customer, make_reward, make_tenant, make_voucher, within
 
 pytestmark = [pytest.mark.postgres]
-
-
-def run_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
-    """Start `count` threads at once (a barrier), each with its own connection; return their results."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # the result under test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,7 +1,6 @@
 """What PostgreSQL itself guarantees, whatever code runs: append-only entries, balanced transactions, no overdraft
 under concurrency, and one effect per Idempotency-Key."""
 
-import threading
 import uuid
 from decimal import Decimal
 
@@ -15,6 +14,7 @@ from payments.services import Leg, get_wallet, post_transaction, start_deposit
 from payments.tasks import submit_withdrawal
 from tests.factories import UserFactory, pin_token
 from tests.fixtures.money import fund_wallet, paystack_webhook
+from tests.fixtures.threads import run_threads
 
 pytestmark = [pytest.mark.postgres]
 
@@ -105,28 +105,6 @@ def test_a_balanced_raw_posting_commits():
             [tx, a.pk, tx, b.pk],
         )
     assert LedgerEntry.objects.filter(transaction_id=tx).count() == 2
-
-
-def run_threads(count: int, work) -> list:
-    """Start `count` threads at once (a barrier), each with its own connection; return their results."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # the result under test
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
