@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WS_PORT ?= $(shell expr $(PORT) + 1)
 SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?= -n auto
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -30,8 +31,9 @@ run: install
 	@echo "  API docs:  http://$(HOST):$(PORT)/api/docs/"
 	@echo "  Admin:     http://$(HOST):$(PORT)/admin/"
 	@echo "  Ready:     http://$(HOST):$(PORT)/api/v1/ready/"
+	@echo "  Live:      ws://$(HOST):$(WS_PORT)/ws/"
 	@echo ""
-	HOST=$(HOST) SITE_URL=$(SITE_URL) honcho start --port $(PORT)
+	HOST=$(HOST) WS_PORT=$(WS_PORT) SITE_URL=$(SITE_URL) honcho start --port $(PORT)
 
 test: install
 	python -m pytest $(PYTEST_ARGS)

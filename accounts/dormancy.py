@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.errors import ReactivationCodeInvalidError
 from accounts.models import User
-from accounts.registration import send_email
+from accounts.signals import user_message
 
 DORMANT_AFTER = timedelta(days=90)
 CODE_LIFETIME = timedelta(minutes=30)
@@ -34,11 +34,7 @@ def send_reactivation_code(*, user: User) -> None:
         reactivation_code_expires_at=timezone.now() + CODE_LIFETIME,
         reactivation_failed_attempts=0,
     )
-    send_email(
-        user.email,
-        "your code to reactivate your account",
-        f"Welcome back. To move money again, enter this code in the app: {code}\nIt works for 30 minutes.",
-    )
+    user_message.send(sender=User, user=user, event="reactivation_code", context={"code": code})
 
 
 def reactivate(*, user: User, code: str) -> None:

@@ -19,6 +19,7 @@ from accounts.providers.smileid.adapter import (
     SmileIdProvider,
     SmileIdSignatureError,
 )
+from accounts.signals import user_message
 from config.encryption import keyed_hash
 from core import webhooks
 from core.errors import ConflictError, ProviderUnavailableError
@@ -128,6 +129,15 @@ def apply_kyc_result(*, result: KycResult) -> str:
         submission.save(update_fields=["status", "result_code", "result_text", "tier_granted", "updated_at"])
         if approved:
             User.objects.filter(pk=submission.user_id, kyc_tier__lt=tier).update(kyc_tier=tier)
+        user_message.send(
+            sender=User,
+            user=submission.user,
+            event="kyc_approved" if approved else "kyc_rejected",
+            context={"tier": dict(User._meta.get_field("kyc_tier").flatchoices).get(tier, str(tier))}
+            if approved
+            else {"reason": submission.result_text},
+            key=f"kyc:{submission.pk}",
+        )
         return submission.status
 
 

@@ -6,7 +6,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
@@ -17,6 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.errors import LinkInvalidError
 from accounts.lockout import confirm_password
 from accounts.models import User
+from accounts.signals import address_message, user_message
 
 VERIFY_SALT = "accounts.verify-email"
 VERIFY_MAX_AGE = 3 * 24 * 3600
@@ -27,10 +27,6 @@ def _check_password_rules(password: str, user: User) -> None:
         validate_password(password, user)
     except DjangoValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
-
-
-def send_email(to: str, subject: str, body: str) -> None:
-    send_mail(subject=f"Pamoja: {subject}", message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[to])
 
 
 def email_verification_token(user: User) -> str:
@@ -57,21 +53,12 @@ def sign_up(
     )
     _check_password_rules(password, candidate)
     hashed = make_password(password)
-    if User.objects.filter(email=email).exists():
-        send_email(
-            email,
-            "someone tried to sign up with your email",
-            "Someone tried to create a Pamoja account with this email address. If it was you, sign in or reset "
-            "your password instead. If not, you can ignore this message: nothing changed.",
-        )
+    owner = User.objects.filter(email=email).first()
+    if owner is not None:
+        user_message.send(sender=User, user=owner, event="sign_up_attempted", context={})
         return
     if phone_number and User.objects.filter(phone_number=phone_number).exists():
-        send_email(
-            email,
-            "we could not create your account",
-            "That phone number is already on a Pamoja account. Sign in to that account, or sign up with another "
-            "number.",
-        )
+        address_message.send(sender=User, email=email, event="sign_up_phone_taken", context={}, language="en")
         return
     candidate.password = hashed
     try:
@@ -79,11 +66,11 @@ def sign_up(
             candidate.save()
     except IntegrityError:  # the same email or phone, signed up a moment ago
         return
-    send_email(
-        email,
-        "confirm your email",
-        f"Welcome to Pamoja, {first_name}. Confirm your email to move money: {email_verification_link(candidate)}\n"
-        "The link works for three days.",
+    user_message.send(
+        sender=User,
+        user=candidate,
+        event="email_verification",
+        context={"first_name": first_name, "link": email_verification_link(candidate)},
     )
 
 
@@ -106,12 +93,8 @@ def request_password_reset(*, email: str) -> None:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    send_email(
-        user.email,
-        "reset your password",
-        f"Reset your Pamoja password: {settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}\n"
-        "If you did not ask for this, ignore this message.",
-    )
+    link = f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}"
+    user_message.send(sender=User, user=user, event="password_reset", context={"link": link})
 
 
 def end_sessions_now(*, user: User) -> None:
@@ -146,6 +129,7 @@ def reset_password(*, uid: str, token: str, new_password: str) -> None:
         user.set_password(new_password)
         user.save(update_fields=["password"])
         end_all_sessions(user=user)
+        user_message.send(sender=User, user=user, event="password_changed", context={})
 
 
 def change_password(*, request, user: User, old_password: str, new_password: str) -> None:
@@ -156,6 +140,7 @@ def change_password(*, request, user: User, old_password: str, new_password: str
         user.set_password(new_password)
         user.save(update_fields=["password"])
         end_all_sessions(user=user)
+        user_message.send(sender=User, user=user, event="password_changed", context={})
 
 
 def update_profile(*, user: User, **changes) -> User:
@@ -175,7 +160,7 @@ def update_profile(*, user: User, **changes) -> User:
             user.email, user.is_verified = new_email, False
         user.save()
     if email_changed:
-        send_email(
-            user.email, "confirm your new email", f"Confirm your new email address: {email_verification_link(user)}"
+        user_message.send(
+            sender=User, user=user, event="email_change_verification", context={"link": email_verification_link(user)}
         )
     return user

@@ -29,6 +29,7 @@ from accounts.errors import (
 from accounts.lockout import authenticate_with_lockout, confirm_password
 from accounts.models import Device, PinToken, StaffAuditEntry, User
 from accounts.registration import end_sessions_now
+from accounts.signals import user_message
 from accounts.two_factor import login_challenge
 from config.client_ip import client_ip
 
@@ -82,6 +83,19 @@ def log_in(*, request, email: str, password: str) -> User:
     if user is None:
         raise InvalidCredentialsError()
     return user
+
+
+def announce_sign_in(*, user: User, ip: str, user_agent: str) -> None:
+    """Tell the user of a sign-in from a device (browser or app, by its User-Agent) not seen on their account
+    before: the notification's cause is the device, so a known device signs in silently."""
+    device = user_agent.strip()[:200] or "an unknown device"
+    user_message.send(
+        sender=User,
+        user=user,
+        event="new_sign_in",
+        context={"device": device, "ip": ip, "signed_in_at": timezone.localtime().isoformat(timespec="minutes")},
+        key="device:" + hashlib.sha256(device.encode()).hexdigest()[:40],
+    )
 
 
 def sign_in_answer(*, user: User) -> dict:
@@ -149,6 +163,7 @@ def set_pin(*, request, user: User, pin: str, password: str | None = None, old_p
         raise ValidationError({"password": ["Confirm with your password (or your current PIN to change it)."]})
     User.objects.filter(pk=user.pk).update(pin_hash=make_password(pin), pin_failed_attempts=0, pin_locked_until=None)
     user.refresh_from_db(fields=["pin_hash", "pin_failed_attempts", "pin_locked_until"])
+    user_message.send(sender=User, user=user, event="pin_changed", context={})
 
 
 def _check_pin(*, user: User, pin: str) -> None:

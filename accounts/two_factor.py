@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.errors import TwoFactorInvalidError, TwoFactorStateError
 from accounts.lockout import confirm_password
 from accounts.models import RecoveryCode, User
+from accounts.signals import user_message
 
 CHALLENGE_SALT = "accounts.2fa-challenge"
 CHALLENGE_MAX_AGE = 5 * 60
@@ -61,6 +62,7 @@ def confirm_setup(*, user: User, code: str) -> list[str]:
         User.objects.filter(pk=user.pk).update(totp_enabled=True)
         RecoveryCode.objects.filter(user=user).delete()
         RecoveryCode.objects.bulk_create(RecoveryCode(user=user, code_hash=make_password(c)) for c in codes)
+        user_message.send(sender=User, user=user, event="two_factor_enabled", context={})
     user.totp_enabled = True
     return codes
 
@@ -101,6 +103,7 @@ def disable(*, request, user: User, password: str) -> None:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(totp_enabled=False, totp_secret="", totp_last_step=0)
         RecoveryCode.objects.filter(user=user).delete()
+        user_message.send(sender=User, user=user, event="two_factor_disabled", context={})
 
 
 def check_code(*, user: User, code: str) -> bool:

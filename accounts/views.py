@@ -39,6 +39,7 @@ from accounts.serializers import (
     TwoFactorVerifySerializer,
     UserSerializer,
 )
+from config.client_ip import client_ip
 from config.raw_body import RawBodyParser
 from core.errors import WebhookRejectedError
 
@@ -49,10 +50,16 @@ SIGN_IN_RESULT = PolymorphicProxySerializer(
 )
 
 
-def sign_in_response(user) -> Response:
+def sign_in_response(request, user) -> Response:
     answer = services.sign_in_answer(user=user)
-    serializer = TwoFactorChallengeSerializer if "challenge" in answer else LoginOutputSerializer
-    return Response(serializer(answer).data)
+    if "challenge" in answer:
+        return Response(TwoFactorChallengeSerializer(answer).data)
+    _announce_sign_in(request, user)
+    return Response(LoginOutputSerializer(answer).data)
+
+
+def _announce_sign_in(request, user) -> None:
+    services.announce_sign_in(user=user, ip=client_ip(request), user_agent=request.headers.get("User-Agent", ""))
 
 
 class LoginApi(APIView):
@@ -73,7 +80,7 @@ class LoginApi(APIView):
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return sign_in_response(services.log_in(request=request, **data.validated_data))
+        return sign_in_response(request, services.log_in(request=request, **data.validated_data))
 
 
 class RefreshApi(APIView):
@@ -314,6 +321,7 @@ class TwoFactorVerifyApi(_PublicApi):
         data = TwoFactorVerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = two_factor.complete_login(**data.validated_data)
+        _announce_sign_in(request, user)
         return Response(LoginOutputSerializer({**services.issue_tokens(user=user), "user": user}).data)
 
 
@@ -417,7 +425,7 @@ class SocialSignInApi(_PublicApi):
             first_name=data.validated_data["first_name"],
             last_name=data.validated_data["last_name"],
         )
-        return sign_in_response(user)
+        return sign_in_response(request, user)
 
 
 class ExportApi(APIView):

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "channels",
     "django_celery_beat",
     "django_prometheus",
     "axes",
@@ -182,6 +183,23 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pamoja"}}
 
+# Channels' layer: notifications/live.py publishes on it (web, worker), the `ws` process (daphne, /ws/) listens.
+# Every process must share it: Redis at CHANNEL_LAYER_URL (a noeviction instance: an evicted group would silently
+# stop a socket's pushes), else REDIS_URL. Without either, an in-memory layer reaches only its own process, so the
+# consumer then also polls the database every NOTIFICATIONS_LIVE_POLL_SECONDS (0: never).
+CHANNEL_LAYER_URL = env.str("CHANNEL_LAYER_URL", default="") or REDIS_URL
+if CHANNEL_LAYER_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": CHANNEL_LAYER_URL, "socket_connect_timeout": 2}]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+NOTIFICATIONS_LIVE_POLL_SECONDS = 3
+WEBSOCKET_ROUTES = "notifications.routing.websocket_urlpatterns"  # config.asgi's routes, named like ROOT_URLCONF
+
 # --- Auth -----------------------------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
@@ -285,6 +303,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PaymentProviderEnum": "payments.models.Provider",
+        "NotificationCategoryEnum": "notifications.catalog.Category",
+        "BillCategoryEnum": "billpay.models.CategoryCode",
         "LoyaltyStaffRoleEnum": "loyalty.models.StaffRole",
         "GroupRoleEnum": "groups.models.Role",
         "LoyaltyCustomerStatusEnum": "loyalty.models.CustomerStatus",
@@ -529,6 +549,41 @@ VTPASS_CALLBACK_TOKEN = env.str("VTPASS_CALLBACK_TOKEN", default=SANDBOX_PROVIDE
 # After this many calls in a row with no usable answer, bill orders are refused (503) for the cool-down, in seconds.
 BILLPAY_BREAKER_THRESHOLD = env.int("BILLPAY_BREAKER_THRESHOLD", default=5)
 BILLPAY_BREAKER_COOLDOWN = env.int("BILLPAY_BREAKER_COOLDOWN", default=60)
+
+# Notifications. SMS through Africa's Talking or Twilio, push through FCM HTTP v1; "sandbox" (the default) sends
+# nothing and records what would have gone. Email goes through EMAIL_URL above.
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="sandbox")  # sandbox | africastalking | twilio
+AFRICASTALKING_USERNAME = env.str("AFRICASTALKING_USERNAME", default="sandbox")
+AFRICASTALKING_API_KEY = env.str("AFRICASTALKING_API_KEY", default="")
+AFRICASTALKING_SENDER_ID = env.str("AFRICASTALKING_SENDER_ID", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+PUSH_PROVIDER = env.str("PUSH_PROVIDER", default="sandbox")  # sandbox | fcm
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+# The Firebase service account's JSON key, as one string (a secret: keep it in the host's secret store).
+FCM_SERVICE_ACCOUNT_JSON = env.str("FCM_SERVICE_ACCOUNT_JSON", default="")
+_notification_config = {
+    "africastalking": ["AFRICASTALKING_USERNAME", "AFRICASTALKING_API_KEY"],
+    "twilio": ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"],
+    "fcm": ["FCM_PROJECT_ID", "FCM_SERVICE_ACCOUNT_JSON"],
+}
+_missing = [
+    name
+    for provider in (SMS_PROVIDER, PUSH_PROVIDER)
+    for name in _notification_config.get(provider, [])
+    if not globals()[name]
+]
+if SMS_PROVIDER not in ("sandbox", "africastalking", "twilio") or PUSH_PROVIDER not in ("sandbox", "fcm"):
+    sys.exit("Configuration error: SMS_PROVIDER is sandbox, africastalking or twilio; PUSH_PROVIDER sandbox or fcm.")
+if _missing:
+    sys.exit(f"Configuration error: {', '.join(_missing)} must be set for the chosen SMS or push provider.")
+if SMS_PROVIDER == "twilio" and not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID):
+    sys.exit("Configuration error: Twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID.")
+# A delivery is tried this many times, waiting NOTIFICATION_RETRY_BASE seconds x 4^(attempt - 1) between tries.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+NOTIFICATION_RETRY_BASE = env.int("NOTIFICATION_RETRY_BASE", default=30)
 
 KYC_LIMITS = env.json(
     "KYC_LIMITS",

@@ -15,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("contributions.urls")),
     path("", include("billpay.urls")),
     path("", include("loyalty.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [

@@ -7,11 +7,14 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from contributions.selectors.reports import weekly_summary
-from groups.models import OFFICIAL_ROLES, GroupStatus, MembershipStatus, SavingsGroup
+from core.clock import local_today
+from groups.models import OFFICIAL_ROLES, GroupStatus, Membership, MembershipStatus, SavingsGroup
+from groups.notices import group_context
 from groups.services import mark_inactive
 from notifications.services import notify
 
@@ -43,18 +46,16 @@ def flag_inactive_groups() -> int:
     for group in running:
         quiet = group.last_paid is None or group.last_paid < cutoff
         if quiet and group.flagged_inactive_at is None:
-            mark_inactive(group=group, inactive=True)
-            flagged += 1
-            for membership in group.memberships.select_related("user").filter(
-                status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES
-            ):
-                notify(
-                    user=membership.user,
-                    kind="group_inactive",
-                    title=f"{group.name} looks inactive",
-                    body=f"No contribution has been paid for {INACTIVE_DAYS} days.",
-                    data={"group": str(group.pk)},
-                )
+            with transaction.atomic():
+                mark_inactive(group=group, inactive=True)
+                flagged += 1
+                for membership in _officials(group):
+                    notify(
+                        user=membership.user,
+                        event="group_inactive",
+                        context={**group_context(group), "days": str(INACTIVE_DAYS)},
+                        key=f"inactive:{group.pk}:{local_today(group.tz).isoformat()}",
+                    )
         elif not quiet and group.flagged_inactive_at is not None:
             mark_inactive(group=group, inactive=False)
     return flagged
@@ -65,20 +66,26 @@ def running_group_ids() -> list[str]:
 
 
 def send_weekly_summary(*, group_id: str) -> int:
-    """The week's headline figures to each official, through the notifications seam. Returns how many got it."""
+    """The week's headline figures to each official, once a week (the key is the group's ISO week). Returns how
+    many were told: none when this week's summary has gone already."""
     group = SavingsGroup.objects.filter(pk=group_id, status=GroupStatus.ACTIVE).first()
     if group is None:
         return 0
-    body = weekly_summary(group=group)
-    officials = list(
+    summary = weekly_summary(group=group)
+    year, week, _ = local_today(group.tz).isocalendar()
+    told = 0
+    for membership in _officials(group):
+        if notify(
+            user=membership.user,
+            event="group_weekly_summary",
+            context={**group_context(group), "summary": summary},
+            key=f"summary:{group.pk}:{year}-W{week:02d}",
+        ):
+            told += 1
+    return told
+
+
+def _officials(group: SavingsGroup) -> list[Membership]:
+    return list(
         group.memberships.select_related("user").filter(status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES)
     )
-    for membership in officials:
-        notify(
-            user=membership.user,
-            kind="group_weekly_summary",
-            title=f"{group.name}: the week in numbers",
-            body=body,
-            data={"group": str(group.pk)},
-        )
-    return len(officials)

@@ -15,6 +15,7 @@ from groups.models import (
     Membership,
     MembershipStatus,
 )
+from groups.notices import group_context
 from groups.services import require_official
 from notifications.services import notify
 
@@ -25,17 +26,18 @@ def schedule_meeting(
     require_official(actor)
     if actor.group.status in (GroupStatus.COMPLETED, GroupStatus.CANCELLED):
         raise GroupStateError("A finished group holds no more meetings.")
-    meeting = Meeting.objects.create(
-        group=actor.group, scheduled_for=scheduled_for, place=place, link=link, agenda=agenda, created_by=actor
-    )
-    for membership in actor.group.memberships.select_related("user").filter(status=MembershipStatus.ACTIVE):
-        notify(
-            user=membership.user,
-            kind="meeting_scheduled",
-            title=f"{actor.group.name}: meeting on {timezone.localtime(scheduled_for, actor.group.tz):%d %b %H:%M}",
-            body=place or link,
-            data={"group": str(actor.group_id), "meeting": meeting.pk},
+    group = actor.group
+    with transaction.atomic():
+        meeting = Meeting.objects.create(
+            group=group, scheduled_for=scheduled_for, place=place, link=link, agenda=agenda, created_by=actor
         )
+        context = {
+            **group_context(group),
+            "meeting_at": timezone.localtime(scheduled_for, group.tz).isoformat(timespec="minutes"),
+            "place": place or link,
+        }
+        for membership in group.memberships.select_related("user").filter(status=MembershipStatus.ACTIVE):
+            notify(user=membership.user, event="meeting_scheduled", context=context, key=f"meeting:{meeting.pk}")
     return meeting
 
 
@@ -52,7 +54,7 @@ def record_meeting(
         meeting = Meeting.objects.select_for_update(no_key=True).get(pk=meeting.pk)
         if meeting.status == MeetingStatus.CANCELLED:
             raise GroupStateError("This meeting was cancelled.")
-        members = {m.pk: m for m in group.memberships.exclude(status=MembershipStatus.LEFT)}
+        members = {m.pk: m for m in group.memberships.select_related("user").exclude(status=MembershipStatus.LEFT)}
         unknown = sorted(set(attendance) - set(members))
         if unknown:
             raise GroupStateError("Some of these are not members of the group.", details={"unknown": unknown})

@@ -34,6 +34,8 @@ from groups.models import (
     Role,
     SavingsGroup,
 )
+from groups.notices import as_sentence, group_context
+from notifications import live
 from notifications.services import notify
 
 logger = logging.getLogger("pamoja.groups")
@@ -255,6 +257,7 @@ def start_group(*, actor: Membership) -> SavingsGroup:
         # as of now, and none of them can leave or change their dues until the schedule is committed.
         members = list(
             group.memberships.select_for_update(no_key=True, of=("self",))
+            .select_related("user")
             .filter(status=MembershipStatus.ACTIVE)
             .order_by("pk")
         )
@@ -275,19 +278,19 @@ def start_group(*, actor: Membership) -> SavingsGroup:
         group.started_at = timezone.now()
         group.save(update_fields=["status", "started_at", "updated_at"])
         announce(GROUP_STARTED, group=group, order=order)
-    for membership in members:
-        notify(
-            user=membership.user,
-            kind="group_started",
-            title=f"{group.name} has started",
-            body=f"The first contribution is due on {group.start_date:%d %b %Y}.",
-            data={"group": str(group.pk)},
-        )
+        for membership in members:
+            notify(
+                user=membership.user,
+                event="group_started",
+                context={**group_context(group), "first_due_date": group.start_date.isoformat()},
+                key=f"started:{group.pk}",
+            )
     return group
 
 
 def cancel_group(*, group: SavingsGroup, reason: str, actor: Membership | None = None) -> SavingsGroup:
-    """Cancel a group that never started; every member's dues go back to their wallet."""
+    """Cancel a group that never started; every member's dues go back to their wallet, and every member still in
+    it is told why (whoever cancels: the chair, or housekeeping for a group that never started)."""
     if actor is not None:
         require_chair(actor)
     with transaction.atomic():
@@ -296,20 +299,49 @@ def cancel_group(*, group: SavingsGroup, reason: str, actor: Membership | None =
             raise GroupStateError("Only a group that has not started can be cancelled.")
         # Dues are paid with the group row locked, so every payment is either committed (and refunded here, once:
         # the refund's key is the membership and its dues_paid_at) or waits and then finds the group cancelled.
-        for membership in (
-            group.memberships.select_for_update(no_key=True, of=("self",)).select_related("group").order_by("pk")
-        ):
+        members = list(
+            group.memberships.select_for_update(no_key=True, of=("self",))
+            .select_related("group", "user")
+            .order_by("pk")
+        )
+        for membership in members:
             announce(DUES_RETURNED, membership=membership, reason=reason)
         group.status = GroupStatus.CANCELLED
         group.finished_at = timezone.now()
         group.save(update_fields=["status", "finished_at", "updated_at"])
+        for membership in members:
+            if membership.status != MembershipStatus.LEFT:
+                notify(
+                    user=membership.user,
+                    event="group_cancelled",
+                    context={**group_context(group), "reason": as_sentence(reason)},
+                    key=f"cancelled:{group.pk}",
+                )
     return group
 
 
 def post_message(*, membership: Membership, body: str) -> GroupMessage:
+    """Post to the group's board; members with the app open see it at once (the live socket), once it commits."""
     if not membership.is_active:
         raise GroupStateError("A suspended member cannot post to the group.")
-    return GroupMessage.objects.create(group_id=membership.group_id, author_id=membership.user_id, body=body)
+    message = GroupMessage.objects.create(group_id=membership.group_id, author_id=membership.user_id, body=body)
+    readers = list(
+        Membership.objects.filter(group_id=membership.group_id, status=MembershipStatus.ACTIVE).values_list(
+            "user_id", flat=True
+        )
+    )
+    live_message = {
+        "kind": "group_message",
+        "group": str(membership.group_id),
+        "message": {
+            "id": message.pk,
+            "author": str(message.author_id),
+            "body": message.body,
+            "created_at": message.created_at.isoformat(),
+        },
+    }
+    transaction.on_commit(lambda: live.publish(readers, live_message))
+    return message
 
 
 def mark_completed(*, group: SavingsGroup) -> SavingsGroup:

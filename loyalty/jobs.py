@@ -10,7 +10,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from loyalty.models import Tenant
-from loyalty.services.issuances import expire_due_issuances
+from loyalty.services.issuances import expire_due_issuances, warn_expiring_issuances
 from loyalty.services.points import expire_points as expire_tenant_points
 from loyalty.tenancy import all_tenants, tenant_context
 
@@ -39,6 +39,12 @@ def expire_issuances(*, now: datetime | None = None) -> int:
     """Expire every tenant's rewards whose time has come; returns how many."""
     at = now or timezone.now()
     return _each_tenant("expire_issuances", lambda tenant: expire_due_issuances(tenant=tenant, now=at))
+
+
+def warn_expiring(*, now: datetime | None = None) -> int:
+    """Text customers whose rewards expire within three days (once per reward); returns how many."""
+    at = now or timezone.now()
+    return _each_tenant("warn_expiring", lambda tenant: warn_expiring_issuances(tenant=tenant, now=at))
 
 
 def expire_points(*, now: datetime | None = None) -> int:

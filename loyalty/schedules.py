@@ -10,6 +10,12 @@ JOBS = [
         description="Every 15 minutes: expire rewards past their validity and release their cost to the budget.",
     ),
     PeriodicJob(
+        name="loyalty.warn_expiring",
+        task="loyalty.warn_expiring",
+        schedule=Crontab(minute="0", hour="9", timezone="Africa/Nairobi"),
+        description="Daily: text customers whose rewards expire within three days (once per reward).",
+    ),
+    PeriodicJob(
         name="loyalty.expire_points",
         task="loyalty.expire_points",
         schedule=Crontab(minute="40", hour="2"),

@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.fixtures.money", "tests.fixtures.groups"]  # fixtures every directory shares
+# fixtures every directory shares
+pytest_plugins = ["tests.fixtures.money", "tests.fixtures.groups", "tests.fixtures.notifications"]
 
 FORBID_SKIPS = os.environ.get("PAMOJA_FORBID_SKIPS") == "1"
 

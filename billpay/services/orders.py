@@ -46,6 +46,7 @@ from billpay.providers import registry
 from billpay.providers.base import BillProvider, BillStatus, PurchaseRequest, PurchaseResult
 from billpay.selectors import get_biller, get_variation, order_of
 from core.money import AmountError, parse_amount
+from notifications.rendering import money_text
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, TransactionKind
 from payments.services import (
@@ -298,18 +299,21 @@ def _backoff(checks: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** min(checks, 10)), MAX_CHECK_INTERVAL)
 
 
-def notify_buyer_after_commit(order: BillOrder, kind: str, title: str, body: str) -> None:
-    data = {
-        "order": str(order.pk),
-        "service": order.biller.slug,
-        "customer_id": order.customer_id,
-        "amount": str(order.amount),
-        "currency": order.currency,
-        "token": order.token,
-        "units": order.units,
-    }
-    user = order.user
-    transaction.on_commit(lambda: notify(user=user, kind=kind, title=title, body=body, data=data))
+def notify_buyer(order: BillOrder, event: str) -> None:
+    """Tell the buyer what became of the order: written with the order's change, sent once it commits."""
+    notify(
+        user=order.user,
+        event=event,
+        context={
+            "service": order.biller.name,
+            "customer": order.customer_id,
+            "amount": money_text(order.amount, order.currency),
+            "token": order.token,
+            "units": order.units,
+            "order_id": str(order.pk),
+        },
+        key=f"bill:{order.pk}",
+    )
 
 
 def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult, into: BillOrder | None = None) -> str:
@@ -364,13 +368,7 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult, into: Bil
             order.next_check_at = order.delivered_at + FIRST_REVERSAL_CHECK
             fields += ["settle_transaction", "status", "delivered_at", "token", "units", "customer_name", "commission"]
             fields += ["checks", "next_check_at"]
-            token = f" Token: {order.token}." if order.token else ""
-            notify_buyer_after_commit(
-                order,
-                "bill_delivered",
-                f"{order.biller.name} delivered",
-                f"{currency} {amount} of {order.biller.name} for {order.customer_id} was delivered.{token}",
-            )
+            notify_buyer(order, "bill_delivered")
             outcome = "delivered"
 
         elif order.status == OrderStatus.PENDING and result.status in (BillStatus.FAILED, BillStatus.REVERSED):
@@ -385,13 +383,7 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult, into: Bil
             order.status = OrderStatus.REFUNDED if result.status == BillStatus.FAILED else OrderStatus.REVERSED
             order.next_check_at = None
             fields += ["refund_transaction", "status", "next_check_at"]
-            notify_buyer_after_commit(
-                order,
-                "bill_failed",
-                f"{order.biller.name} failed",
-                f"{currency} {amount} of {order.biller.name} for {order.customer_id} could not be delivered; "
-                "the money is back in your wallet.",
-            )
+            notify_buyer(order, "bill_refunded")
             outcome = "refunded"
 
         elif order.status == OrderStatus.DELIVERED and result.status == BillStatus.REVERSED:
@@ -406,13 +398,7 @@ def apply_result(*, order_id: uuid.UUID | str, result: PurchaseResult, into: Bil
             order.status = OrderStatus.REVERSED
             order.next_check_at = None
             fields += ["refund_transaction", "status", "next_check_at"]
-            notify_buyer_after_commit(
-                order,
-                "bill_reversed",
-                f"{order.biller.name} reversed",
-                f"The provider reversed {currency} {amount} of {order.biller.name} for {order.customer_id}; "
-                "the money is back in your wallet.",
-            )
+            notify_buyer(order, "bill_refunded")
             outcome = "reversed"
 
         elif order.status in (OrderStatus.REFUNDED, OrderStatus.REVERSED) and result.status == BillStatus.DELIVERED:
@@ -502,9 +488,13 @@ def resend_token(*, user_id: uuid.UUID, order_id: uuid.UUID | str) -> BillOrder:
         raise TokenNotAvailableError(details={"order": str(order.pk), "status": order.outcome})
     notify(
         user=order.user,
-        kind="bill_token",
-        title=f"Your {order.biller.name} token",
-        body=f"Token for {order.customer_id}: {order.token}" + (f" ({order.units})." if order.units else "."),
-        data={"order": str(order.pk), "service": order.biller.slug, "token": order.token, "units": order.units},
+        event="bill_token",
+        context={
+            "service": order.biller.name,
+            "customer": order.customer_id,
+            "token": order.token,
+            "units": order.units,
+            "order_id": str(order.pk),
+        },
     )
     return order

@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.services import record_staff_action
 from billpay.errors import BillInputError, BillOrderStateError
 from billpay.models import BillOrder, OrderStatus
-from billpay.services.orders import check_order, notify_buyer_after_commit
+from billpay.services.orders import check_order, notify_buyer
 from core.errors import PermissionDeniedError
 from payments.models import AccountKind, TransactionKind
 from payments.services import Leg, get_house_account, get_wallet, post_transaction
@@ -99,11 +99,5 @@ def refund_order(
             request=request,
             details={"transaction": posted.pk, "from_status": from_status},
         )
-        notify_buyer_after_commit(
-            order,
-            "bill_refunded",
-            f"{order.biller.name} refunded",
-            f"{currency} {amount} of {order.biller.name} for {order.customer_id} has been refunded; "
-            "the money is back in your wallet.",
-        )
+        notify_buyer(order, "bill_refunded")
     return order

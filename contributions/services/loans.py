@@ -38,13 +38,16 @@ from core.clock import local_today
 from core.errors import InsufficientFundsError
 from core.money import allocate, minor_unit, round_money
 from groups.errors import NotAnOfficialError
-from groups.models import GroupStatus, InterestMethod, Membership, SavingsGroup
+from groups.models import OFFICIAL_ROLES, GroupStatus, InterestMethod, Membership, MembershipStatus, SavingsGroup
+from groups.notices import as_sentence, group_context, name_of
 from groups.services import require_official
+from notifications.rendering import money_text
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.services import Leg, get_house_account, get_owned_account, get_wallet, lock_accounts
 
 APPROVALS_NEEDED = 2
+OVERDUE_NOTICE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -226,18 +229,42 @@ def _apply(
             interest_method=group.loan_interest_method,
             monthly_rate=group.loan_monthly_rate,
         )
-        LoanGuarantee.objects.bulk_create(
+        guarantees = LoanGuarantee.objects.bulk_create(
             LoanGuarantee(loan=loan, guarantor=guarantor, amount=amount) for guarantor, amount in guarantors
         )
-    for guarantor, amount in guarantors:
-        notify(
-            user=guarantor.user,
-            kind="guarantee_requested",
-            title=f"{group.name}: guarantee {group.currency} {amount} of a loan?",
-            body=purpose,
-            data={"group": str(group.pk), "loan": loan.pk},
-        )
+        _tell_of_application(loan=loan, membership=membership, guarantees=guarantees)
     return loan
+
+
+def _tell_of_application(*, loan: Loan, membership: Membership, guarantees: list[LoanGuarantee]) -> None:
+    """The officials who will decide (never the borrower, who may be one), and each guarantor asked."""
+    group = loan.group
+    borrower = name_of(membership.user)
+    amount = money_text(loan.principal, group.currency)
+    officials = (
+        group.memberships.select_related("user")
+        .filter(status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES)
+        .exclude(pk=membership.pk)
+    )
+    for official in officials:
+        notify(
+            user=official.user,
+            event="loan_applied",
+            context={**group_context(group), "amount": amount, "borrower": borrower},
+            key=f"loan-applied:{loan.pk}",
+        )
+    for guarantee in guarantees:
+        notify(
+            user=guarantee.guarantor.user,
+            event="guarantee_requested",
+            context={
+                **group_context(group),
+                "amount": money_text(guarantee.amount, group.currency),
+                "borrower": borrower,
+                "purpose": loan.purpose,
+            },
+            key=f"guarantee:{guarantee.pk}",
+        )
 
 
 def answer_guarantee(*, membership: Membership, guarantee: LoanGuarantee, accept: bool) -> LoanGuarantee:
@@ -273,7 +300,11 @@ def decide_loan(*, actor: Membership, loan: Loan, approve: bool, reason: str = "
     """One official's vote. Two approvals by officials other than the borrower approve; one rejection rejects."""
     _require_independent_official(actor, loan)
     with transaction.atomic():
-        loan = Loan.objects.select_for_update(no_key=True, of=("self",)).get(pk=loan.pk)
+        loan = (
+            Loan.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("group", "borrower__user")
+            .get(pk=loan.pk)
+        )
         if loan.status != LoanStatus.APPLIED:
             raise LoanStateError("This loan is not waiting for approval.")
         kind = DecisionKind.APPROVE if approve else DecisionKind.REJECT
@@ -288,7 +319,23 @@ def decide_loan(*, actor: Membership, loan: Loan, approve: bool, reason: str = "
             loan.status = LoanStatus.APPROVED
             loan.approved_at = timezone.now()
         loan.save(update_fields=["status", "approved_at", "closed_at"])
+        _tell_of_decision(loan=loan, reason=reason)
         return loan
+
+
+def _tell_of_decision(*, loan: Loan, reason: str) -> None:
+    """The borrower hears once the vote decides, either way; a vote that decides nothing yet tells nobody."""
+    group = loan.group
+    context = {**group_context(group), "amount": money_text(loan.principal, group.currency)}
+    if loan.status == LoanStatus.APPROVED:
+        notify(user=loan.borrower.user, event="loan_approved", context=context, key=f"loan-approved:{loan.pk}")
+    elif loan.status == LoanStatus.REJECTED:
+        notify(
+            user=loan.borrower.user,
+            event="loan_rejected",
+            context={**context, "reason": as_sentence(reason)},
+            key=f"loan-rejected:{loan.pk}",
+        )
 
 
 def disburse_loan(*, actor: Membership, loan: Loan) -> Loan:
@@ -298,7 +345,7 @@ def disburse_loan(*, actor: Membership, loan: Loan) -> Loan:
     with transaction.atomic():
         loan = (
             Loan.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("group", "borrower")
+            .select_related("group", "borrower__user")
             .get(pk=loan.pk)
         )
         if loan.status != LoanStatus.APPROVED:
@@ -343,6 +390,12 @@ def disburse_loan(*, actor: Membership, loan: Loan) -> Loan:
         loan.status = LoanStatus.DISBURSED
         loan.disbursed_at = timezone.now()
         loan.save(update_fields=["status", "disbursed_at"])
+        notify(
+            user=loan.borrower.user,
+            event="loan_disbursed",
+            context={**group_context(group), "amount": money_text(loan.principal, group.currency)},
+            key=f"loan-disbursed:{loan.pk}",
+        )
     return loan
 
 
@@ -481,20 +534,49 @@ def _waive_unbegun_interest(
         previous_due = instalment.due_date
 
 
+def instalment_owed(instalment: LoanInstalment) -> Decimal:
+    """What is still to pay on one instalment: its late fee, interest and principal, less what was paid of each."""
+    return (
+        instalment.late_fee
+        - instalment.late_fee_paid
+        + instalment.interest
+        - instalment.interest_paid
+        + instalment.principal
+        - instalment.principal_paid
+    )
+
+
 def assess_late_fees(*, group: SavingsGroup, today: date | None = None) -> int:
     """A late fee on each instalment unpaid after its due date + the group's grace days, once (the update only
-    touches instalments still without one)."""
-    if group.loan_late_fee <= 0:
-        return 0
+    touches instalments still without one), and its borrower told it is overdue. Returns how many fees were added.
+
+    The notice goes whether or not the group charges a fee, so it cannot hang on the fee being added: it goes for
+    instalments whose grace ended within the last `OVERDUE_NOTICE_DAYS`, and its key (loan and due date) makes
+    it once however many nights the instalment stays in that window."""
     today = today or local_today(group.tz)
     cutoff = today - relativedelta(days=group.grace_days + 1)
-    return LoanInstalment.objects.filter(
+    overdue = LoanInstalment.objects.filter(
         loan__group=group,
         loan__status=LoanStatus.DISBURSED,
         status=InstalmentStatus.PENDING,
         due_date__lte=cutoff,
-        late_fee=0,
-    ).update(late_fee=group.loan_late_fee)
+    )
+    with transaction.atomic():
+        charged = overdue.filter(late_fee=0).update(late_fee=group.loan_late_fee) if group.loan_late_fee > 0 else 0
+        for instalment in overdue.filter(due_date__gt=cutoff - relativedelta(days=OVERDUE_NOTICE_DAYS)).select_related(
+            "loan__borrower__user"
+        ):
+            notify(
+                user=instalment.loan.borrower.user,
+                event="loan_overdue",
+                context={
+                    **group_context(group),
+                    "amount": money_text(instalment_owed(instalment), group.currency),
+                    "due_date": instalment.due_date.isoformat(),
+                },
+                key=f"loan-overdue:{instalment.loan_id}:{instalment.due_date.isoformat()}",
+            )
+    return charged
 
 
 def vote_write_off(*, actor: Membership, loan: Loan, reason: str) -> Loan:

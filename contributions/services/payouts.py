@@ -20,6 +20,7 @@ from contributions.models import (
 )
 from contributions.services.ledger import escrow_of, post_for_group, pot_of
 from contributions.services.schedule import due_date_for, payout_date_for
+from contributions.services.settlement import tell_contribution_paid
 from core.clock import local_today
 from core.money import allocate, round_money
 from groups.models import (
@@ -29,7 +30,9 @@ from groups.models import (
     MembershipStatus,
     SavingsGroup,
 )
+from groups.notices import group_context
 from groups.services import mark_completed
+from notifications.rendering import money_text
 from notifications.services import notify
 from payments.models import AccountKind, TransactionKind
 from payments.services import Leg, get_house_account, get_wallet
@@ -60,13 +63,17 @@ def run_payouts(*, group: SavingsGroup, today: date | None = None) -> list[Payou
             if payout is None:
                 return paid
             paid.append(payout)
-        notify(
-            user=payout.recipient.user,
-            kind="payout_paid",
-            title=f"{group.name}: your payout is in your wallet",
-            body=f"{group.currency} {payout.amount} (fee {payout.fee}, deductions {payout.deductions}).",
-            data={"group": str(group.pk), "payout": payout.pk},
-        )
+            notify(
+                user=payout.recipient.user,
+                event="payout_paid",
+                context={
+                    **group_context(group),
+                    "amount": money_text(payout.amount, group.currency),
+                    "fee": money_text(payout.fee, group.currency),
+                    "deductions": money_text(payout.deductions, group.currency),
+                },
+                key=f"payout:{payout.pk}",
+            )
 
 
 def _cover_from_deposits(*, group: SavingsGroup, unpaid: list[Contribution], members: dict[int, Membership]) -> None:
@@ -218,6 +225,8 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
     Contribution.objects.filter(pk__in=[c.pk for c in netted + refilled]).update(
         status=ContributionStatus.PAID, settled_by=SettledBy.PAYOUT, paid_at=now, ledger_transaction=posted
     )
+    for contribution in netted + refilled:
+        tell_contribution_paid(group=group, membership=recipient, contribution=contribution)
     Penalty.objects.filter(pk__in=[p.pk for p in netted_penalties]).update(
         status=PenaltyStatus.PAID, settled_by=SettledBy.PAYOUT, paid_at=now, ledger_transaction=posted
     )
@@ -242,7 +251,7 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
     locked."""
     members = list(
         Membership.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("group")
+        .select_related("group", "user")
         .filter(group=group)
         .order_by("pk")
     )
@@ -293,4 +302,6 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
             idempotency_key=f"pot-share-out:{group.pk}",
             what="what was left in the pot, shared out",
         )
+    for membership in sharing:
+        notify(user=membership.user, event="group_completed", context=group_context(group), key=f"completed:{group.pk}")
     return mark_completed(group=group)

@@ -28,7 +28,9 @@ from groups.models import (
     PenaltyRecurrence,
     SavingsGroup,
 )
+from groups.notices import group_context
 from groups.services import require_official
+from notifications.rendering import money_text
 from notifications.services import notify
 
 
@@ -58,6 +60,7 @@ def _assess_penalties(*, group: SavingsGroup, today: date) -> int:
     overdue = list(
         Contribution.objects.select_for_update(no_key=True, of=("self",))
         .filter(cycle__group=group, status__in=OWED_STATUSES, due_date__lte=last_on_time)
+        .select_related("membership__user", "cycle")
         .order_by("pk")
     )
     if not overdue:
@@ -65,6 +68,9 @@ def _assess_penalties(*, group: SavingsGroup, today: date) -> int:
     Contribution.objects.filter(pk__in=[c.pk for c in overdue], status=ContributionStatus.PENDING).update(
         status=ContributionStatus.LATE
     )
+    for contribution in overdue:
+        if contribution.status == ContributionStatus.PENDING:
+            _tell_late(group=group, contribution=contribution)
     unit = penalty_amount(group, overdue[0]) if group.penalty_kind == PenaltyKind.FLAT else None
     if group.penalty_kind == PenaltyKind.NONE or (unit is not None and unit <= 0):
         return 0
@@ -96,7 +102,41 @@ def _assess_penalties(*, group: SavingsGroup, today: date) -> int:
                 )
             )
     created = Penalty.objects.bulk_create(new, ignore_conflicts=True)
+    _tell_penalised(group=group, overdue=overdue, added=new)
     return len(created)
+
+
+def _tell_late(*, group: SavingsGroup, contribution: Contribution) -> None:
+    notify(
+        user=contribution.membership.user,
+        event="contribution_late",
+        context={
+            **group_context(group),
+            "amount": money_text(contribution.amount, group.currency),
+            "due_date": contribution.due_date.isoformat(),
+            "cycle": str(contribution.cycle.number),
+        },
+        key=f"late:{contribution.pk}",
+    )
+
+
+def _tell_penalised(*, group: SavingsGroup, overdue: list[Contribution], added: list[Penalty]) -> None:
+    """One message per contribution for what this run added, however many periods a missed night left to catch
+    up. The bulk insert sets no ids, so the key is the contribution and the last period added."""
+    for contribution in overdue:
+        penalties = [p for p in added if p.contribution_id == contribution.pk]
+        if not penalties:
+            continue
+        notify(
+            user=contribution.membership.user,
+            event="penalty_charged",
+            context={
+                **group_context(group),
+                "amount": money_text(sum((p.amount for p in penalties), Decimal("0")), group.currency),
+                "reason": str(PenaltyCause.LATE_CONTRIBUTION.label),
+            },
+            key=f"penalty:{contribution.pk}:{penalties[-1].period}",
+        )
 
 
 # --- fines ---------------------------------------------------------------------------------------------------
@@ -124,7 +164,7 @@ def _fine_absence(*, meeting: Meeting, membership: Membership) -> None:
         return
     try:
         with transaction.atomic():
-            Penalty.objects.create(
+            penalty = Penalty.objects.create(
                 kind=PenaltyCause.ABSENCE,
                 meeting=meeting,
                 membership=membership,
@@ -133,6 +173,13 @@ def _fine_absence(*, meeting: Meeting, membership: Membership) -> None:
             )
     except IntegrityError:
         return  # already fined for this meeting
+    group = meeting.group
+    notify(
+        user=membership.user,
+        event="penalty_charged",
+        context={**group_context(group), "amount": money_text(fine, group.currency), "reason": penalty.reason},
+        key=f"penalty:{penalty.pk}",
+    )
 
 
 def levy_fine(*, actor: Membership, membership: Membership, amount: Decimal, reason: str) -> Penalty:
@@ -145,11 +192,11 @@ def levy_fine(*, actor: Membership, membership: Membership, amount: Decimal, rea
     fine = Penalty.objects.create(
         kind=PenaltyCause.FINE, membership=membership, amount=amount, reason=reason, levied_by=actor
     )
+    group = actor.group
     notify(
         user=membership.user,
-        kind="fine_levied",
-        title=f"{actor.group.name}: a fine of {actor.group.currency} {amount}",
-        body=reason,
-        data={"group": str(actor.group_id), "penalty": fine.pk},
+        event="fine_levied",
+        context={**group_context(group), "amount": money_text(amount, group.currency), "reason": reason},
+        key=f"penalty:{fine.pk}",
     )
     return fine

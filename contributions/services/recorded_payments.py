@@ -18,6 +18,7 @@ from contributions.errors import ReceiptAlreadyRecordedError, RecordedAmountTooL
 from contributions.models import (
     Loan,
     LoanStatus,
+    PaymentMethod,
     PaymentTarget,
     Penalty,
     PenaltyStatus,
@@ -29,11 +30,20 @@ from contributions.services.loans import payoff_amount, repay_loan
 from contributions.services.settlement import obligations_within, outstanding_total, post_cash_settlement
 from core.clock import local_today
 from groups.errors import GroupStateError
-from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
+from groups.models import OFFICIAL_ROLES, GroupStatus, Membership, MembershipStatus, SavingsGroup
+from groups.notices import group_context, name_of
 from groups.services import require_official
+from notifications.rendering import money_text
 from notifications.services import notify
 from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.services import Leg, get_house_account, get_owned_account
+
+# How a method reads in a sentence ("paid by cash", "your M-Pesa paybill payment"); its label is for forms.
+METHOD_WORDS: dict[str, str] = {
+    PaymentMethod.CASH: "cash",
+    PaymentMethod.MPESA_PAYBILL: "M-Pesa paybill",
+    PaymentMethod.BANK: "bank deposit",
+}
 
 
 def cash_book_of(group: SavingsGroup, method: str) -> LedgerAccount:
@@ -131,9 +141,29 @@ def record_payment(
                 target_id=target_id,
                 recorded_by=actor,
             )
+            if not handing_out:
+                _ask_to_confirm(recorded=recorded, actor=actor, member=member)
     except IntegrityError as exc:
         raise ReceiptAlreadyRecordedError() from exc
     return recorded
+
+
+def _ask_to_confirm(*, recorded: RecordedPayment, actor: Membership, member: Membership) -> None:
+    """Every other active official may be the second who confirms. A cash payout asks nobody: the event's words
+    say the member paid, which is the wrong way round for cash handed to them."""
+    group = recorded.group
+    context = {
+        **group_context(group),
+        "amount": money_text(recorded.amount, group.currency),
+        "member": name_of(member.user),
+        "method": METHOD_WORDS.get(recorded.method, recorded.method),
+    }
+    for official in (
+        group.memberships.select_related("user")
+        .filter(status=MembershipStatus.ACTIVE, role__in=OFFICIAL_ROLES)
+        .exclude(pk=actor.pk)
+    ):
+        notify(user=official.user, event="payment_to_confirm", context=context, key=f"to-confirm:{recorded.pk}")
 
 
 def _fine_for(member: Membership, target_id) -> Penalty:
@@ -213,19 +243,26 @@ def confirm_payment(*, actor: Membership, payment: RecordedPayment) -> RecordedP
         payment.ledger_transaction = posted
         payment.applied_amount = applied
         payment.save(update_fields=["status", "decided_by", "decided_at", "ledger_transaction", "applied_amount"])
-    handed_out = payment.applies_to == PaymentTarget.CASH_PAYOUT
-    notify(
-        user=member.user,
-        kind="cash_paid_out" if handed_out else "payment_recorded",
-        title=(
-            f"{group.name}: cash handed to you is recorded"
-            if handed_out
-            else f"{group.name}: your {payment.get_method_display().lower()} payment is in"
-        ),
-        body=f"{group.currency} {payment.amount}, receipt {payment.receipt_number}.",
-        data={"group": str(group.pk), "recorded_payment": payment.pk},
-    )
+        _tell_confirmed(payment=payment, member=member)
     return payment
+
+
+def _tell_confirmed(*, payment: RecordedPayment, member: Membership) -> None:
+    group = payment.group
+    context = {
+        **group_context(group),
+        "amount": money_text(payment.amount, group.currency),
+        "receipt": payment.receipt_number,
+    }
+    if payment.applies_to == PaymentTarget.CASH_PAYOUT:
+        notify(user=member.user, event="cash_paid_out", context=context, key=f"recorded:{payment.pk}")
+    else:
+        notify(
+            user=member.user,
+            event="payment_recorded",
+            context={**context, "method": METHOD_WORDS.get(payment.method, payment.method)},
+            key=f"recorded:{payment.pk}",
+        )
 
 
 def reject_payment(*, actor: Membership, payment: RecordedPayment, reason: str) -> RecordedPayment:

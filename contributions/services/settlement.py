@@ -27,7 +27,11 @@ from core.money import round_money
 from groups.models import (
     GroupStatus,
     Membership,
+    SavingsGroup,
 )
+from groups.notices import group_context
+from notifications.rendering import money_text
+from notifications.services import notify
 from payments.models import AccountKind, Charge, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.services import Leg, get_house_account, get_wallet, start_deposit
 
@@ -163,7 +167,23 @@ def _post_and_mark_settled(
     Contribution.objects.filter(pk__in=[c.pk for c in owed.contributions]).update(
         status=ContributionStatus.PAID, settled_by=settled_by, paid_at=now, ledger_transaction=owed.ledger_transaction
     )
+    for contribution in owed.contributions:
+        tell_contribution_paid(group=membership.group, membership=membership, contribution=contribution)
     return owed
+
+
+def tell_contribution_paid(*, group: SavingsGroup, membership: Membership, contribution: Contribution) -> None:
+    """The member hears of each contribution once it is paid, however it was paid (`contribution.cycle` loaded)."""
+    notify(
+        user=membership.user,
+        event="contribution_paid",
+        context={
+            **group_context(group),
+            "amount": money_text(contribution.amount, group.currency),
+            "cycle": str(contribution.cycle.number),
+        },
+        key=f"paid:{contribution.pk}",
+    )
 
 
 def outstanding_total(*, membership: Membership) -> Decimal:

@@ -57,6 +57,7 @@ from loyalty.models import (
     TenantStaff,
 )
 from loyalty.tenancy import all_tenants
+from notifications.rendering import money_text
 from notifications.services import notify
 from payments.errors import InsufficientFundsError
 from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
@@ -204,18 +205,14 @@ def tenant_admins(*, tenant: Tenant) -> list[User]:
 # --- writes ------------------------------------------------------------------------------------------------------
 
 
-def alert_admins(*, tenant: Tenant, kind: str, title: str, body: str, data: dict[str, Any]) -> None:
-    """Tell the tenant's admins once the current transaction commits (a log line when it has none)."""
-    admins = tenant_admins(tenant=tenant)  # read now: after commit the tenant's rows are out of sight
-    data = {"tenant": str(tenant.pk), **data}
-
-    def send() -> None:
-        if not admins:
-            logger.warning("%s: %s (tenant %s has no admin to notify)", kind, body, tenant.pk, extra={"data": data})
-        for user in admins:
-            notify(user=user, kind=kind, title=title, body=body, data=data)
-
-    transaction.on_commit(send)
+def alert_admins(*, tenant: Tenant, event: str, context: dict[str, str], key: str) -> None:
+    """Tell the tenant's admins, with the change that caused it (a rollback tells nobody); a log line when the
+    tenant has no admin."""
+    admins = tenant_admins(tenant=tenant)
+    if not admins:
+        logger.warning("%s: tenant %s has no admin to notify", event, tenant.pk, extra={"data": context})
+    for user in admins:
+        notify(user=user, event=event, context={"tenant": tenant.display_name or tenant.name, **context}, key=key)
 
 
 def _amount(value: Any, currency: str, *, field: str, allow_zero: bool, errors: dict[str, list[str]]) -> Decimal:
@@ -391,13 +388,14 @@ def _alert_on_threshold(*, tenant: Tenant, budget: Budget, start: datetime, used
     budget.alerted_period = start
     alert_admins(
         tenant=tenant,
-        kind="loyalty_budget_threshold",
-        title=f"Budget {budget.name} is running low",
-        body=(
-            f"Rewards this period have used {used} {budget.currency} of the budget {budget.name} "
-            f"(alert at {threshold}, cap {budget.total_amount})."
-        ),
-        data={"budget": budget.pk, "used": str(used), "threshold": str(threshold), "period_start": start.isoformat()},
+        event="loyalty_budget_low",
+        context={
+            "budget": budget.name,
+            "used": money_text(used, budget.currency),
+            "threshold": money_text(threshold, budget.currency),
+            "cap": money_text(budget.total_amount, budget.currency),
+        },
+        key=f"budget:{budget.pk}:{start.isoformat()}",
     )
 
 

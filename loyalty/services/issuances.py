@@ -27,6 +27,7 @@ Redemption is exactly once: under the issuance's row lock, and only from `issued
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -54,6 +55,8 @@ from loyalty.models import (
 from loyalty.services.budgets import charge_cost, release_cost, reserve_cost
 from loyalty.services.points import credit_points
 from loyalty.services.rewards import check_low_stock
+from notifications.catalog import Channel
+from notifications.services import notify_address
 
 State = IssuanceState
 
@@ -65,6 +68,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     State.CANCELLED: frozenset(),
 }
 EXPIRY_ACTOR = "job:expire_issuances"
+EXPIRY_WARNING = timedelta(days=3)
 EXPIRY_BATCH = 500
 
 
@@ -231,7 +235,58 @@ def issue_reward(
             for old, new, reason in steps
         )
         check_low_stock(tenant=tenant, reward=reward)
+        if not points:
+            _text_customer(
+                tenant, customer, "loyalty_reward_issued", f"issued:{issuance.pk}", reward=reward.name, code=code
+            )
     return issuance
+
+
+def _customer_language(customer: Customer) -> str:
+    """Customers choose a language on the channels of part 2; until then an attribute `language` may say."""
+    language = customer.attributes.get("language") if isinstance(customer.attributes, dict) else None
+    return language if language in ("en", "sw") else "en"
+
+
+def _text_customer(tenant: Tenant, customer: Customer, event: str, key: str, **context: str) -> None:
+    """An SMS from the merchant to an active customer; sent once the issuing transaction commits."""
+    if customer.status != CustomerStatus.ACTIVE:
+        return
+    notify_address(
+        channel=Channel.SMS,
+        address=customer.phone,
+        event=event,
+        context={"merchant": tenant.display_name or tenant.name, **context},
+        language=_customer_language(customer),
+        key=f"{tenant.pk}:{key}",
+    )
+
+
+def warn_expiring_issuances(*, tenant: Tenant, now: datetime) -> int:
+    """Text each customer whose issued reward expires within `EXPIRY_WARNING`, once per issuance; returns how
+    many were told."""
+    due = (
+        Issuance.objects.filter(
+            tenant=tenant, state=State.ISSUED, expires_at__gt=now, expires_at__lte=now + EXPIRY_WARNING
+        )
+        .select_related("customer", "reward")
+        .order_by("pk")
+    )
+    zone = ZoneInfo(tenant.time_zone)
+    told = 0
+    for issuance in due:
+        if issuance.expires_at is None:
+            continue
+        _text_customer(
+            tenant,
+            issuance.customer,
+            "loyalty_reward_expiring",
+            f"expiring:{issuance.pk}",
+            reward=issuance.reward.name,
+            expires_date=issuance.expires_at.astimezone(zone).date().isoformat(),
+        )
+        told += 1
+    return told
 
 
 def redeem_issuance(*, tenant: Tenant, issuance_id: int | str, actor: str, code: str | None = None) -> Issuance:

@@ -280,11 +280,9 @@ def check_low_stock(*, tenant: Tenant, reward: Reward, alert: bool = True) -> No
     if not Reward.objects.filter(pk=reward.pk, low_stock_alerted_at__isnull=True).update(low_stock_alerted_at=now):
         return  # alerted already since the last replenishment
     reward.low_stock_alerted_at = now
-    what = "codes" if reward.reward_type == RewardType.VOUCHER else "items"
     alert_admins(
         tenant=tenant,
-        kind="loyalty_reward_low_stock",
-        title=f"{reward.name} is running out",
-        body=f"{reward.name} has {left} {what} left (alert at {reward.low_stock_threshold}).",
-        data={"reward": reward.pk, "left": left, "threshold": reward.low_stock_threshold},
+        event="loyalty_reward_low_stock",
+        context={"reward": reward.name, "left": str(left), "threshold": str(reward.low_stock_threshold)},
+        key=f"low-stock:{reward.pk}:{now.isoformat()}",
     )

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.money import parse_amount, round_money
+from notifications.rendering import money_text
+from notifications.services import notify
 from payments.charge_purposes import apply_charge_purpose
 from payments.errors import ProviderNotSupportedError
 from payments.models import AccountKind, Charge, ChargeStatus, PaymentReview, Provider, TransactionKind
@@ -161,6 +163,12 @@ def apply_charge_result(
         charge.save(update_fields=["ledger_transaction", "status", "settled_at", "updated_at"])
         if charge.purpose:
             return apply_charge_purpose(charge=charge)
+        notify(
+            user=charge.user,
+            event="deposit_credited",
+            context={"amount": money_text(charge.amount, charge.currency), "method": charge.get_provider_display()},
+            key=f"charge:{charge.pk}",
+        )
         return "credited"
 
 

@@ -4,6 +4,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import User
+from notifications.rendering import money_text
+from notifications.services import notify
 from payments.errors import SelfTransferError
 from payments.models import TransactionKind, Transfer
 from payments.services.accounts import get_wallet
@@ -33,7 +35,7 @@ def post_transfer(*, sender: User, recipient: User, amount: Decimal, currency: s
             memo=note,
             metadata={"sender": str(sender.pk), "recipient": str(recipient.pk)},
         )
-        return Transfer.objects.create(
+        transfer = Transfer.objects.create(
             id=transfer_id,
             ledger_transaction=posted,
             sender=sender,
@@ -42,3 +44,9 @@ def post_transfer(*, sender: User, recipient: User, amount: Decimal, currency: s
             currency=currency,
             note=note,
         )
+        notify(
+            user=recipient,
+            event="transfer_received",
+            context={"amount": money_text(amount, currency), "sender": sender.get_full_name() or sender.email},
+        )
+        return transfer

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.money import parse_amount
+from notifications.rendering import money_text
+from notifications.services import notify
 from payments.errors import CurrencyMismatchError
 from payments.models import AccountKind, BankAccount, PaymentReview, TransactionKind, Withdrawal, WithdrawalStatus
 from payments.providers.base import PaymentStatus, ProviderError, ProviderRejectedError, TransferRequest
@@ -154,6 +156,7 @@ def apply_transfer_result(
             )
             withdrawal.status = WithdrawalStatus.SUCCEEDED
             withdrawal.save(update_fields=["settle_transaction", "status", "updated_at"])
+            _tell(withdrawal, "withdrawal_sent", destination=_destination(withdrawal))
             return "settled"
 
         if withdrawal.status == WithdrawalStatus.PROCESSING and status in {
@@ -170,6 +173,7 @@ def apply_transfer_result(
             withdrawal.status = WithdrawalStatus.FAILED
             withdrawal.failure_reason = (message or "The provider could not complete the transfer.")[:255]
             withdrawal.save(update_fields=["return_transaction", "status", "failure_reason", "updated_at"])
+            _tell(withdrawal, "withdrawal_failed", reason=withdrawal.failure_reason)
             return "returned"
 
         if withdrawal.status == WithdrawalStatus.SUCCEEDED and status == PaymentStatus.REVERSED:
@@ -187,6 +191,7 @@ def apply_transfer_result(
             withdrawal.status = WithdrawalStatus.REVERSED
             withdrawal.failure_reason = (message or "The provider reversed the transfer.")[:255]
             withdrawal.save(update_fields=["return_transaction", "status", "failure_reason", "updated_at"])
+            _tell(withdrawal, "withdrawal_reversed")
             return "reversed"
 
         if withdrawal.status == WithdrawalStatus.FAILED and status == PaymentStatus.SUCCEEDED:
@@ -202,6 +207,22 @@ def apply_transfer_result(
             return "sent_to_review"
 
         return "unchanged" if status != PaymentStatus.PENDING else "still_pending"
+
+
+def _destination(withdrawal: Withdrawal) -> str:
+    account = withdrawal.bank_account
+    if account is not None:
+        return f"{account.bank_name or account.bank_code} ****{account.last4}"
+    return f"{withdrawal.get_provider_display()} {withdrawal.phone_number}".strip()
+
+
+def _tell(withdrawal: Withdrawal, event: str, **context: str) -> None:
+    notify(
+        user=withdrawal.user,
+        event=event,
+        context={"amount": money_text(withdrawal.amount, withdrawal.currency), **context},
+        key=f"withdrawal:{withdrawal.pk}",
+    )
 
 
 def verify_withdrawal(*, withdrawal: Withdrawal) -> str:

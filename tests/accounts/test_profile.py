@@ -45,7 +45,7 @@ def test_phone_on_another_account_and_bad_language_are_400(client):
     assert client.patch("/api/v1/users/me/", {"language": "fr"}).status_code == 400
 
 
-def test_email_change_needs_verification_again(client, member, mailoutbox):
+def test_email_change_needs_verification_again(client, member, mailoutbox, messages_delivered):
     response = client.patch("/api/v1/users/me/", {"email": "New.Address@Example.com"})
     assert response.json()["email"] == "new.address@example.com"
     assert response.json()["is_verified"] is False

@@ -29,7 +29,7 @@ def link_token(mail) -> str:
     return re.search(r"token=([^\s&]+)", mail.body).group(1)
 
 
-def test_signup_answers_alike_for_new_and_taken_emails(mailoutbox):
+def test_signup_answers_alike_for_new_and_taken_emails(mailoutbox, messages_delivered):
     existing = UserFactory(email="taken@example.com")
     fresh = signup("fresh@example.com")
     taken = signup("TAKEN@example.com", phone="+254733000222")
@@ -50,7 +50,7 @@ def test_signup_validates_password_and_phone():
     assert not User.objects.exists()
 
 
-def test_email_verification_link(mailoutbox):
+def test_email_verification_link(mailoutbox, messages_delivered):
     signup("wanjiru@example.com")
     token = link_token(mailoutbox[0])
     response = APIClient().post("/api/v1/auth/verify-email/", {"token": token}, format="json")
@@ -59,7 +59,7 @@ def test_email_verification_link(mailoutbox):
     assert tampered.status_code == 400 and tampered.json()["error"]["code"] == "link_invalid"
 
 
-def test_verification_link_expires(mailoutbox):
+def test_verification_link_expires(mailoutbox, messages_delivered):
     with time_machine.travel("2026-11-01 10:00Z"):
         signup("late@example.com")
     with time_machine.travel("2026-11-05 10:00Z"):
@@ -68,7 +68,7 @@ def test_verification_link_expires(mailoutbox):
     assert not User.objects.get(email="late@example.com").is_verified
 
 
-def test_unverified_user_can_log_in(mailoutbox):
+def test_unverified_user_can_log_in(mailoutbox, messages_delivered):
     signup("new@example.com", password="a-long-enough-password-1")
     response = APIClient().post(
         "/api/v1/auth/login/", {"email": "new@example.com", "password": "a-long-enough-password-1"}, format="json"
@@ -76,15 +76,16 @@ def test_unverified_user_can_log_in(mailoutbox):
     assert response.status_code == 200 and response.json()["user"]["is_verified"] is False
 
 
-def test_password_reset_answers_alike_and_ends_every_session(mailoutbox):
+def test_password_reset_answers_alike_and_ends_every_session(mailoutbox, messages_delivered):
     user = UserFactory()
     tokens = APIClient().post("/api/v1/auth/login/", {"email": user.email, "password": DEFAULT_PASSWORD}).json()
     known = APIClient().post("/api/v1/auth/password/reset/", {"email": user.email}, format="json")
     unknown = APIClient().post("/api/v1/auth/password/reset/", {"email": "ghost@example.com"}, format="json")
     assert known.status_code == unknown.status_code == 202 and known.json() == unknown.json()
-    assert len(mailoutbox) == 1
-    uid = re.search(r"uid=([^&\s]+)", mailoutbox[0].body).group(1)
-    token = re.search(r"token=([^&\s]+)", mailoutbox[0].body).group(1)
+    (reset,) = [m for m in mailoutbox if "Reset your password" in m.subject]
+    assert [m.subject for m in mailoutbox] == ["Pamoja: New sign-in to your account", reset.subject]
+    uid = re.search(r"uid=([^&\s]+)", reset.body).group(1)
+    token = re.search(r"token=([^&\s]+)", reset.body).group(1)
     body = {"uid": uid, "token": token, "new_password": NEW_PASSWORD}
     assert APIClient().post("/api/v1/auth/password/reset/confirm/", body, format="json").status_code == 204
     again = APIClient().post("/api/v1/auth/password/reset/confirm/", body, format="json")
@@ -109,7 +110,7 @@ def test_password_change_ends_other_sessions_and_keeps_this_one():
     assert APIClient().post("/api/v1/auth/refresh/", {"refresh": response.json()["refresh"]}).status_code == 200
 
 
-def test_signup_with_a_referral_code(mailoutbox):
+def test_signup_with_a_referral_code(mailoutbox, messages_delivered):
     referrer = UserFactory()
     body = {
         "email": "friend@example.com",

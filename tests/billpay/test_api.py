@@ -136,7 +136,7 @@ def test_electricity_delivered_with_token(client, buyer, notified, django_captur
     assert order["token"] and order["units"] and order["customer_name"]
     assert order["request_id"][:12] == timezone.now().astimezone(timezone.get_fixed_timezone(60)).strftime("%Y%m%d%H%M")
     assert balance(buyer) == Decimal("15000.00")
-    assert [n["kind"] for n in notified] == ["bill_delivered"] and order["token"] in notified[0]["body"]
+    assert [n["event"] for n in notified] == ["bill_delivered"] and order["token"] == notified[0]["context"]["token"]
     assert ledger_discrepancies() == []
 
 
@@ -161,7 +161,7 @@ def test_failed_purchase_is_refunded_at_once(client, buyer, notified, django_cap
     ).json()
     assert order["status"] == "failed" and order["refunded"] is True
     assert balance(buyer) == Decimal("20000.00")
-    assert [n["kind"] for n in notified] == ["bill_failed"]
+    assert [n["event"] for n in notified] == ["bill_refunded"]
     assert ledger_discrepancies() == []
 
 
@@ -486,7 +486,7 @@ def test_the_token_is_sent_again_only_when_there_is_one(client, buyer, notified,
     notified.clear()
     again = client.post(f"/api/v1/bills/orders/{power.json()['id']}/token/resend/")
     assert again.status_code == 202 and again.json()["token"] == power.json()["token"]
-    assert [n["kind"] for n in notified] == ["bill_token"] and power.json()["token"] in notified[0]["body"]
+    assert [n["event"] for n in notified] == ["bill_token"] and power.json()["token"] == notified[0]["context"]["token"]
     none = client.post(f"/api/v1/bills/orders/{airtime.json()['id']}/token/resend/")
     assert none.status_code == 409 and none.json()["error"]["code"] == "bill_order_state"
 

@@ -113,8 +113,8 @@ def test_electricity_delivered_with_token(buyer, notified, django_capture_on_com
     assert in_flight() == 0 and cleared() == Decimal("5000.00")
     assert bill_postings(placed) == [TransactionKind.BILL, TransactionKind.BILL_SETTLEMENT]
     assert LedgerTransaction.objects.filter(idempotency_key=f"bill-order:{placed.pk}").exists()
-    assert [n["kind"] for n in notified] == ["bill_delivered"]
-    assert placed.token in notified[0]["body"]
+    assert [n["event"] for n in notified] == ["bill_delivered"]
+    assert placed.token == notified[0]["context"]["token"]
 
 
 def test_airtime_phone_is_normalised_and_delivered(buyer, django_capture_on_commit_callbacks, ledger_is_clean):
@@ -137,7 +137,7 @@ def test_failed_purchase_is_refunded_at_once(buyer, notified, django_capture_on_
     assert in_flight() == 0 and cleared() == 0
     assert bill_postings(placed) == [TransactionKind.BILL, TransactionKind.BILL_RETURN]
     assert LedgerTransaction.objects.filter(idempotency_key=f"bill-refund:{placed.pk}").exists()
-    assert [n["kind"] for n in notified] == ["bill_failed"]
+    assert [n["event"] for n in notified] == ["bill_refunded"]
 
 
 def test_pending_then_delivered_by_the_requery_job(buyer, notified, django_capture_on_commit_callbacks):
@@ -162,7 +162,7 @@ def test_pending_then_delivered_by_the_requery_job(buyer, notified, django_captu
     placed.refresh_from_db()
     assert placed.status == OrderStatus.DELIVERED and placed.token
     assert in_flight() == 0 and cleared() == Decimal("2000.00") and balance(buyer) == Decimal("18000.00")
-    assert [n["kind"] for n in notified] == ["bill_delivered"]
+    assert [n["event"] for n in notified] == ["bill_delivered"]
     assert ledger_discrepancies() == []
 
 
@@ -277,7 +277,7 @@ def test_reversal_after_delivery_refunds_once(buyer, notified, django_capture_on
     assert balance(buyer) == Decimal("20000.00") and cleared() == 0 and in_flight() == 0
     assert LedgerTransaction.objects.filter(idempotency_key=f"bill-reversal:{placed.pk}").count() == 1
     assert bill_postings(placed).count(TransactionKind.BILL_RETURN) == 1
-    assert [n["kind"] for n in notified] == ["bill_delivered", "bill_reversed"]
+    assert [n["event"] for n in notified] == ["bill_delivered", "bill_refunded"]
 
 
 def test_the_same_reversal_applied_twice_refunds_once(buyer, django_capture_on_commit_callbacks, ledger_is_clean):

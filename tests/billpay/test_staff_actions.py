@@ -141,7 +141,7 @@ def test_refund_of_a_pending_order_returns_it_from_in_flight(
     )
     assert entry.reason == REASON
     assert entry.details == {"transaction": refunded.refund_transaction_id, "from_status": "pending"}
-    assert [n["kind"] for n in notified] == ["bill_refunded"]
+    assert [n["event"] for n in notified] == ["bill_refunded"]
     assert check_order(order_id=pending.pk) == "already_final"  # the job leaves it alone
     assert ledger_discrepancies() == []
 
@@ -158,7 +158,7 @@ def test_refund_of_a_delivered_order_reverses_it_from_clearing(
     assert refunded.refund_transaction.idempotency_key == f"bill-reversal:{delivered.pk}"
     assert balance(buyer) == Decimal("20000.00") and cleared() == 0 and in_flight() == 0
     assert StaffAuditEntry.objects.get().details["from_status"] == "delivered"
-    assert [n["kind"] for n in notified] == ["bill_delivered", "bill_refunded"]
+    assert [n["event"] for n in notified] == ["bill_delivered", "bill_refunded"]
     assert ledger_discrepancies() == []
 
 
@@ -266,7 +266,7 @@ def test_requery_of_a_pending_order_the_sandbox_completed_delivers_it(
         str(pending.pk),
         {"outcome": "delivered"},
     )
-    assert [n["kind"] for n in notified] == ["bill_delivered"]
+    assert [n["event"] for n in notified] == ["bill_delivered"]
     assert ledger_discrepancies() == []
 
 

@@ -117,7 +117,7 @@ def books_clean(loyalty_ledger_check) -> Iterator[None]:
 
 @pytest.fixture
 def notified(monkeypatch) -> list[dict[str, Any]]:
-    """Every notification the loyalty services send (after commit), as the keyword arguments of `notify`."""
+    """Every notification the loyalty services write, as the keyword arguments of `notify`."""
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(budget_services, "notify", lambda **kwargs: sent.append(kwargs))
     return sent

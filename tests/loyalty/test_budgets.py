@@ -231,8 +231,8 @@ def test_a_soft_cap_alerts_the_admins_once_per_period(
         issue(3)
         assert len(notified) == 1
     alert = notified[0]
-    assert alert["user"] == shop_admin and alert["kind"] == "loyalty_budget_threshold"
-    assert alert["data"]["budget"] == budget.pk
+    assert alert["user"] == shop_admin and alert["event"] == "loyalty_budget_low"
+    assert alert["context"]["budget"] == budget.name
     with within(tenant):
         assert Budget.objects.get(pk=budget.pk).alerted_period == monday.replace(hour=0)
     with time_machine.travel(datetime(2026, 3, 15, 23, 0, tzinfo=ZoneInfo("Africa/Nairobi")), tick=False):
@@ -270,7 +270,7 @@ def test_the_alert_is_a_warning_in_the_log_when_no_admin_can_be_told(
     ):
         issue_reward(tenant=tenant, customer=customer, reward=reward, actor="rule:1")
     assert notified == []
-    assert any("loyalty_budget_threshold" in record.getMessage() for record in caplog.records)
+    assert any("loyalty_budget_low" in record.getMessage() for record in caplog.records)
 
 
 def test_a_refused_issuance_does_not_alert(tenant, customer, notified, django_capture_on_commit_callbacks):

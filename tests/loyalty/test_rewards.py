@@ -202,8 +202,8 @@ def test_low_codes_alert_once_and_again_after_replenishing(
     issue(tenant, customer, reward, django_capture_on_commit_callbacks)
     assert notified == []
     issue(tenant, customer, reward, django_capture_on_commit_callbacks)  # 2 left
-    assert [n["kind"] for n in notified] == ["loyalty_reward_low_stock"]
-    assert notified[0]["data"]["left"] == 2
+    assert [n["event"] for n in notified] == ["loyalty_reward_low_stock"]
+    assert notified[0]["context"]["left"] == "2"
     issue(tenant, customer, reward, django_capture_on_commit_callbacks)  # 1 left: alerted already
     assert len(notified) == 1
     with within(tenant):
@@ -222,7 +222,7 @@ def test_item_stock_runs_out_and_comes_back(
     issue(tenant, customer, reward, django_capture_on_commit_callbacks)  # 2 left
     assert notified == []
     issue(tenant, customer, reward, django_capture_on_commit_callbacks)  # 1 left
-    assert len(notified) == 1 and notified[0]["data"]["left"] == 1
+    assert len(notified) == 1 and notified[0]["context"]["left"] == "1"
     last = issue(tenant, customer, reward, django_capture_on_commit_callbacks)  # none left
     assert len(notified) == 1
     assert last.code.isdigit() and len(last.code) == 6  # shown at the till to collect the item

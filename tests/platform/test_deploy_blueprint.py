@@ -22,6 +22,9 @@ def check_command(command: str) -> None:
         if program == "gunicorn":
             module, _, attribute = argv[1].partition(":")
             assert hasattr(importlib.import_module(module), attribute or "application"), step
+        elif program == "daphne":
+            module, _, attribute = argv[-1].partition(":")
+            assert hasattr(importlib.import_module(module), attribute or "application"), step
         elif program == "celery":
             assert argv[1] == "-A"
             assert hasattr(importlib.import_module(argv[2]), "celery_app"), step
@@ -83,7 +86,7 @@ def test_procfile_commands_name_what_exists():
     for line in (ROOT / "Procfile").read_text().splitlines():
         if line.strip():
             name, _, command = line.partition(":")
-            assert name in {"web", "worker", "beat"}
+            assert name in {"web", "worker", "beat", "ws"}
             check_command(command.strip())
 
 

@@ -37,6 +37,7 @@ from loyalty.models import (
     Rule,
     Tenant,
 )
+from notifications.models import QuietHours
 from payments.models import BankAccount, Charge, Transfer, Withdrawal
 
 pytestmark = pytest.mark.django_db
@@ -201,6 +202,8 @@ SAVED_TO: dict[tuple[str, str], models.Field] = {
     ("EventInputSerializer", "idempotency_key"): Event._meta.get_field("idempotency_key"),
     ("IssuanceCancelInputSerializer", "reason"): IssuanceTransition._meta.get_field("reason"),
     ("PointsSpendInputSerializer", "reason"): PointsEntry._meta.get_field("reason"),
+    ("PreferencesChangeSerializer", "time_zone"): QuietHours._meta.get_field("time_zone"),
+    ("QuietHoursSerializer", "time_zone"): QuietHours._meta.get_field("time_zone"),
 }
 
 # Phone numbers: the serializer takes spaces and dashes, then saves E.164 (at most 16 characters).
@@ -228,6 +231,10 @@ for _variant in ("ProfileUpdateJsonInputSerializer", "ProfileUpdateFormInputSeri
 NOT_SAVED_AS_GIVEN: dict[tuple[str, str], str] = {
     ("CancelInputSerializer", "reason"): "in the refunds' ledger memo, which is cut to its column",
     ("LoginInputSerializer", "email"): "a lookup",
+    ("PreferencesChangeSerializer", "starts"): "an HH:MM time, saved as a time",
+    ("PreferencesChangeSerializer", "ends"): "an HH:MM time, saved as a time",
+    ("QuietHoursSerializer", "starts"): "an HH:MM time, saved as a time",
+    ("QuietHoursSerializer", "ends"): "an HH:MM time, saved as a time",
     ("LoginInputSerializer", "password"): "checked against the hash",
     ("RefreshInputSerializer", "refresh"): "a token, checked",
     ("TokenInputSerializer", "token"): "a token, checked",

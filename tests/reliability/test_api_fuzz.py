@@ -123,7 +123,7 @@ def before_call(context, case, kwargs):
             case.body = {name: value for name, value in case.body.items() if name != "variation"} | bill
         whole = WHOLE_BODIES.get(case.operation.label)
         if whole is not None:
-            case.body = {**whole, "budget": _world["body"]["budget"]}
+            case.body = whole()
     negative_headers = case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER)
     if not negative_headers:
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
@@ -145,7 +145,14 @@ BILL_BODIES = {
 
 # Bodies whose rules cross fields in ways only the server knows (a percent discount is at most 100): positive cases
 # send a coherent one whole.
-WHOLE_BODIES = {"POST /api/v1/loyalty/tenants/{tenant_id}/rewards/": LOYALTY_REWARD}
+WHOLE_BODIES = {
+    "POST /api/v1/loyalty/tenants/{tenant_id}/rewards/": lambda: {**LOYALTY_REWARD, "budget": _world["body"]["budget"]},
+    # quiet hours end at another time than they start
+    "PATCH /api/v1/notifications/preferences/": lambda: {
+        "categories": {"groups": {"sms": True}},
+        "quiet_hours": {"starts": "22:00", "ends": "06:00", "time_zone": "Africa/Nairobi"},
+    },
+}
 
 
 def _known_to_the_user(operation: str) -> dict:
