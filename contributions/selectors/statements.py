@@ -127,6 +127,19 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
             and (member_accounts is None or entry.account_id in member_accounts)
         ):
             add("payouts", -entry.amount)
+    # Penalties paid to the group (since fines stay in the pot) are part of a pot leg: the posting says how much.
+    # Older postings sent them to penalty income, counted above.
+    penalties_to_pot = Decimal(posted.metadata.get("penalty_amount", "0"))
+    if posted.kind == TransactionKind.LOAN and not any(
+        e.account.kind == AccountKind.PENALTY_INCOME for e in posted.entries.all()
+    ):
+        penalties_to_pot += Decimal(posted.metadata.get("late_fees", "0"))
+    if penalties_to_pot:
+        add("penalties", penalties_to_pot)
+        if posted.kind == TransactionKind.CONTRIBUTION:
+            add("contributions", -penalties_to_pot)
+        elif posted.kind == TransactionKind.DEPOSIT_HOLD:
+            add("deposits", -penalties_to_pot)
     if posted.kind == TransactionKind.LOAN:
         interest = Decimal(posted.metadata.get("interest", "0"))
         principal = Decimal(posted.metadata.get("principal", "0"))

@@ -490,11 +490,8 @@ def repay_loan(
         legs = [Leg(payer, -amount)]
         if cash_book is not None:
             legs.append(Leg(cash_book, amount))
-        else:
-            if fees:
-                legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), fees))
-            if interest + principal:
-                legs.append(Leg(pot_of(group), interest + principal))
+        elif fees + interest + principal:  # late fees and interest belong to the group, as the principal does
+            legs.append(Leg(pot_of(group), fees + interest + principal))
         if principal:
             legs.append(Leg(receivable_of(loan), -principal))
             legs.append(Leg(get_house_account(kind=AccountKind.LOANS_ISSUED, currency=group.currency), principal))

@@ -195,14 +195,13 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
     penalty_total = sum((p.amount for p in netted_penalties), Decimal("0"))
     refill_total = sum((c.amount for c in refilled), Decimal("0"))
     legs = []
-    if e_gross - netted_total:
-        legs.append(Leg(pot_of(group), -(e_gross - netted_total)))
+    # the recipient's penalties netted from the payout belong to the group: they stay in the pot
+    if e_gross - netted_total - penalty_total:
+        legs.append(Leg(pot_of(group), -(e_gross - netted_total - penalty_total)))
     if net:
         legs.append(Leg(get_wallet(user_id=recipient.user_id, currency=group.currency), net))
     if fee:
         legs.append(Leg(get_house_account(kind=AccountKind.FEE_INCOME, currency=group.currency), fee))
-    if penalty_total:
-        legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), penalty_total))
     if refill_total:
         legs.append(Leg(escrow_of(recipient), refill_total))
     if not legs and netted:
@@ -220,6 +219,7 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
             cycle=cycle.number,
             deductions=details,
             cash_amount=str(cash_part),
+            **({"penalty_amount": str(penalty_total)} if penalty_total else {}),
         )
     now = timezone.now()
     Contribution.objects.filter(pk__in=[c.pk for c in netted + refilled]).update(
@@ -255,7 +255,7 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
         .filter(group=group)
         .order_by("pk")
     )
-    penalty_income = get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency)
+    pot = pot_of(group)
     for membership in members:
         escrow = escrow_of(membership)
         escrow.refresh_from_db(fields=["balance"])
@@ -271,8 +271,8 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
         legs = [Leg(escrow, -escrow.balance)]
         if room:
             legs.append(Leg(get_wallet(user_id=membership.user_id, currency=group.currency), room))
-        if owed:
-            legs.append(Leg(penalty_income, escrow.balance - room))
+        if owed:  # into the pot, which is shared out below
+            legs.append(Leg(pot, escrow.balance - room))
         posted = post_for_group(
             group=group,
             kind=TransactionKind.DEPOSIT_HOLD,
@@ -281,11 +281,11 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
             what="security deposit returned",
             member_id=membership.pk,
             penalties=[p.pk for p in owed],
+            **({"penalty_amount": str(escrow.balance - room)} if owed else {}),
         )
         Penalty.objects.filter(pk__in=[p.pk for p in owed]).update(
             status=PenaltyStatus.PAID, settled_by=SettledBy.DEPOSIT, paid_at=timezone.now(), ledger_transaction=posted
         )
-    pot = pot_of(group)
     pot.refresh_from_db(fields=["balance"])
     sharing = [m for m in members if m.status != MembershipStatus.LEFT]
     if pot.balance > 0 and sharing:

@@ -32,8 +32,8 @@ from groups.models import (
 from groups.notices import group_context
 from notifications.rendering import money_text
 from notifications.services import notify
-from payments.models import AccountKind, Charge, LedgerAccount, LedgerTransaction, TransactionKind
-from payments.services import Leg, get_house_account, get_wallet, start_deposit
+from payments.models import Charge, LedgerAccount, LedgerTransaction, TransactionKind
+from payments.services import Leg, get_wallet, start_deposit
 
 CHARGE_PURPOSE = "contribution"
 
@@ -83,17 +83,18 @@ def post_settlement(
     settled_by: str,
     metadata: dict | None = None,
 ) -> Settlement:
-    """One posting from `source`, e-money (a member's wallet): penalties to penalty income, contributions to the
-    pot (a covered one refills the member's deposit). Marks what it settled. Runs inside the caller's transaction.
-    Cash an official took goes through `post_cash_settlement` instead."""
+    """One posting from `source`, e-money (a member's wallet): contributions and penalties to the pot (penalties
+    belong to the group; `penalty_amount` in the posting says how much of it they are), a covered contribution
+    refills the member's deposit. Marks what it settled. Runs inside the caller's transaction. Cash an official
+    took goes through `post_cash_settlement` instead."""
     group = membership.group
     legs = [Leg(source, -owed.total)]
     penalty_total = sum((p.amount for p in owed.penalties), Decimal("0"))
-    if penalty_total:
-        legs.append(Leg(get_house_account(kind=AccountKind.PENALTY_INCOME, currency=group.currency), penalty_total))
     to_pot = sum((c.amount for c in owed.contributions if c.status != ContributionStatus.COVERED), Decimal("0"))
-    if to_pot:
-        legs.append(Leg(pot_of(group), to_pot))
+    if to_pot + penalty_total:
+        legs.append(Leg(pot_of(group), to_pot + penalty_total))
+    if penalty_total:
+        metadata = {**(metadata or {}), "penalty_amount": str(penalty_total)}
     refill = sum((c.amount for c in owed.contributions if c.status == ContributionStatus.COVERED), Decimal("0"))
     if refill:
         legs.append(Leg(escrow_of(membership), refill))

@@ -194,7 +194,9 @@ def test_statements_match_the_ledger_in_json_csv_and_pdf(chama):
     chairs = chair.get(f"groups/{gid}/members/{ids[chair]}/statement/", **window).json()
     assert chairs["totals"]["payouts"] == "-2970.00" and chairs["totals"]["fees"] == "30.00"
     pot = treasurer.get(f"groups/{gid}/statement/", **window).json()
-    assert pot["closing_balance"] == treasurer.get(f"groups/{gid}/").json()["pot_balance"] == "3000.00"
+    # cycle 2's 3,000 and the member's fine of 60, which is the group's
+    assert pot["closing_balance"] == treasurer.get(f"groups/{gid}/").json()["pot_balance"] == "3060.00"
+    assert pot["totals"]["penalties"] == "60.00"
     assert member.get(f"groups/{gid}/members/{ids[chair]}/statement/").json()["error"]["code"] == "officials_only"
 
     as_csv = member.get(f"groups/{gid}/members/{ids[member]}/statement/", **window, format="csv")

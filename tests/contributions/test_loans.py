@@ -8,7 +8,7 @@ import pytest
 from contributions.services import cash_book_of, loan_schedule, pot_of
 from contributions.tasks import dispatch_group_job
 from groups.models import Membership, SavingsGroup
-from payments.models import AccountKind, LedgerAccount, TransactionKind
+from payments.models import AccountKind, LedgerAccount, LedgerEntry, TransactionKind
 from payments.selectors import ledger_discrepancies
 from payments.services import Leg, get_house_account, get_wallet, post_transaction
 from tests.fixtures.groups import NAIROBI, at
@@ -188,6 +188,12 @@ def test_a_loan_from_application_to_the_last_repayment(chama, method, django_cap
     account = LedgerAccount.objects.get(kind=AccountKind.LOAN_RECEIVABLE, owner_id=str(loan["id"]))
     assert account.balance == Decimal("0.00")
     assert sum(e.amount for e in get_house_account(kind=AccountKind.LOANS_ISSUED, currency="KES").entries.all()) == 0
+    # the late fee, like the interest, is the group's: Pamoja took no penalty income
+    assert not LedgerEntry.objects.filter(account__kind=AccountKind.PENALTY_INCOME).exists()
+    repayments = LedgerEntry.objects.filter(
+        transaction__metadata__loan=loan["id"], transaction__metadata__has_key="interest", account__kind="group_pot"
+    )
+    assert sum(e.amount for e in repayments) == Decimal("20000.00") + interest + Decimal("300.00")
     assert ledger_discrepancies() == []
 
 
