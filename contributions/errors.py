@@ -65,3 +65,18 @@ class RecordedAmountTooLargeError(ApplicationError):
     code = "recorded_amount_too_large"
     message = "The amount is more than this payment can settle."
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class ResolutionStateError(ConflictError):
+    code = "resolution_state"
+    message = "The resolution cannot do this in its current state."
+
+
+class ResolutionNotFoundError(NotFoundError):
+    code = "resolution_not_found"
+    message = "No such resolution in this group."
+
+
+class WelfareAlreadyPaidError(ConflictError):
+    code = "welfare_already_paid"
+    message = "Your welfare dues for this cycle are paid already."

@@ -455,3 +455,98 @@ class RecordedPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.receipt_number}: {self.amount}"
+
+
+class WelfareContribution(models.Model):
+    """A member's welfare-fund dues for one cycle (the group's `welfare_contribution`), paid once from the wallet
+    into the group's welfare account: a fund kept apart from the pot, spent only by resolution."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="welfare_contributions")
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY)
+    ledger_transaction = models.OneToOneField("payments.LedgerTransaction", on_delete=models.PROTECT, related_name="+")
+    paid_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["cycle__number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "cycle"], name="welfare_once_per_cycle"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="welfare_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"welfare {self.amount} by {self.membership_id} for cycle {self.cycle_id}"
+
+
+class ResolutionKind(models.TextChoices):
+    WELFARE_PAYOUT = "welfare_payout", "A payout from the welfare fund to a member"
+    GROUP_EXPENSE = "group_expense", "Spending from the pot, paid to a member's wallet"
+
+
+class ResolutionStatus(models.TextChoices):
+    OPEN = "open", "Open for votes"
+    PASSED = "passed", "Passed, to be paid"
+    FAILED = "failed", "Failed"
+    EXECUTED = "executed", "Passed and paid"
+
+
+class Resolution(models.Model):
+    """A proposal to spend the group's money, put to the members' vote. It passes with the group's quorum and
+    majority; then an official other than the proposer executes it, and the money moves once."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="resolutions")
+    kind = models.CharField(max_length=16, choices=ResolutionKind.choices)
+    amount = models.DecimalField(**MONEY)
+    beneficiary = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=500)
+    proposed_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    eligible_voters = models.PositiveSmallIntegerField(help_text="Active members when it was proposed.")
+    closes_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=ResolutionStatus.choices, default=ResolutionStatus.OPEN)
+    yes_votes = models.PositiveSmallIntegerField(default=0)
+    no_votes = models.PositiveSmallIntegerField(default=0)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    executed_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    executed_at = models.DateTimeField(null=True, blank=True)
+    ledger_transaction = models.OneToOneField(
+        "payments.LedgerTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="resolution_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="executed", ledger_transaction__isnull=False, executed_by__isnull=False)
+                | (~Q(status="executed") & Q(ledger_transaction__isnull=True)),
+                name="resolution_paid_once_executed",
+            ),
+            models.CheckConstraint(
+                condition=Q(executed_by__isnull=True) | ~Q(executed_by=models.F("proposed_by")),
+                name="resolution_maker_is_not_checker",
+            ),
+        ]
+        indexes = [models.Index(fields=["closes_at"], condition=Q(status="open"), name="resolution_open_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} ({self.status})"
+
+
+class VoteChoice(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class ResolutionVote(models.Model):
+    resolution = models.ForeignKey(Resolution, on_delete=models.CASCADE, related_name="votes")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    choice = models.CharField(max_length=3, choices=VoteChoice.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["resolution", "membership"], name="resolution_one_vote_each")]
+
+    def __str__(self) -> str:
+        return f"{self.choice} by {self.membership_id} on {self.resolution_id}"

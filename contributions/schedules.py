@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from config.schedules import Crontab, PeriodicJob
 
 JOBS = [
@@ -33,5 +35,11 @@ JOBS = [
         task="groups.send_weekly_summaries",
         schedule=Crontab(minute="0", hour="7", day_of_week="1", timezone="Africa/Nairobi"),
         description="Mondays: each running group's officials get its on-time rate, collections, arrears and loans.",
+    ),
+    PeriodicJob(
+        name="contributions.close_due_resolutions",
+        task="contributions.close_due_resolutions",
+        schedule=timedelta(minutes=5),
+        description="Every 5 minutes: decide resolutions whose voting time is over, on the votes cast.",
     ),
 ]

@@ -17,7 +17,11 @@ from contributions.models import (
     Payout,
     Penalty,
     RecordedPayment,
+    Resolution,
+    ResolutionKind,
     SwapRequest,
+    VoteChoice,
+    WelfareContribution,
 )
 from contributions.services import loan_schedule, outstanding_principal, payoff_amount
 from core.clock import local_today
@@ -456,3 +460,73 @@ class StatementSerializer(serializers.Serializer):
     by_channel = StatementChannelsSerializer(help_text="Opening and closing balances split into e-money and cash.")
     movements = StatementMovementSerializer(many=True)
     totals = serializers.DictField(child=AmountField())
+
+
+# --- resolutions and the welfare fund -----------------------------------------------------------------------
+
+
+class ResolutionInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ResolutionKind.choices)
+    amount = AmountField()
+    beneficiary = serializers.IntegerField(
+        min_value=1, max_value=MAX_ROW_ID, help_text="The membership whose wallet is paid."
+    )
+    reason = serializers.CharField(max_length=500, help_text="What the money is for; members read it before voting.")
+    voting_days = serializers.IntegerField(min_value=1, max_value=14, default=3)
+
+
+class ResolutionSerializer(serializers.ModelSerializer):
+    amount = AmountField()
+    beneficiary_user = serializers.UUIDField(source="beneficiary.user_id")
+    my_vote = serializers.SerializerMethodField(help_text="How you voted: yes, no, or null.")
+
+    class Meta:
+        model = Resolution
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "beneficiary",
+            "beneficiary_user",
+            "reason",
+            "proposed_by",
+            "eligible_voters",
+            "yes_votes",
+            "no_votes",
+            "my_vote",
+            "closes_at",
+            "status",
+            "decided_at",
+            "executed_by",
+            "executed_at",
+            "created_at",
+        ]
+
+    @extend_schema_field(serializers.ChoiceField(choices=VoteChoice.choices, allow_null=True))
+    def get_my_vote(self, resolution: Resolution) -> str | None:
+        votes = self.context.get("my_votes", {})
+        return votes.get(resolution.pk)
+
+
+class VoteInputSerializer(serializers.Serializer):
+    choice = serializers.ChoiceField(choices=VoteChoice.choices)
+
+
+class WelfarePayInputSerializer(serializers.Serializer):
+    cycle = serializers.IntegerField(min_value=1, max_value=1000, help_text="The cycle's number.")
+
+
+class WelfareContributionSerializer(serializers.ModelSerializer):
+    amount = AmountField()
+    cycle = serializers.IntegerField(source="cycle.number")
+
+    class Meta:
+        model = WelfareContribution
+        fields = ["id", "membership", "cycle", "amount", "paid_at"]
+
+
+class WelfareFundSerializer(serializers.Serializer):
+    contribution = AmountField(help_text="Each member's dues per cycle; 0.00: the group has no welfare fund.")
+    balance = AmountField()
+    currency = serializers.CharField()
+    contributions = WelfareContributionSerializer(many=True, help_text="Officials see everyone's, members their own.")

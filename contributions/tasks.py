@@ -59,3 +59,9 @@ def send_weekly_summaries() -> int:
 @shared_task(name="groups.send_weekly_summary")
 def send_weekly_summary(group_id: str) -> int:
     return jobs.send_weekly_summary(group_id=group_id)
+
+
+@shared_task(name="contributions.close_due_resolutions")
+def close_due_resolutions() -> int:
+    """Decide resolutions whose voting time is over; safe to run twice."""
+    return services.close_due_resolutions()

@@ -54,6 +54,24 @@ urlpatterns = [
         name="group-payment-reject",
     ),
     path("groups/<str:group_id>/statement/", views.GroupStatementApi.as_view(), name="group-statement"),
+    path("groups/<str:group_id>/resolutions/", views.ResolutionListApi.as_view(), name="group-resolutions"),
+    path(
+        "groups/<str:group_id>/resolutions/<int:resolution_id>/",
+        views.ResolutionDetailApi.as_view(),
+        name="group-resolution",
+    ),
+    path(
+        "groups/<str:group_id>/resolutions/<int:resolution_id>/vote/",
+        views.ResolutionVoteApi.as_view(),
+        name="group-resolution-vote",
+    ),
+    path(
+        "groups/<str:group_id>/resolutions/<int:resolution_id>/execute/",
+        views.ResolutionExecuteApi.as_view(),
+        name="group-resolution-execute",
+    ),
+    path("groups/<str:group_id>/welfare/", views.WelfareFundApi.as_view(), name="group-welfare"),
+    path("groups/<str:group_id>/welfare/pay/", views.WelfarePayApi.as_view(), name="group-welfare-pay"),
     path(
         "groups/<str:group_id>/members/<int:membership_id>/statement/",
         views.MemberStatementApi.as_view(),

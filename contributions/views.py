@@ -36,14 +36,20 @@ from contributions.serializers import (
     RecordedPaymentSerializer,
     RejectInputSerializer,
     RepaymentInputSerializer,
+    ResolutionInputSerializer,
+    ResolutionSerializer,
     RotationSerializer,
     StatementQuerySerializer,
     StatementSerializer,
     SwapInputSerializer,
     SwapSerializer,
+    VoteInputSerializer,
+    WelfareContributionSerializer,
+    WelfareFundSerializer,
+    WelfarePayInputSerializer,
 )
 from core.clock import local_today
-from core.fields import MAX_ROW_ID
+from core.fields import MAX_ROW_ID, row_id_in_range
 from core.money import AmountError, parse_amount
 from groups.errors import NotAnOfficialError
 from groups.openapi import NOT_MEMBER, OFFICIALS
@@ -525,3 +531,135 @@ class DashboardApi(GroupMoneyApi):
     )
     def get(self, request):
         return Response(selectors.dashboard_of(user=request.user))
+
+
+# --- resolutions and the welfare fund -----------------------------------------------------------------------
+
+RESOLUTION_NOT_FOUND = OpenApiResponse(description="`resolution_not_found` or `group_not_found`.")
+
+
+def _resolution_answer(membership, resolution, status_code=status.HTTP_200_OK) -> Response:
+    resolution = selectors.resolution_in(group=membership.group, resolution_id=resolution.pk)
+    votes = selectors.votes_of(membership=membership, resolution_ids=[resolution.pk])
+    return Response(ResolutionSerializer(resolution, context={"my_votes": votes}).data, status=status_code)
+
+
+class ResolutionListApi(GroupMoneyApi):
+    @extend_schema(
+        summary="The group's resolutions (spending put to the vote), newest first",
+        responses={200: ResolutionSerializer(many=True), **NOT_MEMBER},
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        resolutions = list(selectors.resolutions_of(group=membership.group)[:200])
+        votes = selectors.votes_of(membership=membership, resolution_ids=[r.pk for r in resolutions])
+        return Response(ResolutionSerializer(resolutions, many=True, context={"my_votes": votes}).data)
+
+    @extend_schema(
+        summary="Propose paying a member from the welfare fund or the pot; the members vote (officials)",
+        request=ResolutionInputSerializer,
+        responses={
+            201: ResolutionSerializer,
+            409: OpenApiResponse(
+                description="`group_state`: no welfare fund, the group is not running, or the "
+                "beneficiary is not an active member."
+            ),
+            **OFFICIALS,
+        },
+    )
+    def post(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        data = ResolutionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = membership.group
+        resolution = services.propose_resolution(
+            actor=membership,
+            kind=data.validated_data["kind"],
+            amount=parse_group_amount(data.validated_data["amount"], group, "amount"),
+            beneficiary=member_in(group=group, membership_id=data.validated_data["beneficiary"]),
+            reason=data.validated_data["reason"],
+            voting_days=data.validated_data["voting_days"],
+        )
+        return _resolution_answer(membership, resolution, status.HTTP_201_CREATED)
+
+
+class ResolutionDetailApi(GroupMoneyApi):
+    @extend_schema(
+        summary="One resolution, its tally and your vote",
+        responses={200: ResolutionSerializer, 404: RESOLUTION_NOT_FOUND},
+    )
+    def get(self, request, group_id, resolution_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        resolution = selectors.resolution_in(group=membership.group, resolution_id=row_id_in_range(resolution_id))
+        return _resolution_answer(membership, resolution)
+
+
+class ResolutionVoteApi(GroupMoneyApi):
+    @extend_schema(
+        summary="Vote yes or no, once, while the resolution is open",
+        request=VoteInputSerializer,
+        responses={
+            200: ResolutionSerializer,
+            404: RESOLUTION_NOT_FOUND,
+            409: OpenApiResponse(description="`resolution_state`: voting has closed, or you voted already."),
+        },
+    )
+    def post(self, request, group_id, resolution_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        resolution = selectors.resolution_in(group=membership.group, resolution_id=row_id_in_range(resolution_id))
+        data = VoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.vote(membership=membership, resolution=resolution, choice=data.validated_data["choice"])
+        return _resolution_answer(membership, resolution)
+
+
+class ResolutionExecuteApi(GroupMoneyApi):
+    @money_endpoint(
+        summary="Pay a passed resolution into the beneficiary's wallet (an official who did not propose it)",
+        request=None,
+        responses={
+            200: ResolutionSerializer,
+            404: RESOLUTION_NOT_FOUND,
+            409: OpenApiResponse(description="`resolution_state`: it has not passed, or it is paid already."),
+            422: OpenApiResponse(
+                description="`insufficient_funds`: the fund, or the pot beyond the open cycles' payouts, holds less."
+            ),
+            **OFFICIALS,
+        },
+    )
+    def post(self, request, group_id, resolution_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        resolution = selectors.resolution_in(group=membership.group, resolution_id=row_id_in_range(resolution_id))
+        require_pin(request)
+        services.execute_resolution(actor=membership, resolution=resolution)
+        return _resolution_answer(membership, resolution)
+
+
+class WelfareFundApi(GroupMoneyApi):
+    @extend_schema(
+        summary="The welfare fund: its dues, balance and the dues paid (officials see everyone's)",
+        responses={200: WelfareFundSerializer, **NOT_MEMBER},
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        return Response(WelfareFundSerializer(selectors.welfare_fund(membership=membership)).data)
+
+
+class WelfarePayApi(GroupMoneyApi):
+    @money_endpoint(
+        summary="Pay my welfare-fund dues for one cycle from my wallet",
+        request=WelfarePayInputSerializer,
+        responses={
+            201: WelfareContributionSerializer,
+            404: OpenApiResponse(description="`group_not_found`: no such cycle in this group."),
+            409: OpenApiResponse(description="`welfare_already_paid`, or `group_state` (no welfare fund)."),
+        },
+    )
+    def post(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        data = WelfarePayInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cycle = selectors.cycle_in(group=membership.group, number=data.validated_data["cycle"])
+        require_pin(request)
+        paid = services.pay_welfare(membership=membership, cycle=cycle)
+        return Response(WelfareContributionSerializer(paid).data, status=status.HTTP_201_CREATED)

@@ -83,6 +83,9 @@ MONEY_SETTINGS = (
     "security_deposit",
     "registration_fee",
     "default_policy",
+    "welfare_contribution",
+    "resolution_quorum_percent",
+    "resolution_majority_percent",
 )
 
 
@@ -148,6 +151,20 @@ class SavingsGroup(models.Model):
     loan_max_term_months = models.PositiveSmallIntegerField(default=12, validators=[MaxValueValidator(60)])
     loan_late_fee = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Once per late instalment.")
     absence_fine = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Once per meeting missed.")
+    welfare_contribution = models.DecimalField(
+        **MONEY, default=Decimal("0"), help_text="Each member's welfare-fund dues per cycle; 0: no welfare fund."
+    )
+    # Resolutions (spending the welfare fund or the pot): enough members must vote, and enough of them say yes.
+    resolution_quorum_percent = models.PositiveSmallIntegerField(
+        default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Votes cast, as a percent of the active members, for a resolution to count.",
+    )
+    resolution_majority_percent = models.PositiveSmallIntegerField(
+        default=50,
+        validators=[MinValueValidator(50), MaxValueValidator(99)],
+        help_text="A resolution passes when more than this percent of the votes cast say yes.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -164,10 +181,16 @@ class SavingsGroup(models.Model):
                     penalty_amount__gte=0,
                     loan_late_fee__gte=0,
                     absence_fine__gte=0,
+                    welfare_contribution__gte=0,
                     loan_monthly_rate__gte=0,
                     loan_monthly_rate__lte=10,
                 ),
                 name="groups_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution_quorum_percent__gte=1, resolution_quorum_percent__lte=100)
+                & Q(resolution_majority_percent__gte=50, resolution_majority_percent__lte=99),
+                name="groups_resolution_rules_range",
             ),
             models.CheckConstraint(
                 condition=Q(status="forming") | ~Q(seed_commitment="") | ~Q(payout_order="random"),

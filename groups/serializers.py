@@ -43,6 +43,7 @@ AMOUNT_FIELDS = (
     "registration_fee",
     "loan_late_fee",
     "absence_fine",
+    "welfare_contribution",
 )
 
 
@@ -91,6 +92,21 @@ class GroupInputSerializer(serializers.Serializer):
     loan_max_term_months = serializers.IntegerField(min_value=1, max_value=60, required=False)
     loan_late_fee = AmountField(allow_zero=True, required=False)
     absence_fine = AmountField(allow_zero=True, required=False)
+    welfare_contribution = AmountField(
+        allow_zero=True, required=False, help_text="Each member's welfare-fund dues per cycle; 0 for no fund."
+    )
+    resolution_quorum_percent = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text="Votes cast, as a percent of active members, for a resolution to count (default 50).",
+    )
+    resolution_majority_percent = serializers.IntegerField(
+        min_value=50,
+        max_value=99,
+        required=False,
+        help_text="A resolution passes when more than this percent of the votes cast say yes (default 50).",
+    )
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -169,6 +185,7 @@ class GroupSerializer(serializers.ModelSerializer):
     registration_fee = AmountField()
     loan_late_fee = AmountField()
     absence_fine = AmountField()
+    welfare_contribution = AmountField()
     service_fee_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     loan_monthly_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
     loan_limit_multiplier = serializers.DecimalField(max_digits=4, decimal_places=1)

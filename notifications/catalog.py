@@ -183,6 +183,46 @@ EVENTS: dict[str, Event] = {
             {**_GROUP, "meeting_at": "2026-12-05T17:00:00+03:00", "place": "Community hall"},
             link="/groups/{group_id}/meetings",
         ),
+        # resolutions: spending the group's money by vote
+        Event(
+            "resolution_proposed",
+            G,
+            ACT,
+            {
+                **_GROUP,
+                **_MONEY,
+                "beneficiary": "Amina Wanjiru",
+                "reason": "Her father's funeral.",
+                "resolution_id": "7",
+                "closes_at": "2026-12-05T17:00:00+03:00",
+            },
+            priority=HIGH,
+            link="/groups/{group_id}/resolutions/{resolution_id}",
+        ),
+        Event(
+            "resolution_passed",
+            G,
+            INFO,
+            {**_GROUP, **_MONEY, "beneficiary": "Amina Wanjiru", "resolution_id": "7", "yes": "4", "no": "1"},
+            channels=NO_SMS,
+            link="/groups/{group_id}/resolutions/{resolution_id}",
+        ),
+        Event(
+            "resolution_failed",
+            G,
+            INFO,
+            {**_GROUP, **_MONEY, "beneficiary": "Amina Wanjiru", "resolution_id": "7", "yes": "1", "no": "1"},
+            channels=NO_SMS,
+            link="/groups/{group_id}/resolutions/{resolution_id}",
+        ),
+        Event(
+            "resolution_paid",
+            S,
+            OK,
+            {**_GROUP, **_MONEY, "resolution_id": "7"},
+            priority=HIGH,
+            link="/wallet",
+        ),
         # loans
         Event(
             "loan_applied",

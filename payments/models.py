@@ -44,6 +44,7 @@ class AccountKind(models.TextChoices):
     SUSPENSE = "suspense", "Suspense"
     OFF_PLATFORM = "off_platform", "Off-platform money (cash, a group's own bank or paybill)"
     LOYALTY_FUNDING = "loyalty_funding", "Loyalty funding (what a merchant has put into its budgets)"
+    GROUP_WELFARE = "group_welfare", "Group welfare fund"
 
 
 # Accounts that hold someone's money: cached balance, never negative, locked by every posting that touches them.
@@ -57,6 +58,7 @@ GUARDED_KINDS = frozenset(
         AccountKind.LOYALTY_RESERVED,
         AccountKind.LOYALTY_SPENT,
         AccountKind.GROUP_CASH_BOOK,
+        AccountKind.GROUP_WELFARE,
     }
 )
 
@@ -115,6 +117,8 @@ class TransactionKind(models.TextChoices):
     PENALTY = "penalty", "Penalty"
     DEPOSIT_HOLD = "deposit_hold", "Security deposit"
     LOAN = "loan", "Loan"
+    WELFARE = "welfare", "Welfare fund"
+    GROUP_EXPENSE = "group_expense", "Group spending by resolution"
     BILL = "bill", "Bill payment"
     BILL_SETTLEMENT = "bill_settlement", "Bill payment settled"
     BILL_RETURN = "bill_return", "Bill payment returned"

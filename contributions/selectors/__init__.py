@@ -1,6 +1,13 @@
 """Reads about a group's money: always the caller's own, or a group the caller belongs to."""
 
-from contributions.selectors.contributions import contribution_of, contributions_of, cycles_of, payouts_of, penalty_of
+from contributions.selectors.contributions import (
+    contribution_of,
+    contributions_of,
+    cycle_in,
+    cycles_of,
+    payouts_of,
+    penalty_of,
+)
 from contributions.selectors.group_money import (
     guarantee_in,
     loan_in,
@@ -15,10 +22,12 @@ from contributions.selectors.group_money import (
     swaps_of,
 )
 from contributions.selectors.reports import dashboard_of, group_health, headline_figures, weekly_summary
+from contributions.selectors.resolutions import resolution_in, resolutions_of, votes_of, welfare_fund
 
 __all__ = [
     "contribution_of",
     "contributions_of",
+    "cycle_in",
     "cycles_of",
     "dashboard_of",
     "group_health",
@@ -33,8 +42,12 @@ __all__ = [
     "pot_balance_of",
     "recorded_payment_in",
     "recorded_payments_visible_to",
+    "resolution_in",
+    "resolutions_of",
     "rotation_of",
     "swap_in",
     "swaps_of",
+    "votes_of",
     "weekly_summary",
+    "welfare_fund",
 ]

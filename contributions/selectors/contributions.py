@@ -4,6 +4,7 @@ from django.db.models import Count, Q, QuerySet
 
 from contributions.errors import ContributionNotFoundError, PenaltyNotFoundError
 from contributions.models import Contribution, ContributionStatus, Cycle, Payout, Penalty
+from groups.errors import GroupNotFoundError
 from groups.models import MembershipStatus, SavingsGroup
 
 
@@ -51,3 +52,11 @@ def cycles_of(*, group: SavingsGroup) -> QuerySet[Cycle]:
         )
         .order_by("number")
     )
+
+
+def cycle_in(*, group: SavingsGroup, number: int) -> Cycle:
+    """The group's cycle by its number; `GroupNotFoundError` (404) when it has none such."""
+    cycle = group.cycles.filter(number=number).first()
+    if cycle is None:
+        raise GroupNotFoundError("No such cycle in this group.")
+    return cycle

@@ -23,7 +23,7 @@ from core.money import minor_unit
 from groups.models import Membership, SavingsGroup
 from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 
-TOTAL_KINDS = ("contributions", "payouts", "penalties", "deposits", "loans", "interest", "fees")
+TOTAL_KINDS = ("contributions", "payouts", "penalties", "deposits", "loans", "interest", "fees", "welfare", "expenses")
 
 
 @dataclass
@@ -116,6 +116,10 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
             add("fees", entry.amount)
         elif kind == AccountKind.PENALTY_INCOME:
             add("penalties", entry.amount)
+        elif kind == AccountKind.GROUP_WELFARE:  # dues paid in (+), payouts by resolution (-)
+            add("welfare", entry.amount)
+        elif kind == AccountKind.GROUP_POT and posted.kind == TransactionKind.GROUP_EXPENSE:
+            add("expenses", entry.amount)
         elif kind in (AccountKind.GROUP_POT, AccountKind.GROUP_DEPOSIT_ESCROW):
             if posted.kind == TransactionKind.CONTRIBUTION:
                 add("contributions" if kind == AccountKind.GROUP_POT else "deposits", entry.amount)

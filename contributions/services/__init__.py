@@ -36,6 +36,12 @@ from contributions.services.recorded_payments import (
     reject_payment,
 )
 from contributions.services.reminders import send_reminders
+from contributions.services.resolutions import (
+    close_due_resolutions,
+    execute_resolution,
+    propose_resolution,
+    vote,
+)
 from contributions.services.schedule import create_schedule, due_date_for, payout_date_for
 from contributions.services.settlement import (
     CHARGE_PURPOSE,
@@ -49,6 +55,7 @@ from contributions.services.settlement import (
     start_mpesa_payment,
 )
 from contributions.services.swaps import answer_swap, request_swap
+from contributions.services.welfare import pay_welfare
 
 __all__ = [
     "CHARGE_PURPOSE",
@@ -60,6 +67,7 @@ __all__ = [
     "assess_penalties",
     "borrowing_limit",
     "cash_book_of",
+    "close_due_resolutions",
     "complete_group",
     "confirm_payment",
     "create_schedule",
@@ -67,6 +75,7 @@ __all__ = [
     "disburse_loan",
     "due_date_for",
     "escrow_of",
+    "execute_resolution",
     "fine_attendance",
     "lendable_balance",
     "levy_fine",
@@ -80,11 +89,13 @@ __all__ = [
     "pay_contribution",
     "pay_group_dues",
     "pay_penalty",
+    "pay_welfare",
     "payoff_amount",
     "payout_date_for",
     "penalty_amount",
     "post_for_group",
     "pot_of",
+    "propose_resolution",
     "record_payment",
     "refund_group_dues",
     "reject_payment",
@@ -94,5 +105,6 @@ __all__ = [
     "send_reminders",
     "settle_contribution_charge",
     "start_mpesa_payment",
+    "vote",
     "vote_write_off",
 ]

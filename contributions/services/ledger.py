@@ -39,6 +39,13 @@ def pot_of(group: SavingsGroup) -> LedgerAccount:
     return get_owned_account(kind=AccountKind.GROUP_POT, owner_type="group", owner_id=group.pk, currency=group.currency)
 
 
+def welfare_of(group: SavingsGroup) -> LedgerAccount:
+    """The welfare fund: kept apart from the pot, spent only by resolution."""
+    return get_owned_account(
+        kind=AccountKind.GROUP_WELFARE, owner_type="group", owner_id=group.pk, currency=group.currency
+    )
+
+
 def escrow_of(membership: Membership) -> LedgerAccount:
     return get_owned_account(
         kind=AccountKind.GROUP_DEPOSIT_ESCROW,

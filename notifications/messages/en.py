@@ -88,6 +88,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "body": "{{ group }} meets on {{ meeting_at }}{% if place %} at {{ place }}{% endif %}.",
         "sms": "Pamoja: {{ group }} meets on {{ meeting_at }}{% if place %} at {{ place }}{% endif %}.",
     },
+    "resolution_proposed": {
+        "title": "{{ group }}: vote on paying {{ amount }}",
+        "body": "An official of {{ group }} proposes paying {{ amount }} to {{ beneficiary }}. {{ reason }} "
+        "Vote yes or no before {{ closes_at }}.",
+        "sms": "Pamoja: {{ group }} asks you to vote on paying {{ amount }} to {{ beneficiary }}. Vote in the app "
+        "before {{ closes_at }}.",
+    },
+    "resolution_passed": {
+        "title": "{{ group }}: paying {{ amount }} to {{ beneficiary }} passed",
+        "body": "The members of {{ group }} voted to pay {{ amount }} to {{ beneficiary }} ({{ yes }} yes, {{ no }} "
+        "no). An official will now pay it.",
+    },
+    "resolution_failed": {
+        "title": "{{ group }}: paying {{ amount }} to {{ beneficiary }} did not pass",
+        "body": "The vote of {{ group }} on paying {{ amount }} to {{ beneficiary }} did not pass ({{ yes }} yes, "
+        "{{ no }} no, or too few votes). Nothing is paid.",
+    },
+    "resolution_paid": {
+        "title": "{{ group }}: {{ amount }} is in your wallet",
+        "body": "{{ group }} paid you {{ amount }}, as its members voted. It is in your wallet.",
+        "sms": "Pamoja: {{ group }} paid you {{ amount }}, as its members voted.",
+    },
     "loan_applied": {
         "title": "{{ group }}: a loan application",
         "body": "{{ borrower }} applied for a loan of {{ amount }}. Officials decide once the guarantors have "

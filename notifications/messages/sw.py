@@ -103,6 +103,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sms": "Pamoja: mkutano wa {{ group }} utafanyika tarehe {{ meeting_at }}{% if place %} katika {{ place }}"
         "{% endif %}.",
     },
+    "resolution_proposed": {
+        "title": "{{ group }}: piga kura juu ya kulipa {{ amount }}",
+        "body": "Kiongozi wa {{ group }} anapendekeza kulipa {{ amount }} kwa {{ beneficiary }}. {{ reason }} Piga "
+        "kura ya ndiyo au hapana kabla ya {{ closes_at }}.",
+        "sms": "Pamoja: {{ group }} inakuomba upige kura juu ya kulipa {{ amount }} kwa {{ beneficiary }}. Piga kura "
+        "kwenye programu kabla ya {{ closes_at }}.",
+    },
+    "resolution_passed": {
+        "title": "{{ group }}: malipo ya {{ amount }} kwa {{ beneficiary }} yamepitishwa",
+        "body": "Wanachama wa {{ group }} wamepiga kura kulipa {{ amount }} kwa {{ beneficiary }} (ndiyo {{ yes }}, "
+        "hapana {{ no }}). Kiongozi atalipa sasa.",
+    },
+    "resolution_failed": {
+        "title": "{{ group }}: malipo ya {{ amount }} kwa {{ beneficiary }} hayakupitishwa",
+        "body": "Kura ya {{ group }} juu ya kulipa {{ amount }} kwa {{ beneficiary }} haikupita (ndiyo {{ yes }}, "
+        "hapana {{ no }}, au kura hazikutosha). Hakuna kitakacholipwa.",
+    },
+    "resolution_paid": {
+        "title": "{{ group }}: {{ amount }} imeingia kwenye pochi yako",
+        "body": "{{ group }} imekulipa {{ amount }}, kama wanachama walivyopiga kura. Imeingia kwenye pochi yako.",
+        "sms": "Pamoja: {{ group }} imekulipa {{ amount }}, kama wanachama walivyopiga kura.",
+    },
     "loan_applied": {
         "title": "{{ group }}: ombi la mkopo",
         "body": "{{ borrower }} ameomba mkopo wa {{ amount }}. Viongozi wataamua baada ya wadhamini kujibu.",

@@ -22,7 +22,7 @@ from rest_framework import serializers
 
 from accounts.models import Device, KycSubmission, User
 from billpay.models import Beneficiary, BillOrder
-from contributions.models import Loan, LoanDecision, Penalty, RecordedPayment
+from contributions.models import Loan, LoanDecision, Penalty, RecordedPayment, Resolution
 from core.money import MAX_AMOUNT, AmountError, parse_amount
 from groups.models import GroupMessage, Meeting, SavingsGroup
 from loyalty.models import (
@@ -204,6 +204,7 @@ SAVED_TO: dict[tuple[str, str], models.Field] = {
     ("PointsSpendInputSerializer", "reason"): PointsEntry._meta.get_field("reason"),
     ("PreferencesChangeSerializer", "time_zone"): QuietHours._meta.get_field("time_zone"),
     ("QuietHoursSerializer", "time_zone"): QuietHours._meta.get_field("time_zone"),
+    ("ResolutionInputSerializer", "reason"): Resolution._meta.get_field("reason"),
 }
 
 # Phone numbers: the serializer takes spaces and dashes, then saves E.164 (at most 16 characters).
