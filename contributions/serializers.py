@@ -530,3 +530,22 @@ class WelfareFundSerializer(serializers.Serializer):
     balance = AmountField()
     currency = serializers.CharField()
     contributions = WelfareContributionSerializer(many=True, help_text="Officials see everyone's, members their own.")
+
+
+class CreditSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField(help_text="Whether this group takes part-payments.")
+    balance = AmountField(help_text="Paid in part and not yet enough for the next whole due.")
+    currency = serializers.CharField()
+
+
+class PartPaymentInputSerializer(serializers.Serializer):
+    amount = AmountField()
+
+
+class PartPaymentSerializer(serializers.Serializer):
+    paid_in = AmountField()
+    settled = AmountField(help_text="What the credit settled now: whole dues, oldest first.")
+    penalties = serializers.ListField(child=serializers.IntegerField(), help_text="Penalties settled.")
+    contributions = serializers.ListField(child=serializers.IntegerField(), help_text="Contributions settled.")
+    balance = AmountField(help_text="The credit left, waiting for the next whole due.")
+    currency = serializers.CharField()

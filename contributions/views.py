@@ -22,6 +22,7 @@ from contributions.serializers import (
     ContributionPayInputSerializer,
     ContributionPaymentSerializer,
     ContributionSerializer,
+    CreditSerializer,
     CycleSerializer,
     DecisionInputSerializer,
     FineInputSerializer,
@@ -29,6 +30,8 @@ from contributions.serializers import (
     LoanApplicationSerializer,
     LoanDetailSerializer,
     LoanListSerializer,
+    PartPaymentInputSerializer,
+    PartPaymentSerializer,
     PayoutSerializer,
     PenaltyPaymentSerializer,
     PenaltySerializer,
@@ -50,7 +53,7 @@ from contributions.serializers import (
 )
 from core.clock import local_today
 from core.fields import MAX_ROW_ID, row_id_in_range
-from core.money import AmountError, parse_amount
+from core.money import AmountError, parse_amount, round_money
 from groups.errors import NotAnOfficialError
 from groups.openapi import NOT_MEMBER, OFFICIALS
 from groups.selectors import member_in, membership_of
@@ -663,3 +666,50 @@ class WelfarePayApi(GroupMoneyApi):
         require_pin(request)
         paid = services.pay_welfare(membership=membership, cycle=cycle)
         return Response(WelfareContributionSerializer(paid).data, status=status.HTTP_201_CREATED)
+
+
+class CreditApi(GroupMoneyApi):
+    @extend_schema(
+        summary="My part-payments held by the group (groups that take them)",
+        responses={200: CreditSerializer, **NOT_MEMBER},
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        group = membership.group
+        return Response(
+            CreditSerializer(
+                {
+                    "allowed": group.allow_partial_payments,
+                    "balance": round_money(selectors.credit_balance(membership=membership), group.currency),
+                    "currency": group.currency,
+                }
+            ).data
+        )
+
+    @money_endpoint(
+        summary="Pay any amount towards my dues; it settles whole dues, oldest first, as far as my credit reaches",
+        request=PartPaymentInputSerializer,
+        responses={
+            200: PartPaymentSerializer,
+            409: OpenApiResponse(description="`group_state`: the group takes whole dues only, or is not running."),
+        },
+    )
+    def post(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        data = PartPaymentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        amount = parse_group_amount(data.validated_data["amount"], membership.group, "amount")
+        require_pin(request)
+        settled, balance = services.pay_in_part(membership=membership, amount=amount)
+        return Response(
+            PartPaymentSerializer(
+                {
+                    "paid_in": amount,
+                    "settled": round_money(settled.total, membership.group.currency),
+                    "penalties": [p.pk for p in settled.penalties],
+                    "contributions": [c.pk for c in settled.contributions],
+                    "balance": round_money(balance, membership.group.currency),
+                    "currency": membership.group.currency,
+                }
+            ).data
+        )

@@ -83,6 +83,7 @@ MONEY_SETTINGS = (
     "security_deposit",
     "registration_fee",
     "default_policy",
+    "allow_partial_payments",
     "welfare_contribution",
     "resolution_quorum_percent",
     "resolution_majority_percent",
@@ -151,6 +152,9 @@ class SavingsGroup(models.Model):
     loan_max_term_months = models.PositiveSmallIntegerField(default=12, validators=[MaxValueValidator(60)])
     loan_late_fee = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Once per late instalment.")
     absence_fine = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Once per meeting missed.")
+    allow_partial_payments = models.BooleanField(
+        default=False, help_text="Members may pay any amount; it settles whole dues, oldest first, as it adds up."
+    )
     welfare_contribution = models.DecimalField(
         **MONEY, default=Decimal("0"), help_text="Each member's welfare-fund dues per cycle; 0: no welfare fund."
     )

@@ -92,6 +92,9 @@ class GroupInputSerializer(serializers.Serializer):
     loan_max_term_months = serializers.IntegerField(min_value=1, max_value=60, required=False)
     loan_late_fee = AmountField(allow_zero=True, required=False)
     absence_fine = AmountField(allow_zero=True, required=False)
+    allow_partial_payments = serializers.BooleanField(
+        required=False, help_text="Members may pay any amount towards their dues (held until it covers one whole)."
+    )
     welfare_contribution = AmountField(
         allow_zero=True, required=False, help_text="Each member's welfare-fund dues per cycle; 0 for no fund."
     )

@@ -45,6 +45,7 @@ class AccountKind(models.TextChoices):
     OFF_PLATFORM = "off_platform", "Off-platform money (cash, a group's own bank or paybill)"
     LOYALTY_FUNDING = "loyalty_funding", "Loyalty funding (what a merchant has put into its budgets)"
     GROUP_WELFARE = "group_welfare", "Group welfare fund"
+    GROUP_MEMBER_CREDIT = "group_member_credit", "A member's part-payments held by the group until they cover a due"
 
 
 # Accounts that hold someone's money: cached balance, never negative, locked by every posting that touches them.
@@ -59,6 +60,7 @@ GUARDED_KINDS = frozenset(
         AccountKind.LOYALTY_SPENT,
         AccountKind.GROUP_CASH_BOOK,
         AccountKind.GROUP_WELFARE,
+        AccountKind.GROUP_MEMBER_CREDIT,
     }
 )
 

@@ -9,6 +9,7 @@ from contributions.selectors.contributions import (
     penalty_of,
 )
 from contributions.selectors.group_money import (
+    credit_balance,
     guarantee_in,
     loan_in,
     loans_of,
@@ -27,6 +28,7 @@ from contributions.selectors.resolutions import resolution_in, resolutions_of, v
 __all__ = [
     "contribution_of",
     "contributions_of",
+    "credit_balance",
     "cycle_in",
     "cycles_of",
     "dashboard_of",

@@ -115,3 +115,13 @@ def recorded_payment_in(*, group: SavingsGroup, payment_id):
 def money_figures(*, group: SavingsGroup, headline: bool) -> dict:
     """What a group's answer shows of its money: the pot, and (for one group's own view) the headline figures."""
     return {"pot_balance": pot_balance_of(group=group), "figures": headline_figures(group=group) if headline else None}
+
+
+def credit_balance(*, membership: Membership) -> Decimal:
+    """What the member has paid in part and not yet settled (0 when nothing)."""
+    return LedgerAccount.objects.filter(
+        kind=AccountKind.GROUP_MEMBER_CREDIT,
+        owner_type="membership",
+        owner_id=str(membership.pk),
+        currency=membership.group.currency,
+    ).values_list("balance", flat=True).first() or Decimal("0")

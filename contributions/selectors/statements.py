@@ -23,7 +23,18 @@ from core.money import minor_unit
 from groups.models import Membership, SavingsGroup
 from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 
-TOTAL_KINDS = ("contributions", "payouts", "penalties", "deposits", "loans", "interest", "fees", "welfare", "expenses")
+TOTAL_KINDS = (
+    "contributions",
+    "payouts",
+    "penalties",
+    "deposits",
+    "loans",
+    "interest",
+    "fees",
+    "welfare",
+    "expenses",
+    "credit",
+)
 
 
 @dataclass
@@ -118,6 +129,8 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
             add("penalties", entry.amount)
         elif kind == AccountKind.GROUP_WELFARE:  # dues paid in (+), payouts by resolution (-)
             add("welfare", entry.amount)
+        elif kind == AccountKind.GROUP_MEMBER_CREDIT:  # part-payments in (+), settling dues or returned (-)
+            add("credit", entry.amount)
         elif kind == AccountKind.GROUP_POT and posted.kind == TransactionKind.GROUP_EXPENSE:
             add("expenses", entry.amount)
         elif kind in (AccountKind.GROUP_POT, AccountKind.GROUP_DEPOSIT_ESCROW):

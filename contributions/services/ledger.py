@@ -46,6 +46,16 @@ def welfare_of(group: SavingsGroup) -> LedgerAccount:
     )
 
 
+def credit_of(membership: Membership) -> LedgerAccount:
+    """A member's part-payments, held until they add up to whole dues (groups that allow partial payments)."""
+    return get_owned_account(
+        kind=AccountKind.GROUP_MEMBER_CREDIT,
+        owner_type="membership",
+        owner_id=membership.pk,
+        currency=membership.group.currency,
+    )
+
+
 def escrow_of(membership: Membership) -> LedgerAccount:
     return get_owned_account(
         kind=AccountKind.GROUP_DEPOSIT_ESCROW,

@@ -18,7 +18,7 @@ from contributions.models import (
     PenaltyStatus,
     SettledBy,
 )
-from contributions.services.ledger import escrow_of, post_for_group, pot_of
+from contributions.services.ledger import credit_of, escrow_of, post_for_group, pot_of
 from contributions.services.schedule import due_date_for, payout_date_for
 from contributions.services.settlement import tell_contribution_paid
 from core.clock import local_today
@@ -256,6 +256,21 @@ def complete_group(*, group: SavingsGroup) -> SavingsGroup:
         .order_by("pk")
     )
     pot = pot_of(group)
+    for membership in members:
+        credit = credit_of(membership)
+        credit.refresh_from_db(fields=["balance"])
+        if credit.balance > 0:  # part-payments that never added up to a whole due go home
+            post_for_group(
+                group=group,
+                kind=TransactionKind.CONTRIBUTION,
+                legs=[
+                    Leg(credit, -credit.balance),
+                    Leg(get_wallet(user_id=membership.user_id, currency=group.currency), credit.balance),
+                ],
+                idempotency_key=f"credit-return:{membership.pk}",
+                what="unspent part-payments returned",
+                member_id=membership.pk,
+            )
     for membership in members:
         escrow = escrow_of(membership)
         escrow.refresh_from_db(fields=["balance"])

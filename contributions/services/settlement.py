@@ -2,6 +2,7 @@
 obligation, or recorded cash settled into the group's cash book; oldest first, whole items only."""
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -22,8 +23,9 @@ from contributions.models import (
     PenaltyStatus,
     SettledBy,
 )
-from contributions.services.ledger import escrow_of, post_for_group, pot_of
+from contributions.services.ledger import credit_of, escrow_of, post_for_group, pot_of
 from core.money import round_money
+from groups.errors import GroupStateError
 from groups.models import (
     GroupStatus,
     Membership,
@@ -314,3 +316,38 @@ def _enqueue_payouts(group_id) -> None:
     from contributions.tasks import run_group_payouts
 
     run_group_payouts.delay(str(group_id))
+
+
+def pay_in_part(*, membership: Membership, amount: Decimal) -> tuple[Settlement, Decimal]:
+    """Any amount from the member's wallet towards their dues (groups that allow it): it joins their credit with the
+    group, and the credit settles whole obligations, oldest first (penalties, then contributions by due date), as
+    far as it reaches. Returns what it settled and the credit left. The caller has checked the PIN."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("group")
+            .get(pk=membership.pk)
+        )
+        group = membership.group
+        if not group.allow_partial_payments:
+            raise GroupStateError("This group takes whole dues only.")
+        if group.status != GroupStatus.ACTIVE or not membership.is_active:
+            raise GroupStateError("Dues are paid by active members of a running group.")
+        credit = credit_of(membership)
+        post_for_group(
+            group=group,
+            kind=TransactionKind.CONTRIBUTION,
+            legs=[Leg(get_wallet(user_id=membership.user_id, currency=group.currency), -amount), Leg(credit, amount)],
+            idempotency_key=f"part-payment:{membership.pk}:{uuid.uuid4()}",
+            what="part-payment towards dues",
+            member_id=membership.pk,
+            part_payment=str(amount),
+        )
+        credit.refresh_from_db(fields=["balance"])
+        owed = obligations_within(membership=membership, amount=credit.balance)
+        if owed.total:
+            post_settlement(membership=membership, owed=owed, source=credit, settled_by=SettledBy.WALLET)
+            credit.refresh_from_db(fields=["balance"])
+    if owed.contributions:
+        _after_payment(group.pk)
+    return owed, credit.balance
