@@ -19,6 +19,8 @@ from contributions.models import (
     PenaltyStatus,
     RecordedPayment,
     RecordedPaymentStatus,
+    Resolution,
+    ResolutionStatus,
     SettledBy,
     SwapRequest,
     SwapStatus,
@@ -26,6 +28,7 @@ from contributions.models import (
 from contributions.services.loans import loan_book, outstanding_principal
 from core.clock import local_today
 from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
+from payments.models import AccountKind, LedgerAccount
 
 ZERO = Decimal("0")
 
@@ -103,12 +106,26 @@ def group_health(*, group: SavingsGroup) -> dict:
         ],
         "cycles": cycles,
         "loans": loan_book(group=group),
+        "welfare_balance": _money(_welfare_balance(group)),
+        "resolutions_open": Resolution.objects.filter(group=group, status=ResolutionStatus.OPEN).count(),
     }
+
+
+def _welfare_balance(group: SavingsGroup) -> Decimal:
+    return (
+        LedgerAccount.objects.filter(
+            kind=AccountKind.GROUP_WELFARE, owner_type="group", owner_id=str(group.pk), currency=group.currency
+        )
+        .values_list("balance", flat=True)
+        .first()
+        or ZERO
+    )
 
 
 def headline_figures(*, group: SavingsGroup) -> dict:
     health = group_health(group=group)
-    return {key: health[key] for key in ("on_time_rate", "expected_to_date", "collected", "arrears")} | {
+    keys = ("on_time_rate", "expected_to_date", "collected", "arrears", "welfare_balance", "resolutions_open")
+    return {key: health[key] for key in keys} | {
         "defaulters": len(health["defaulters"]),
         "loans_outstanding": health["loans"]["outstanding"],
     }

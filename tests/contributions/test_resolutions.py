@@ -69,6 +69,8 @@ def test_welfare_dues_are_paid_once_per_cycle_into_their_own_fund(welfare_chama)
     assert len(treasurer.get(f"groups/{gid}/welfare/").json()["contributions"]) == 2
     assert len(member.get(f"groups/{gid}/welfare/").json()["contributions"]) == 1
     assert member.get(f"groups/{gid}/").json()["pot_balance"] == "0.00"  # the fund is not the pot
+    health = treasurer.get(f"groups/{gid}/health/").json()
+    assert (health["welfare_balance"], health["resolutions_open"]) == ("200.00", 0)
     assert ledger_discrepancies() == []
 
 
