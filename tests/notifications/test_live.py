@@ -10,6 +10,7 @@ import socket
 import uuid
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -395,8 +396,11 @@ def test_fetch_new_notifications_reads_what_the_socket_has_not_sent():
 @pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs Redis (set REDIS_URL)")
 @run_async
 async def test_through_redis_publish_reaches_the_socket_and_nothing_polls(member, other_member, settings, monkeypatch):
+    # A database of its own: the cache's (REDIS_URL's) is flushed before and after every test, on every xdist
+    # worker, which would drop the socket's group membership in the middle of this test.
+    layer_url = urlsplit(settings.REDIS_URL)._replace(path="/15").geturl()
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [settings.REDIS_URL]}}
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [layer_url]}}
     }
     settings.NOTIFICATIONS_LIVE_POLL_SECONDS = 0.05
     fetch = FakeFetch()
