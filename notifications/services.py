@@ -39,8 +39,9 @@ class NothingToSendTo(Exception):
 
 def notify(*, user: User, event: str, context: dict[str, Any] | None = None, key: str = "") -> Notification | None:
     """Tell `user` about `event`. `key` names the cause (a penalty's id, a reminder's day): the same cause never
-    notifies twice, so a job run twice tells once. Never raises: a message that cannot be written is logged, and
-    the caller's money work goes on. Returns the notification, or None when it was already sent or failed."""
+    notifies twice, so a job run twice tells once. A message that cannot be written is logged and the caller's
+    money work goes on (only an event missing from the catalog raises: a typo at a call site fails its tests).
+    Returns the notification, or None when it was already sent or could not be written."""
     spec = event_named(event)
     values = {name: value for name, value in (context or {}).items() if name not in spec.sealed}
     sealed = {name: value for name, value in (context or {}).items() if name in spec.sealed}
