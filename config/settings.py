@@ -267,6 +267,7 @@ REST_FRAMEWORK = {
         "recipient_lookup": env.str("THROTTLE_RECIPIENT_LOOKUP", default="30/hour"),
         # a bill token sent again (by SMS once notifications send them)
         "bill_token_resend": env.str("THROTTLE_BILL_TOKEN_RESEND", default="10/hour"),
+        "group_invites": env.str("THROTTLE_GROUP_INVITES", default="30/hour"),
         # loyalty redemptions per staff user or API key: one-time codes are six digits
         "loyalty_redeem": env.str("THROTTLE_LOYALTY_REDEEM", default="120/min"),
     },

@@ -8,7 +8,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.fields import MAX_ROW_ID, SANE_DATE, AmountField, TimeZoneField, amount_pattern, currency_branches
+from core.fields import MAX_ROW_ID, SANE_DATE, AmountField, TimeZoneField, amount_pattern, currency_branches, e164_phone
 from core.money import CURRENCIES, CURRENCY_DIGITS, AmountError, parse_amount
 from groups.hooks import GROUP_FIGURES, announce
 from groups.models import (
@@ -367,3 +367,19 @@ class MeetingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Meeting
         fields = ["id", "scheduled_for", "place", "link", "agenda", "minutes", "status", "attendance", "created_at"]
+
+
+class InviteInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, required=False)
+    phone_number = serializers.CharField(max_length=20, required=False, help_text="E.164, e.g. +254712345678.")
+
+    def input_rules(self) -> dict[str, Any]:
+        """An email, a phone, or both (`validate`)."""
+        return {"anyOf": [{"required": ["email"]}, {"required": ["phone_number"]}]}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("email") and not attrs.get("phone_number"):
+            raise serializers.ValidationError({"email": ["Give an email address or a phone number to invite."]})
+        if attrs.get("phone_number"):
+            attrs["phone_number"] = e164_phone(attrs["phone_number"])
+        return attrs

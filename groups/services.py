@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import User
 from core.clock import local_today
 from groups import rotation
 from groups.errors import (
@@ -34,9 +35,10 @@ from groups.models import (
     Role,
     SavingsGroup,
 )
-from groups.notices import as_sentence, group_context
+from groups.notices import as_sentence, group_context, name_of
 from notifications import live
-from notifications.services import notify
+from notifications.catalog import Channel
+from notifications.services import notify, notify_address
 
 logger = logging.getLogger("pamoja.groups")
 
@@ -122,6 +124,27 @@ def rotate_invite_code(*, actor: Membership) -> SavingsGroup:
     group.invite_code = new_invite_code()
     group.save(update_fields=["invite_code", "updated_at"])
     return group
+
+
+def send_invite(*, actor: Membership, email: str = "", phone_number: str = "") -> None:
+    """Invite someone to a forming group by email or phone (officials). Someone with a Pamoja account is told in
+    the app (and by their own channels); anyone else gets the invite code by email or SMS. Either way the answer
+    is the same, so it never says who has an account; one invite per group and address is sent."""
+    require_official(actor)
+    group = actor.group
+    if group.status != GroupStatus.FORMING:
+        raise GroupStateError("Only a forming group takes new members.")
+    context = {**group_context(group), "inviter": name_of(actor.user), "invite_code": group.invite_code}
+    key = f"invite:{group.pk}"
+    invitee = User.objects.filter(email=User.objects.normalize_email(email)).first() if email else None
+    if invitee is None and phone_number:
+        invitee = User.objects.filter(phone_number=phone_number).first()
+    if invitee is not None:
+        if not group.memberships.filter(user=invitee).exclude(status=MembershipStatus.LEFT).exists():
+            notify(user=invitee, event="group_invite", context=context, key=key)
+        return
+    channel, address = (Channel.EMAIL, email) if email else (Channel.SMS, phone_number)
+    notify_address(channel=channel, address=address, event="group_invite", context=context, language="en", key=key)
 
 
 def join_group(*, user, invite_code: str, slots: int = 1) -> Membership:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("groups/<str:group_id>/start/", views.GroupStartApi.as_view(), name="group-start"),
     path("groups/<str:group_id>/cancel/", views.GroupCancelApi.as_view(), name="group-cancel"),
     path("groups/<str:group_id>/invite/", views.GroupInviteApi.as_view(), name="group-invite"),
+    path("groups/<str:group_id>/invites/", views.GroupInvitesApi.as_view(), name="group-invites"),
     path("groups/<str:group_id>/dues/", views.GroupDuesApi.as_view(), name="group-dues"),
     path("groups/<str:group_id>/leave/", views.GroupLeaveApi.as_view(), name="group-leave"),
     path("groups/<str:group_id>/members/", views.MemberListApi.as_view(), name="group-members"),

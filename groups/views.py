@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from groups import meetings, selectors, services
@@ -12,6 +13,7 @@ from groups.serializers import (
     CancelInputSerializer,
     GroupInputSerializer,
     GroupSerializer,
+    InviteInputSerializer,
     JoinInputSerializer,
     JoinOutputSerializer,
     MeetingInputSerializer,
@@ -132,6 +134,34 @@ class GroupInviteApi(APIView):
         membership = selectors.membership_of(user=request.user, group_id=group_id)
         membership.group = services.rotate_invite_code(actor=membership)
         return group_answer(membership)
+
+
+class InviteThrottle(UserRateThrottle):
+    scope = "group_invites"
+
+
+class GroupInvitesApi(APIView):
+    throttle_classes = [InviteThrottle]
+
+    @extend_schema(
+        summary="Invite someone to a forming group by email or phone (officials)",
+        description=(
+            "Someone with a Pamoja account is told in the app; anyone else receives the invite code by email or SMS. "
+            "The answer is the same either way, and one invite per group and address is sent."
+        ),
+        request=InviteInputSerializer,
+        responses={
+            202: OpenApiResponse(description="Sent (or already sent)."),
+            409: OpenApiResponse(description="`group_state`: the group is not forming."),
+            **OFFICIALS,
+        },
+    )
+    def post(self, request, group_id):
+        membership = selectors.membership_of(user=request.user, group_id=group_id)
+        data = InviteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.send_invite(actor=membership, **data.validated_data)
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class GroupDuesApi(APIView):

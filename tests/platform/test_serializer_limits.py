@@ -232,6 +232,8 @@ for _variant in ("ProfileUpdateJsonInputSerializer", "ProfileUpdateFormInputSeri
 NOT_SAVED_AS_GIVEN: dict[tuple[str, str], str] = {
     ("CancelInputSerializer", "reason"): "in the refunds' ledger memo, which is cut to its column",
     ("LoginInputSerializer", "email"): "a lookup",
+    ("InviteInputSerializer", "email"): "a lookup, or the address of one email (a delivery's address holds 254)",
+    ("InviteInputSerializer", "phone_number"): "a lookup, or the address of one SMS, saved as E.164",
     ("PreferencesChangeSerializer", "starts"): "an HH:MM time, saved as a time",
     ("PreferencesChangeSerializer", "ends"): "an HH:MM time, saved as a time",
     ("QuietHoursSerializer", "starts"): "an HH:MM time, saved as a time",
