@@ -5,10 +5,12 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import pyotp
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts import two_factor
 from accounts.kyc import apply_kyc_result
 from accounts.models import KycSubmission
 from accounts.providers.smileid.adapter import KycResult
@@ -144,3 +146,14 @@ def test_a_customers_reward_is_texted_once_and_its_expiry_warned_once():
     warned = Delivery.objects.get(event="loyalty_reward_expiring")
     assert warned.address == customer.phone and warned.context["reward"] == "10% off"
     assert issuance.code not in str(issued.context)
+
+
+def test_two_factor_turned_on_and_off_is_told_each_time():
+    member = UserFactory()
+    two_factor.start_setup(user=member)
+    two_factor.confirm_setup(user=member, code=pyotp.TOTP(member.totp_secret).now())
+    client = APIClient()
+    client.force_authenticate(user=member)
+    off = client.post("/api/v1/auth/2fa/disable/", {"password": DEFAULT_PASSWORD})
+    assert off.status_code == 204, off.content
+    assert len(told(member, "two_factor_enabled")) == 1 and len(told(member, "two_factor_disabled")) == 1
