@@ -309,6 +309,8 @@ SPECTACULAR_SETTINGS = {
         "ResolutionKindEnum": "contributions.models.ResolutionKind",
         "ResolutionStatusEnum": "contributions.models.ResolutionStatus",
         "VoteChoiceEnum": "contributions.models.VoteChoice",
+        "GroupPlanEnum": "groups.models.Plan",
+        "PlanBillingEnum": "groups.models.PlanBilling",
         "LoyaltyStaffRoleEnum": "loyalty.models.StaffRole",
         "GroupRoleEnum": "groups.models.Role",
         "LoyaltyCustomerStatusEnum": "loyalty.models.CustomerStatus",
@@ -588,6 +590,24 @@ if SMS_PROVIDER == "twilio" and not (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERV
 # A delivery is tried this many times, waiting NOTIFICATION_RETRY_BASE seconds x 4^(attempt - 1) between tries.
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_RETRY_BASE = env.int("NOTIFICATION_RETRY_BASE", default=30)
+
+# Group plans: what each allows (member slots; the loans module, statement export as CSV or PDF, payments
+# officials record) and its monthly price per currency, billed from the chair's wallet or the pot.
+GROUP_PLANS = env.json(
+    "GROUP_PLANS",
+    default={
+        "free": {"members": 10, "loans": False, "statements_export": False, "recorded_payments": False},
+        "standard": {"members": 30, "loans": True, "statements_export": True, "recorded_payments": False},
+        "premium": {"members": 100, "loans": True, "statements_export": True, "recorded_payments": True},
+    },
+)
+GROUP_PLAN_PRICES = env.json(
+    "GROUP_PLAN_PRICES",
+    default={
+        "standard": {"KES": "500.00", "NGN": "3000.00", "GHS": "40.00", "UGX": "15000", "TZS": "10000"},
+        "premium": {"KES": "1500.00", "NGN": "9000.00", "GHS": "120.00", "UGX": "45000", "TZS": "30000"},
+    },
+)
 
 KYC_LIMITS = env.json(
     "KYC_LIMITS",

@@ -80,3 +80,8 @@ class ResolutionNotFoundError(NotFoundError):
 class WelfareAlreadyPaidError(ConflictError):
     code = "welfare_already_paid"
     message = "Your welfare dues for this cycle are paid already."
+
+
+class PlanNotSoldError(ConflictError):
+    code = "plan_not_sold"
+    message = "That plan is not sold in the group's currency."

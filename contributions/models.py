@@ -550,3 +550,24 @@ class ResolutionVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.choice} by {self.membership_id} on {self.resolution_id}"
+
+
+class PlanCharge(models.Model):
+    """A month of a paid plan, billed once: the unique (group, period) is what makes the monthly job safe to rerun."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="plan_charges")
+    period = models.CharField(max_length=7, help_text="The month paid for, YYYY-MM.")
+    plan = models.CharField(max_length=8)
+    amount = models.DecimalField(**MONEY)
+    ledger_transaction = models.OneToOneField("payments.LedgerTransaction", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "period"], name="plan_charged_once_a_month"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="plan_charge_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_id} {self.plan} {self.period}"

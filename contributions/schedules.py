@@ -42,4 +42,10 @@ JOBS = [
         schedule=timedelta(minutes=5),
         description="Every 5 minutes: decide resolutions whose voting time is over, on the votes cast.",
     ),
+    PeriodicJob(
+        name="contributions.bill_plans",
+        task="contributions.bill_plans",
+        schedule=Crontab(minute="15", hour="6"),
+        description="Daily: bill paid group plans whose month has run out, once per month; unpaid ones lapse to Free.",
+    ),
 ]

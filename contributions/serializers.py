@@ -26,7 +26,7 @@ from contributions.models import (
 from contributions.services import loan_schedule, outstanding_principal, payoff_amount
 from core.clock import local_today
 from core.fields import KENYAN_PHONE, MAX_ROW_ID, SANE_DATE, AmountField, e164_phone, require_kenyan_phone
-from groups.models import PayoutOrder
+from groups.models import PayoutOrder, Plan, PlanBilling
 
 MAX_CYCLES = 10_000  # a swap names a turn; no group has more
 
@@ -549,3 +549,26 @@ class PartPaymentSerializer(serializers.Serializer):
     contributions = serializers.ListField(child=serializers.IntegerField(), help_text="Contributions settled.")
     balance = AmountField(help_text="The credit left, waiting for the next whole due.")
     currency = serializers.CharField()
+
+
+class PlanLimitsSerializer(serializers.Serializer):
+    members = serializers.IntegerField()
+    loans = serializers.BooleanField()
+    statements_export = serializers.BooleanField()
+    recorded_payments = serializers.BooleanField()
+
+
+class PlanSerializer(serializers.Serializer):
+    plan = serializers.ChoiceField(choices=Plan.choices, help_text="The plan chosen (billed from the next bill).")
+    effective_plan = serializers.ChoiceField(choices=Plan.choices, help_text="The plan whose limits hold today.")
+    billing = serializers.ChoiceField(choices=PlanBilling.choices)
+    paid_through = serializers.DateField(allow_null=True)
+    limits = PlanLimitsSerializer(help_text="What the effective plan allows.")
+    prices = serializers.DictField(
+        child=AmountField(allow_null=True), help_text="Each plan's monthly price in the group's currency."
+    )
+
+
+class PlanChangeSerializer(serializers.Serializer):
+    plan = serializers.ChoiceField(choices=Plan.choices)
+    billing = serializers.ChoiceField(choices=PlanBilling.choices, default=PlanBilling.CHAIR_WALLET)

@@ -65,3 +65,9 @@ def send_weekly_summary(group_id: str) -> int:
 def close_due_resolutions() -> int:
     """Decide resolutions whose voting time is over; safe to run twice."""
     return services.close_due_resolutions()
+
+
+@shared_task(name="contributions.bill_plans")
+def bill_plans() -> int:
+    """Daily: bill each paid plan whose month has run out (once per month; a failed bill is retried the next day)."""
+    return services.bill_plans()

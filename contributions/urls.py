@@ -72,6 +72,7 @@ urlpatterns = [
     ),
     path("groups/<str:group_id>/welfare/", views.WelfareFundApi.as_view(), name="group-welfare"),
     path("groups/<str:group_id>/credit/", views.CreditApi.as_view(), name="group-credit"),
+    path("groups/<str:group_id>/plan/", views.GroupPlanApi.as_view(), name="group-plan"),
     path("groups/<str:group_id>/welfare/pay/", views.WelfarePayApi.as_view(), name="group-welfare-pay"),
     path(
         "groups/<str:group_id>/members/<int:membership_id>/statement/",

@@ -35,6 +35,8 @@ from contributions.serializers import (
     PayoutSerializer,
     PenaltyPaymentSerializer,
     PenaltySerializer,
+    PlanChangeSerializer,
+    PlanSerializer,
     RecordedPaymentInputSerializer,
     RecordedPaymentSerializer,
     RejectInputSerializer,
@@ -55,7 +57,9 @@ from core.clock import local_today
 from core.fields import MAX_ROW_ID, row_id_in_range
 from core.money import AmountError, parse_amount, round_money
 from groups.errors import NotAnOfficialError
+from groups.models import Plan
 from groups.openapi import NOT_MEMBER, OFFICIALS
+from groups.plans import effective_plan, limits_of, price_of, require_feature
 from groups.selectors import member_in, membership_of
 from groups.services import set_chair_order
 from payments.endpoints import money_endpoint, require_pin
@@ -476,7 +480,9 @@ STATEMENT_PARAMS = [
 
 
 def statement_period(request, group):
-
+    """The period asked for; CSV and PDF (an export) only on a plan that includes them."""
+    if getattr(request.accepted_renderer, "format", "json") in ("csv", "pdf"):
+        require_feature(group, "statements_export")
     query = StatementQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     end = query.validated_data.get("end") or local_today(group.tz)
@@ -713,3 +719,49 @@ class CreditApi(GroupMoneyApi):
                 }
             ).data
         )
+
+
+def _plan_answer(group) -> Response:
+    plan = effective_plan(group)
+    return Response(
+        PlanSerializer(
+            {
+                "plan": group.plan,
+                "effective_plan": plan,
+                "billing": group.plan_billing,
+                "paid_through": group.plan_paid_through,
+                "limits": limits_of(plan),
+                "prices": {name: price_of(name, group.currency) for name in Plan.values},
+            }
+        ).data
+    )
+
+
+class GroupPlanApi(GroupMoneyApi):
+    @extend_schema(
+        summary="The group's plan, what it allows and what each plan costs",
+        responses={200: PlanSerializer, **NOT_MEMBER},
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        return _plan_answer(membership.group)
+
+    @money_endpoint(
+        summary="Choose the plan and where it is billed from (the chair); a paid plan with no month paid is billed now",
+        request=PlanChangeSerializer,
+        responses={
+            200: PlanSerializer,
+            403: OpenApiResponse(description="`chair_only`, or the PIN errors."),
+            409: OpenApiResponse(description="`plan_not_sold` in the group's currency, or `group_state`."),
+            422: OpenApiResponse(description="`insufficient_funds`: the chair's wallet or the pot holds too little."),
+        },
+    )
+    def post(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        data = PlanChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        require_pin(request)
+        group = services.change_plan(
+            actor=membership, plan=data.validated_data["plan"], billing=data.validated_data["billing"]
+        )
+        return _plan_answer(group)

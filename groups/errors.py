@@ -56,3 +56,8 @@ class GroupNotReadyError(ApplicationError):
 class ChairMustHandOverError(ConflictError):
     code = "chair_must_hand_over"
     message = "Hand the chair to another member before you leave."
+
+
+class PlanLimitError(PermissionDeniedError):
+    code = "plan_limit"
+    message = "The group's plan does not include this."

@@ -51,6 +51,17 @@ class DefaultPolicy(models.TextChoices):
     PAYOUT_WAITS = "payout_waits", "The payout waits for every contribution"
 
 
+class Plan(models.TextChoices):
+    FREE = "free", "Free"
+    STANDARD = "standard", "Standard"
+    PREMIUM = "premium", "Premium"
+
+
+class PlanBilling(models.TextChoices):
+    CHAIR_WALLET = "chair_wallet", "The chair's wallet"
+    POT = "pot", "The group's pot"
+
+
 class InterestMethod(models.TextChoices):
     FLAT = "flat", "Flat (on the original principal)"
     REDUCING = "reducing", "Reducing balance"
@@ -152,6 +163,14 @@ class SavingsGroup(models.Model):
     loan_max_term_months = models.PositiveSmallIntegerField(default=12, validators=[MaxValueValidator(60)])
     loan_late_fee = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Once per late instalment.")
     absence_fine = models.DecimalField(**MONEY, default=Decimal("0"), help_text="Once per meeting missed.")
+    plan = models.CharField(max_length=8, choices=Plan.choices, default=Plan.FREE)
+    plan_billing = models.CharField(max_length=12, choices=PlanBilling.choices, default=PlanBilling.CHAIR_WALLET)
+    plan_paid = models.CharField(
+        max_length=8, choices=Plan.choices, default=Plan.FREE, help_text="The plan the paid month was billed for."
+    )
+    plan_paid_through = models.DateField(
+        null=True, blank=True, help_text="The paid plan's limits hold to this day; after it, Free's (data is kept)."
+    )
     allow_partial_payments = models.BooleanField(
         default=False, help_text="Members may pay any amount; it settles whole dues, oldest first, as it adds up."
     )

@@ -22,6 +22,7 @@ from groups.errors import (
     InviteCodeInvalidError,
     NotAnOfficialError,
     NotTheChairError,
+    PlanLimitError,
 )
 from groups.hooks import DUES_RETURNED, GROUP_STARTED, announce
 from groups.models import (
@@ -36,6 +37,7 @@ from groups.models import (
     SavingsGroup,
 )
 from groups.notices import as_sentence, group_context, name_of
+from groups.plans import effective_plan, member_cap
 from notifications import live
 from notifications.catalog import Channel
 from notifications.services import notify, notify_address
@@ -161,6 +163,11 @@ def join_group(*, user, invite_code: str, slots: int = 1) -> Membership:
         taken = group.memberships.filter(status=MembershipStatus.ACTIVE).aggregate(total=Sum("slots"))["total"] or 0
         if taken + slots > group.member_limit:
             raise GroupFullError(details={"member_limit": group.member_limit, "taken": taken})
+        if taken + slots > member_cap(group):
+            raise PlanLimitError(
+                "The group's plan takes no more members.",
+                details={"plan": effective_plan(group), "feature": "members", "members": member_cap(group)},
+            )
         if existing is not None:  # came back after leaving while the group was still forming
             existing.status = MembershipStatus.ACTIVE
             existing.role = Role.MEMBER

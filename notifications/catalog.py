@@ -223,6 +223,14 @@ EVENTS: dict[str, Event] = {
             priority=HIGH,
             link="/wallet",
         ),
+        Event(
+            "plan_lapsed",
+            G,
+            ACT,
+            {**_GROUP, "plan": "Premium", "amount": "KES 1,500.00"},
+            priority=HIGH,
+            link="/groups/{group_id}/plan",
+        ),
         # loans
         Event(
             "loan_applied",

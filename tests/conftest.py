@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
@@ -41,6 +42,23 @@ def pytest_sessionfinish(session, exitstatus):
 def _fast_password_hashing(settings):
     """Passwords and PINs hash with MD5 in tests only: PBKDF2's cost is for attackers, not for the suite."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+CONFIGURED_PLANS = dict(django_settings.GROUP_PLANS)  # read before any fixture changes it
+UNLIMITED_PLAN = {"members": 1000, "loans": True, "statements_export": True, "recorded_payments": True}
+
+
+@pytest.fixture(autouse=True)
+def _plans_lifted(settings):
+    """Every plan allows everything in tests, as throttles are lifted: groups made by other tests use the loans,
+    exports and recorded payments Free does not include. The plan tests put the real limits back
+    (`real_plan_limits`)."""
+    settings.GROUP_PLANS = dict.fromkeys(("free", "standard", "premium"), UNLIMITED_PLAN)
+
+
+@pytest.fixture
+def real_plan_limits(settings):
+    settings.GROUP_PLANS = CONFIGURED_PLANS
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,7 @@ from contributions.services.loans import (
 )
 from contributions.services.payouts import complete_group, run_payouts
 from contributions.services.penalties import assess_penalties, fine_attendance, levy_fine, penalty_amount
+from contributions.services.plans import bill_plans, change_plan
 from contributions.services.recorded_payments import (
     cash_book_of,
     confirm_payment,
@@ -66,8 +67,10 @@ __all__ = [
     "apply_for_loan",
     "assess_late_fees",
     "assess_penalties",
+    "bill_plans",
     "borrowing_limit",
     "cash_book_of",
+    "change_plan",
     "close_due_resolutions",
     "complete_group",
     "confirm_payment",

@@ -40,6 +40,7 @@ from core.money import allocate, minor_unit, round_money
 from groups.errors import NotAnOfficialError
 from groups.models import OFFICIAL_ROLES, GroupStatus, InterestMethod, Membership, MembershipStatus, SavingsGroup
 from groups.notices import as_sentence, group_context, name_of
+from groups.plans import require_feature
 from groups.services import require_official
 from notifications.rendering import money_text
 from notifications.services import notify
@@ -183,6 +184,7 @@ def apply_for_loan(
     group = membership.group
     if group.status != GroupStatus.ACTIVE:
         raise LoanRefusedError("The group lends only while it is running.")
+    require_feature(group, "loans")
     with transaction.atomic():
         # one application at a time per member, so two at once cannot both fit under the limit
         Membership.objects.select_for_update(no_key=True, of=("self",)).get(pk=membership.pk)

@@ -32,6 +32,7 @@ from core.clock import local_today
 from groups.errors import GroupStateError
 from groups.models import OFFICIAL_ROLES, GroupStatus, Membership, MembershipStatus, SavingsGroup
 from groups.notices import group_context, name_of
+from groups.plans import require_feature
 from groups.services import require_official
 from notifications.rendering import money_text
 from notifications.services import notify
@@ -119,6 +120,7 @@ def record_payment(
 ) -> RecordedPayment:
     require_official(actor)
     group = actor.group
+    require_feature(group, "recorded_payments")
     _check_group_takes(group, applies_to)
     handing_out = applies_to == PaymentTarget.CASH_PAYOUT
     if member.group_id != group.pk or (member.status == MembershipStatus.LEFT and not handing_out):

@@ -110,6 +110,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "body": "{{ group }} paid you {{ amount }}, as its members voted. It is in your wallet.",
         "sms": "Pamoja: {{ group }} paid you {{ amount }}, as its members voted.",
     },
+    "plan_lapsed": {
+        "title": "{{ group }}: the {{ plan }} plan could not be paid",
+        "body": "We could not bill {{ amount }} for the {{ plan }} plan of {{ group }}, so the group is on the Free "
+        "plan's limits until it is paid. Nothing is lost: top up and we try again tomorrow.",
+        "sms": "Pamoja: the {{ plan }} plan of {{ group }} ({{ amount }}) could not be paid. Free limits apply until "
+        "it is.",
+    },
     "loan_applied": {
         "title": "{{ group }}: a loan application",
         "body": "{{ borrower }} applied for a loan of {{ amount }}. Officials decide once the guarantors have "

@@ -125,6 +125,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "body": "{{ group }} imekulipa {{ amount }}, kama wanachama walivyopiga kura. Imeingia kwenye pochi yako.",
         "sms": "Pamoja: {{ group }} imekulipa {{ amount }}, kama wanachama walivyopiga kura.",
     },
+    "plan_lapsed": {
+        "title": "{{ group }}: mpango wa {{ plan }} haukuweza kulipiwa",
+        "body": "Hatukuweza kutoza {{ amount }} kwa mpango wa {{ plan }} wa {{ group }}, kwa hiyo kikundi kiko kwenye "
+        "vikomo vya mpango wa Bure hadi utakapolipiwa. Hakuna kinachopotea: ongeza salio na tutajaribu tena kesho.",
+        "sms": "Pamoja: mpango wa {{ plan }} wa {{ group }} ({{ amount }}) haukuweza kulipiwa. Vikomo vya Bure "
+        "vinatumika hadi ulipiwe.",
+    },
     "loan_applied": {
         "title": "{{ group }}: ombi la mkopo",
         "body": "{{ borrower }} ameomba mkopo wa {{ amount }}. Viongozi wataamua baada ya wadhamini kujibu.",
