@@ -1,11 +1,13 @@
 """Plans: Free's limits refuse with `plan_limit`; a paid plan is billed a month at a time from the chair's wallet
 (or the pot), once per month however often the job runs; an unpaid month lapses to Free's limits, data kept."""
 
+import importlib
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from contributions.models import PlanCharge
@@ -118,3 +120,16 @@ def test_an_upgrade_the_wallet_cannot_pay_changes_nothing(make_running):
     refused = change(chair, gid, "premium")
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "insufficient_funds"
     assert SavingsGroup.objects.get(pk=gid).plan == "free" and not PlanCharge.objects.exists()
+
+
+def test_groups_from_before_plans_keep_every_feature_for_ninety_days(running):
+    gid, (_chair, _treasurer, member), _ids = running
+    SavingsGroup.objects.filter(pk=gid).update(plan_paid="free", plan_paid_through=None)  # as before plans
+    migration = importlib.import_module("groups.migrations.0007_grandfather_plans")
+    migration.grandfather(django_apps, None)
+    group = SavingsGroup.objects.get(pk=gid)
+    assert (group.plan, group.plan_paid) == ("free", "premium")  # nobody is billed without choosing
+    assert member.get(f"groups/{gid}/plan/").json()["effective_plan"] == "premium"
+    with time_machine.travel(timezone.now() + timedelta(days=91)):
+        assert member.get(f"groups/{gid}/plan/").json()["effective_plan"] == "free"
+        assert bill_plans() == 0
