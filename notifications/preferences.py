@@ -6,8 +6,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-
 from notifications.catalog import Category, Channel, Event
 from notifications.models import ChannelPreference, QuietHours
 
@@ -79,26 +77,3 @@ def send_after(*, event: Event, channel: Channel, quiet: Quiet | None, now: date
     if quiet is None or event.always_sent or channel not in QUIETED_CHANNELS or not quiet.covers(now):
         return now
     return quiet.end_after(now)
-
-
-# --- writes --------------------------------------------------------------------------------------------------------
-
-
-def update_preferences(
-    *,
-    user_id: Any,
-    categories: dict[str, dict[str, bool]] | None = None,
-    quiet: dict[str, Any] | None = None,
-    clear_quiet: bool = False,
-) -> None:
-    """Change some categories' channels (a category's missing channels keep their current choice) and set or clear
-    quiet hours. Security cannot be switched off; the serializer refuses it before this runs."""
-    with transaction.atomic():
-        current = channel_choices(user_id=user_id)
-        for category, channels in (categories or {}).items():
-            merged = {**current[category], **channels}
-            ChannelPreference.objects.update_or_create(user_id=user_id, category=category, defaults=merged)
-        if clear_quiet:
-            QuietHours.objects.filter(user_id=user_id).delete()
-        elif quiet is not None:
-            QuietHours.objects.update_or_create(user_id=user_id, defaults=quiet)

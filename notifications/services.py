@@ -18,7 +18,7 @@ from config.celery import app as celery_app
 from notifications import live, preferences
 from notifications.catalog import Channel
 from notifications.catalog import event as event_named
-from notifications.models import Delivery, DeliveryStatus, Notification
+from notifications.models import ChannelPreference, Delivery, DeliveryStatus, Notification, QuietHours
 from notifications.rendering import language_of, render, render_email
 from notifications.selectors import notification_payload
 from notifications.senders.base import DeviceUnregistered, OutgoingPush, OutgoingSms, SendFailed
@@ -284,3 +284,23 @@ def mark_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+def update_preferences(
+    *,
+    user_id: Any,
+    categories: dict[str, dict[str, bool]] | None = None,
+    quiet: dict[str, Any] | None = None,
+    clear_quiet: bool = False,
+) -> None:
+    """Change some categories' channels (a category's missing channels keep their current choice) and set or clear
+    quiet hours. Security cannot be switched off; the serializer refuses it before this runs."""
+    with transaction.atomic():
+        current = preferences.channel_choices(user_id=user_id)
+        for category, channels in (categories or {}).items():
+            merged = {**current[category], **channels}
+            ChannelPreference.objects.update_or_create(user_id=user_id, category=category, defaults=merged)
+        if clear_quiet:
+            QuietHours.objects.filter(user_id=user_id).delete()
+        elif quiet is not None:
+            QuietHours.objects.update_or_create(user_id=user_id, defaults=quiet)

@@ -94,7 +94,7 @@ class PreferencesApi(APIView):
         user = signed_in_user(request)
         has_quiet = "quiet_hours" in data.validated_data
         quiet = data.validated_data.get("quiet_hours")
-        preferences.update_preferences(
+        services.update_preferences(
             user_id=user.pk,
             categories=data.validated_data.get("categories"),
             quiet=quiet,

@@ -7,20 +7,17 @@ from typing import Any
 from django.db.models import QuerySet
 
 from contributions.models import Cycle, Loan, LoanGuarantee, Penalty, RecordedPayment, SwapRequest
+from contributions.selectors.balances import owned_balance
 from contributions.selectors.reports import headline_figures
 from groups import rotation
 from groups.errors import GroupNotFoundError
 from groups.models import GroupStatus, Membership, MembershipStatus, PayoutOrder, SavingsGroup
 from groups.services import planned_order
-from payments.models import AccountKind, LedgerAccount
+from payments.models import AccountKind
 
 
 def pot_balance_of(*, group: SavingsGroup) -> Decimal:
-    """Read without creating the account (a group nobody has paid into yet has none)."""
-    pot = LedgerAccount.objects.filter(
-        kind=AccountKind.GROUP_POT, owner_type="group", owner_id=str(group.pk), currency=group.currency
-    ).first()
-    return pot.balance if pot else Decimal("0.00")
+    return owned_balance(kind=AccountKind.GROUP_POT, owner_type="group", owner_id=group.pk, currency=group.currency)
 
 
 def swaps_of(*, group: SavingsGroup) -> QuerySet[SwapRequest]:
@@ -118,10 +115,10 @@ def money_figures(*, group: SavingsGroup, headline: bool) -> dict:
 
 
 def credit_balance(*, membership: Membership) -> Decimal:
-    """What the member has paid in part and not yet settled (0 when nothing)."""
-    return LedgerAccount.objects.filter(
+    """What the member has paid in part and not yet settled."""
+    return owned_balance(
         kind=AccountKind.GROUP_MEMBER_CREDIT,
         owner_type="membership",
-        owner_id=str(membership.pk),
+        owner_id=membership.pk,
         currency=membership.group.currency,
-    ).values_list("balance", flat=True).first() or Decimal("0")
+    )

@@ -25,10 +25,10 @@ from contributions.models import (
     SwapRequest,
     SwapStatus,
 )
+from contributions.selectors.balances import welfare_balance_of
 from contributions.services.loans import loan_book, outstanding_principal
 from core.clock import local_today
 from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
-from payments.models import AccountKind, LedgerAccount
 
 ZERO = Decimal("0")
 
@@ -106,20 +106,9 @@ def group_health(*, group: SavingsGroup) -> dict:
         ],
         "cycles": cycles,
         "loans": loan_book(group=group),
-        "welfare_balance": _money(_welfare_balance(group)),
+        "welfare_balance": _money(welfare_balance_of(group=group)),
         "resolutions_open": Resolution.objects.filter(group=group, status=ResolutionStatus.OPEN).count(),
     }
-
-
-def _welfare_balance(group: SavingsGroup) -> Decimal:
-    return (
-        LedgerAccount.objects.filter(
-            kind=AccountKind.GROUP_WELFARE, owner_type="group", owner_id=str(group.pk), currency=group.currency
-        )
-        .values_list("balance", flat=True)
-        .first()
-        or ZERO
-    )
 
 
 def headline_figures(*, group: SavingsGroup) -> dict:

@@ -1,13 +1,11 @@
 """Reads of a group's resolutions and welfare fund."""
 
-from decimal import Decimal
-
 from django.db.models import QuerySet
 
 from contributions.errors import ResolutionNotFoundError
 from contributions.models import Resolution, ResolutionVote, WelfareContribution
+from contributions.selectors.balances import welfare_balance_of
 from groups.models import Membership, SavingsGroup
-from payments.models import AccountKind, LedgerAccount
 
 
 def resolutions_of(*, group: SavingsGroup) -> QuerySet[Resolution]:
@@ -38,12 +36,7 @@ def welfare_fund(*, membership: Membership) -> dict:
         paid = paid.filter(membership=membership)
     return {
         "contribution": group.welfare_contribution,
-        "balance": LedgerAccount.objects.filter(
-            kind=AccountKind.GROUP_WELFARE, owner_type="group", owner_id=str(group.pk), currency=group.currency
-        )
-        .values_list("balance", flat=True)
-        .first()
-        or Decimal("0"),
+        "balance": welfare_balance_of(group=group),
         "currency": group.currency,
         "contributions": list(paid.order_by("cycle__number", "id")),
     }

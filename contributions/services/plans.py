@@ -7,7 +7,6 @@ import calendar
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from contributions.errors import PlanNotSoldError
 from contributions.models import PlanCharge
@@ -97,10 +96,9 @@ def change_plan(*, actor: Membership, plan: str, billing: str) -> SavingsGroup:
     return group
 
 
-def bill_plans(*, now=None) -> int:
+def bill_plans() -> int:
     """The monthly job (run daily, so a lapsed payment is retried): bill every paid plan whose paid month has run
     out. Returns how many months were billed. Safe to run twice."""
-    now = now or timezone.now()
     billed = 0
     due = SavingsGroup.objects.exclude(plan=Plan.FREE).exclude(
         status__in=[GroupStatus.COMPLETED, GroupStatus.CANCELLED]

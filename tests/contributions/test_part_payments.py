@@ -10,6 +10,7 @@ from contributions.services import pay_in_part, run_payouts
 from groups.models import Membership, SavingsGroup
 from payments.selectors import ledger_discrepancies
 from payments.services import get_wallet
+from tests.factories import pin_token
 from tests.fixtures.groups import CHAMA, NAIROBI, at
 from tests.fixtures.threads import run_threads
 
@@ -104,3 +105,15 @@ def test_two_part_payments_at_once_settle_one_due_exactly(partial_chama):
     assert member.get(f"groups/{gid}/credit/").json()["balance"] == "0.00"
     assert [c["status"] for c in member.contributions(gid) if c["cycle"] == 1] == ["paid"]
     assert ledger_discrepancies() == []
+
+
+def test_a_retried_part_payment_moves_the_money_once(partial_chama):
+    gid, (_chair, member), _ids = partial_chama
+    before = wallet(member)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "part-1", "HTTP_X_PIN_TOKEN": pin_token(member.user)}
+    first = member.api.post(f"/api/v1/groups/{gid}/credit/", {"amount": "400.00"}, format="json", **headers)
+    headers["HTTP_X_PIN_TOKEN"] = pin_token(member.user)
+    again = member.api.post(f"/api/v1/groups/{gid}/credit/", {"amount": "400.00"}, format="json", **headers)
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    assert wallet(member) == before - Decimal("400.00")
+    assert member.get(f"groups/{gid}/credit/").json()["balance"] == "400.00"

@@ -12,15 +12,17 @@ from django.utils import timezone
 
 from contributions.models import PlanCharge
 from contributions.services import bill_plans
+from contributions.services.ledger import post_for_group
 from groups.errors import PlanLimitError
 from groups.models import Membership, SavingsGroup
 from groups.services import join_group
 from notifications.models import Notification
-from payments.models import AccountKind, LedgerEntry
+from payments.models import AccountKind, LedgerEntry, TransactionKind
 from payments.selectors import ledger_discrepancies
-from payments.services import get_wallet
+from payments.services import Leg, get_house_account, get_wallet
 from tests.factories import UserFactory
 from tests.fixtures.groups import CHAMA, NAIROBI, at
+from tests.fixtures.threads import run_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +135,37 @@ def test_groups_from_before_plans_keep_every_feature_for_ninety_days(running):
     with time_machine.travel(timezone.now() + timedelta(days=91)):
         assert member.get(f"groups/{gid}/plan/").json()["effective_plan"] == "free"
         assert bill_plans() == 0
+
+
+def test_ledger_check_sees_a_month_billed_twice(running):
+    gid, (chair, _treasurer, _member), _ids = running
+    assert change(chair, gid, "standard").status_code == 200
+    assert ledger_discrepancies() == []
+    group = SavingsGroup.objects.get(pk=gid)
+    charge = PlanCharge.objects.get()
+    post_for_group(  # what a bug billing the month again would post
+        group=group,
+        kind=TransactionKind.FEE,
+        legs=[
+            Leg(get_wallet(user_id=chair.user.pk, currency="KES"), Decimal("-500.00")),
+            Leg(get_house_account(kind=AccountKind.FEE_INCOME, currency="KES"), Decimal("500.00")),
+        ],
+        idempotency_key="tampered",
+        what="again",
+        plan="standard",
+        period=charge.period,
+    )
+    assert any("billed 2 time(s)" in p for p in ledger_discrepancies())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_billing_jobs_at_once_bill_the_month_once(running):
+    gid, (chair, _treasurer, _member), _ids = running
+    assert change(chair, gid, "standard").status_code == 200
+    next_month = SavingsGroup.objects.get(pk=gid).plan_paid_through + timedelta(days=1)
+    moment = timezone.datetime.combine(next_month, timezone.datetime.min.time()).replace(hour=9, tzinfo=NAIROBI)
+    with time_machine.travel(moment):
+        results = run_threads(2, lambda _: bill_plans())
+    assert sorted(results) == [0, 1] and PlanCharge.objects.count() == 2
+    assert ledger_discrepancies() == []

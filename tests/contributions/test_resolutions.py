@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from contributions.errors import ResolutionStateError
 from contributions.models import Resolution
-from contributions.services import close_due_resolutions, execute_resolution
-from groups.models import Membership
+from contributions.services import close_due_resolutions, execute_resolution, pay_welfare
+from contributions.services.ledger import post_for_group, welfare_of
+from groups.models import Membership, SavingsGroup
 from notifications.models import Notification
-from payments.models import AccountKind, LedgerAccount, LedgerTransaction
+from payments.models import AccountKind, LedgerAccount, LedgerTransaction, TransactionKind
 from payments.selectors import ledger_discrepancies
-from payments.services import get_wallet
+from payments.services import Leg, get_wallet
 from tests.fixtures.groups import CHAMA, NAIROBI, at
 from tests.fixtures.threads import run_threads
 
@@ -195,3 +196,39 @@ def test_statements_show_welfare_dues_and_payouts(welfare_chama):
     statement = member.get(f"groups/{gid}/members/{ids[member]}/statement/").json()
     assert statement["totals"]["welfare"] == "-150.00"  # 100 paid in, 250 paid out
     assert [m["amount"] for m in statement["movements"]] == ["100.00", "-250.00"]
+
+
+def test_ledger_check_sees_a_resolution_paid_twice_or_a_fund_that_does_not_add_up(welfare_chama):
+    gid, (chair, treasurer, member), ids = welfare_chama
+    pay_dues([chair, treasurer, member], gid)
+    rid = propose(chair, gid, ids[member]).json()["id"]
+    for person in (chair, treasurer, member):
+        person.post(f"groups/{gid}/resolutions/{rid}/vote/", {"choice": "yes"})
+    treasurer.post(f"groups/{gid}/resolutions/{rid}/execute/", money=True)
+    assert ledger_discrepancies() == []
+    group = SavingsGroup.objects.get(pk=gid)
+    post_for_group(  # what a bug paying it a second time would post
+        group=group,
+        kind=TransactionKind.WELFARE,
+        legs=[
+            Leg(welfare_of(group), Decimal("-50.00")),
+            Leg(get_wallet(user_id=member.user.pk, currency="KES"), Decimal("50.00")),
+        ],
+        idempotency_key="tampered",
+        what="again",
+        resolution=rid,
+    )
+    problems = ledger_discrepancies()
+    assert any("records another payment" in p for p in problems)
+    assert any("welfare fund of group" in p for p in problems)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_welfare_dues_paid_twice_at_once_are_paid_once(welfare_chama):
+    gid, (_chair, _treasurer, member), ids = welfare_chama
+    membership = Membership.objects.select_related("group").get(pk=ids[member])
+    cycle = membership.group.cycles.get(number=1)
+    results = run_threads(2, lambda _: pay_welfare(membership=membership, cycle=cycle))
+    assert sorted(type(r).__name__ for r in results) == ["WelfareAlreadyPaidError", "WelfareContribution"]
+    assert fund(gid) == Decimal("100.00") and ledger_discrepancies() == []
