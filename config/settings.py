@@ -52,7 +52,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 PROVIDERS_SANDBOX = env.bool("PROVIDERS_SANDBOX", default=DEBUG)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "console.apps.StaffAdminConfig",  # django.contrib.admin with the staff console's site (console/sites.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "billpay",
     "loyalty",
     "notifications",
+    "console",
 ]
 
 MIDDLEWARE = [
