@@ -85,3 +85,13 @@ class WelfareAlreadyPaidError(ConflictError):
 class PlanNotSoldError(ConflictError):
     code = "plan_not_sold"
     message = "That plan is not sold in the group's currency."
+
+
+class ShareOutNotFoundError(NotFoundError):
+    code = "share_out_not_found"
+    message = "No such share-out in this group."
+
+
+class ShareOutBlockedError(ConflictError):
+    code = "share_out_blocked"
+    message = "The pot cannot be shared out yet."

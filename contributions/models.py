@@ -21,12 +21,15 @@ class CycleStatus(models.TextChoices):
 
 
 class Cycle(models.Model):
-    """One turn of the rotation: everyone contributes by `due_date` and `recipient` takes the pot."""
+    """One turn of the rotation: everyone contributes by `due_date` and `recipient` takes the pot. A savings group's
+    cycles have no recipient: the contributions stay in the pot until the share-out."""
 
     group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="cycles")
     number = models.PositiveSmallIntegerField()
     due_date = models.DateField(help_text="In the group's time zone.")
-    recipient = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="payout_cycles")
+    recipient = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="payout_cycles"
+    )
     recipient_slot = models.PositiveSmallIntegerField(default=1, help_text="Which of the recipient's turns this is.")
     status = models.CharField(max_length=10, choices=CycleStatus.choices, default=CycleStatus.OPEN)
 
@@ -76,6 +79,14 @@ class Contribution(models.Model):
     covered_at = models.DateTimeField(null=True, blank=True)
     ledger_transaction = models.ForeignKey(
         "payments.LedgerTransaction", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    share_out = models.ForeignKey(
+        "ShareOut",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contributions",
+        help_text="Savings groups: the share-out that returned this saving.",
     )
 
     class Meta:
@@ -481,6 +492,11 @@ class WelfareContribution(models.Model):
 class ResolutionKind(models.TextChoices):
     WELFARE_PAYOUT = "welfare_payout", "A payout from the welfare fund to a member"
     GROUP_EXPENSE = "group_expense", "Spending from the pot, paid to a member's wallet"
+    SHARE_OUT = "share_out", "Sharing out the pot now (savings groups)"
+    RULE_CHANGE = "rule_change", "Changing the group's written rules (its constitution)"
+
+
+MONEYLESS_RESOLUTIONS = (ResolutionKind.SHARE_OUT, ResolutionKind.RULE_CHANGE)
 
 
 class ResolutionStatus(models.TextChoices):
@@ -496,9 +512,14 @@ class Resolution(models.Model):
 
     group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="resolutions")
     kind = models.CharField(max_length=16, choices=ResolutionKind.choices)
-    amount = models.DecimalField(**MONEY)
-    beneficiary = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(**MONEY, null=True, blank=True, help_text="None for a share-out: the whole pot.")
+    beneficiary = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="None for a share-out."
+    )
     reason = models.CharField(max_length=500)
+    new_rules = models.TextField(
+        blank=True, default="", max_length=10000, help_text="A rule change: the group's rules as they would read."
+    )
     proposed_by = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
     eligible_voters = models.PositiveSmallIntegerField(help_text="Active members when it was proposed.")
     closes_at = models.DateTimeField()
@@ -516,9 +537,17 @@ class Resolution(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="resolution_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=MONEYLESS_RESOLUTIONS, amount__isnull=True, beneficiary__isnull=True)
+                | (~Q(kind__in=MONEYLESS_RESOLUTIONS) & Q(amount__gt=0, beneficiary__isnull=False)),
+                name="resolution_amount_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="rule_change") ^ Q(new_rules=""), name="resolution_rules_only_for_a_rule_change"
+            ),
             models.CheckConstraint(
                 condition=Q(status="executed", ledger_transaction__isnull=False, executed_by__isnull=False)
+                | Q(status="executed", kind="rule_change", executed_by__isnull=False, ledger_transaction__isnull=True)
                 | (~Q(status="executed") & Q(ledger_transaction__isnull=True)),
                 name="resolution_paid_once_executed",
             ),
@@ -530,7 +559,7 @@ class Resolution(models.Model):
         indexes = [models.Index(fields=["closes_at"], condition=Q(status="open"), name="resolution_open_due")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} ({self.status})"
+        return f"{self.get_kind_display()} {self.amount or ''} ({self.status})"
 
 
 class VoteChoice(models.TextChoices):
@@ -571,3 +600,80 @@ class PlanCharge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_id} {self.plan} {self.period}"
+
+
+class SavingsTopUp(models.Model):
+    """Savings beyond the contribution, in a savings group that takes them: from the member's wallet into the pot,
+    counted in the member's savings from the day paid until the share-out returns it."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="top_ups")
+    amount = models.DecimalField(**MONEY)
+    ledger_transaction = models.OneToOneField("payments.LedgerTransaction", on_delete=models.PROTECT, related_name="+")
+    paid_at = models.DateTimeField(auto_now_add=True)
+    share_out = models.ForeignKey("ShareOut", null=True, blank=True, on_delete=models.PROTECT, related_name="top_ups")
+
+    class Meta:
+        ordering = ["paid_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="top_up_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"top-up {self.amount} by {self.membership_id}"
+
+
+class ShareOut(models.Model):
+    """A savings group's pot shared out among its savers, in one posting: each member gets their savings back and
+    the earnings (the pot beyond the savings: interest, fines, fees) in proportion to their share-months. At the end
+    of a period (`as_of` is the scheduled day) or by a passed resolution; one per period number."""
+
+    group = models.ForeignKey(SavingsGroup, on_delete=models.PROTECT, related_name="share_outs")
+    number = models.PositiveSmallIntegerField(help_text="The period shared out: 1, 2, ...")
+    as_of = models.DateField(help_text="The day savings stop earning share-months, in the group's time zone.")
+    pot = models.DecimalField(**MONEY, help_text="What the pot held, all shared out.")
+    savings = models.DecimalField(**MONEY, help_text="The members' savings returned.")
+    earnings = models.DecimalField(**MONEY, help_text="The pot less the savings; negative when the pot lost money.")
+    fee = models.DecimalField(**MONEY, help_text="Pamoja's service fee on what left the pot.")
+    resolution = models.OneToOneField(
+        "Resolution", null=True, blank=True, on_delete=models.PROTECT, related_name="share_out"
+    )
+    ledger_transaction = models.OneToOneField("payments.LedgerTransaction", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["group", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "number"], name="share_out_once_per_period"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="share_out_number_positive"),
+            models.CheckConstraint(
+                condition=Q(pot__gte=0, savings__gte=0, fee__gte=0), name="share_out_amounts_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} share-out {self.number}"
+
+
+class ShareOutLine(models.Model):
+    """One member's part of a share-out and how it was computed."""
+
+    share_out = models.ForeignKey(ShareOut, on_delete=models.CASCADE, related_name="lines")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="share_out_lines")
+    savings = models.DecimalField(**MONEY)
+    share_months = models.DecimalField(
+        max_digits=24, decimal_places=2, help_text="The sum of each saving times the whole months it was held."
+    )
+    earnings = models.DecimalField(**MONEY, help_text="Their part of the earnings (negative: of the loss).")
+    gross = models.DecimalField(**MONEY, help_text="Savings plus earnings.")
+    fee = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY, help_text="What reached the member's wallet.")
+
+    class Meta:
+        ordering = ["share_out", "membership_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["share_out", "membership"], name="share_out_line_once"),
+            models.CheckConstraint(
+                condition=Q(amount=models.F("gross") - models.F("fee")), name="share_out_line_adds_up"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id}: {self.amount}"

@@ -19,6 +19,8 @@ from contributions.models import (
     RecordedPayment,
     Resolution,
     ResolutionKind,
+    SavingsTopUp,
+    ShareOut,
     SwapRequest,
     VoteChoice,
     WelfareContribution,
@@ -124,7 +126,9 @@ class PayoutSerializer(serializers.ModelSerializer):
 
 
 class CycleSerializer(serializers.ModelSerializer):
-    recipient = serializers.UUIDField(source="recipient.user_id")
+    recipient = serializers.UUIDField(
+        source="recipient.user_id", allow_null=True, help_text="Null in a savings group: nobody takes the pot."
+    )
     paid_count = serializers.IntegerField()
     contribution_count = serializers.IntegerField()
     payout = serializers.SerializerMethodField()
@@ -467,17 +471,26 @@ class StatementSerializer(serializers.Serializer):
 
 class ResolutionInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ResolutionKind.choices)
-    amount = AmountField()
+    amount = AmountField(required=False, help_text="What is paid; not for a share-out (the whole pot).")
     beneficiary = serializers.IntegerField(
-        min_value=1, max_value=MAX_ROW_ID, help_text="The membership whose wallet is paid."
+        min_value=1,
+        max_value=MAX_ROW_ID,
+        required=False,
+        help_text="The membership whose wallet is paid; not for a share-out.",
     )
     reason = serializers.CharField(max_length=500, help_text="What the money is for; members read it before voting.")
+    new_rules = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10000,
+        help_text="A rule change: the group's rules as they would read after it.",
+    )
     voting_days = serializers.IntegerField(min_value=1, max_value=14, default=3)
 
 
 class ResolutionSerializer(serializers.ModelSerializer):
-    amount = AmountField()
-    beneficiary_user = serializers.UUIDField(source="beneficiary.user_id")
+    amount = AmountField(allow_null=True, help_text="Null for a share-out: the whole pot.")
+    beneficiary_user = serializers.UUIDField(source="beneficiary.user_id", allow_null=True)
     my_vote = serializers.SerializerMethodField(help_text="How you voted: yes, no, or null.")
 
     class Meta:
@@ -489,6 +502,7 @@ class ResolutionSerializer(serializers.ModelSerializer):
             "beneficiary",
             "beneficiary_user",
             "reason",
+            "new_rules",
             "proposed_by",
             "eligible_voters",
             "yes_votes",
@@ -572,3 +586,93 @@ class PlanSerializer(serializers.Serializer):
 class PlanChangeSerializer(serializers.Serializer):
     plan = serializers.ChoiceField(choices=Plan.choices)
     billing = serializers.ChoiceField(choices=PlanBilling.choices, default=PlanBilling.CHAIR_WALLET)
+
+
+# --- savings groups: top-ups and share-outs ---------------------------------------------------------------------
+
+
+def signed_amount(**kwargs: Any) -> serializers.DecimalField:
+    """An amount that may be negative (a share-out's earnings when the pot lost money), as a string."""
+    return serializers.DecimalField(max_digits=20, decimal_places=2, coerce_to_string=True, **kwargs)
+
+
+class SavingsTopUpInputSerializer(serializers.Serializer):
+    amount = AmountField()
+
+
+class SavingsTopUpSerializer(serializers.ModelSerializer):
+    amount = AmountField()
+
+    class Meta:
+        model = SavingsTopUp
+        fields = ["id", "membership", "amount", "paid_at"]
+
+
+class SavingItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[("contribution", "Contribution"), ("top_up", "Top-up")])
+    id = serializers.IntegerField()
+    paid_on = serializers.DateField()
+    amount = AmountField()
+    months = serializers.IntegerField(help_text="Whole months held to the share-out day (a month begun counts).")
+    share_months = AmountField(help_text="amount times months.")
+
+
+class ShareOutLineSerializer(serializers.Serializer):
+    membership = serializers.IntegerField(source="membership.pk")
+    user = serializers.UUIDField(source="membership.user_id")
+    savings = AmountField()
+    share_months = AmountField()
+    earnings = signed_amount(help_text="Their part of the earnings, by share-months (negative: of a loss).")
+    gross = AmountField(help_text="savings + earnings.")
+    fee = AmountField()
+    amount = AmountField(help_text="gross less fee: what reaches (or reached) the wallet.")
+
+
+class ShareOutMineSerializer(ShareOutLineSerializer):
+    items = SavingItemSerializer(many=True, help_text="Each saving and the share-months it earned.")
+
+
+class ShareOutPreviewSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="The period this share-out would close.")
+    as_of = serializers.DateField(help_text="The share-out day of the current period.")
+    currency = serializers.CharField()
+    pot = AmountField()
+    savings = AmountField()
+    earnings = signed_amount(help_text="pot less savings: interest, fines, penalties and fees the group earned.")
+    fee = AmountField()
+    blocked_by = serializers.DictField(
+        help_text="Why it cannot be shared out now (`loans_outstanding`: loans still out); empty when it can."
+    )
+    lines = ShareOutLineSerializer(many=True, help_text="Every saver's part, as it would be today.")
+    mine = ShareOutMineSerializer(allow_null=True, help_text="Your part and how it is computed.")
+
+
+class ShareOutSerializer(serializers.ModelSerializer):
+    currency = serializers.CharField(source="group.currency")
+    pot = AmountField()
+    savings = AmountField()
+    earnings = signed_amount(help_text="pot less savings (negative: a loss, shared by savings).")
+    fee = AmountField()
+    lines = ShareOutLineSerializer(many=True)
+    mine = serializers.SerializerMethodField(help_text="Your part and how it was computed (null: you had none).")
+
+    class Meta:
+        model = ShareOut
+        fields = [
+            "number",
+            "as_of",
+            "currency",
+            "pot",
+            "savings",
+            "earnings",
+            "fee",
+            "resolution",
+            "lines",
+            "mine",
+            "created_at",
+        ]
+
+    @extend_schema_field(ShareOutMineSerializer(allow_null=True))
+    def get_mine(self, share_out: ShareOut):
+        mine = self.context.get("mine", {}).get(share_out.pk)
+        return ShareOutMineSerializer(mine).data if mine else None

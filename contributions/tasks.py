@@ -36,8 +36,13 @@ def group_penalties(group_id: str) -> int:
 
 @shared_task(name="contributions.run_group_payouts")
 def run_group_payouts(group_id: str) -> int:
+    """Rotating groups pay each cycle's recipient; savings groups share out at the end of their period."""
     group = _group(group_id)
-    return len(services.run_payouts(group=group)) if group else 0
+    if group is None:
+        return 0
+    if group.is_savings:
+        return 1 if services.share_out_if_due(group=group) else 0
+    return len(services.run_payouts(group=group))
 
 
 # The names below keep their `groups.` prefix: beat schedules and queued messages already name them.

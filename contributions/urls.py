@@ -71,6 +71,12 @@ urlpatterns = [
         name="group-resolution-execute",
     ),
     path("groups/<str:group_id>/welfare/", views.WelfareFundApi.as_view(), name="group-welfare"),
+    path("groups/<str:group_id>/savings/top-ups/", views.TopUpApi.as_view(), name="group-top-ups"),
+    path("groups/<str:group_id>/share-outs/", views.ShareOutListApi.as_view(), name="group-share-outs"),
+    path(
+        "groups/<str:group_id>/share-outs/preview/", views.ShareOutPreviewApi.as_view(), name="group-share-out-preview"
+    ),
+    path("groups/<str:group_id>/share-outs/<int:number>/", views.ShareOutDetailApi.as_view(), name="group-share-out"),
     path("groups/<str:group_id>/credit/", views.CreditApi.as_view(), name="group-credit"),
     path("groups/<str:group_id>/plan/", views.GroupPlanApi.as_view(), name="group-plan"),
     path("groups/<str:group_id>/welfare/pay/", views.WelfarePayApi.as_view(), name="group-welfare-pay"),

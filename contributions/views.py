@@ -44,6 +44,10 @@ from contributions.serializers import (
     ResolutionInputSerializer,
     ResolutionSerializer,
     RotationSerializer,
+    SavingsTopUpInputSerializer,
+    SavingsTopUpSerializer,
+    ShareOutPreviewSerializer,
+    ShareOutSerializer,
     StatementQuerySerializer,
     StatementSerializer,
     SwapInputSerializer,
@@ -565,13 +569,15 @@ class ResolutionListApi(GroupMoneyApi):
         return Response(ResolutionSerializer(resolutions, many=True, context={"my_votes": votes}).data)
 
     @extend_schema(
-        summary="Propose paying a member from the welfare fund or the pot; the members vote (officials)",
+        summary="Propose paying a member from the welfare fund or the pot, or (savings groups) sharing out the pot "
+        "now; the members vote (officials)",
         request=ResolutionInputSerializer,
         responses={
             201: ResolutionSerializer,
             409: OpenApiResponse(
-                description="`group_state`: no welfare fund, the group is not running, or the "
-                "beneficiary is not an active member."
+                description="`group_state`: no welfare fund, the group is not running, a share-out in a rotating "
+                "group, or the beneficiary is not an active member; `resolution_state`: a payment without its "
+                "amount or beneficiary."
             ),
             **OFFICIALS,
         },
@@ -581,13 +587,15 @@ class ResolutionListApi(GroupMoneyApi):
         data = ResolutionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         group = membership.group
+        amount, beneficiary = data.validated_data.get("amount"), data.validated_data.get("beneficiary")
         resolution = services.propose_resolution(
             actor=membership,
             kind=data.validated_data["kind"],
-            amount=parse_group_amount(data.validated_data["amount"], group, "amount"),
-            beneficiary=member_in(group=group, membership_id=data.validated_data["beneficiary"]),
+            amount=None if amount is None else parse_group_amount(amount, group, "amount"),
+            beneficiary=None if beneficiary is None else member_in(group=group, membership_id=beneficiary),
             reason=data.validated_data["reason"],
             voting_days=data.validated_data["voting_days"],
+            new_rules=data.validated_data.get("new_rules", ""),
         )
         return _resolution_answer(membership, resolution, status.HTTP_201_CREATED)
 
@@ -765,3 +773,72 @@ class GroupPlanApi(GroupMoneyApi):
             actor=membership, plan=data.validated_data["plan"], billing=data.validated_data["billing"]
         )
         return _plan_answer(group)
+
+
+# --- savings groups: top-ups and share-outs -------------------------------------------------------------------
+
+SHARE_OUT_NOT_FOUND = OpenApiResponse(description="`share_out_not_found` or `group_not_found`.")
+
+
+class TopUpApi(GroupMoneyApi):
+    @extend_schema(
+        summary="My savings top-ups not yet shared out (savings groups)",
+        responses={200: SavingsTopUpSerializer(many=True), **NOT_MEMBER},
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        return Response(SavingsTopUpSerializer(selectors.top_ups_of(membership=membership), many=True).data)
+
+    @money_endpoint(
+        summary="Save more than the contribution, from my wallet (savings groups that take top-ups)",
+        request=SavingsTopUpInputSerializer,
+        responses={
+            201: SavingsTopUpSerializer,
+            409: OpenApiResponse(description="`group_state`: the group takes no top-ups, or is not running."),
+        },
+    )
+    def post(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        data = SavingsTopUpInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        amount = parse_group_amount(data.validated_data["amount"], membership.group, "amount")
+        require_pin(request)
+        top_up = services.top_up_savings(membership=membership, amount=amount)
+        return Response(SavingsTopUpSerializer(top_up).data, status=status.HTTP_201_CREATED)
+
+
+class ShareOutPreviewApi(GroupMoneyApi):
+    @extend_schema(
+        summary="The share-out as it would be on the period's share-out day, with what the pot holds now "
+        "(officials see every saver's part, members their own)",
+        responses={
+            200: ShareOutPreviewSerializer,
+            409: OpenApiResponse(description="`group_state`: not a running savings group."),
+            **NOT_MEMBER,
+        },
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        return Response(ShareOutPreviewSerializer(selectors.share_out_preview(membership=membership)).data)
+
+
+class ShareOutListApi(GroupMoneyApi):
+    @extend_schema(
+        summary="The group's share-outs, newest first, with your part and how it was computed",
+        responses={200: ShareOutSerializer(many=True), **NOT_MEMBER},
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        share_outs, mine = selectors.share_outs_visible_to(membership=membership)
+        return Response(ShareOutSerializer(share_outs, many=True, context={"mine": mine}).data)
+
+
+class ShareOutDetailApi(GroupMoneyApi):
+    @extend_schema(
+        summary="One share-out: the pot, every part (officials) or yours, and your statement of it",
+        responses={200: ShareOutSerializer, 404: SHARE_OUT_NOT_FOUND},
+    )
+    def get(self, request, group_id, number):
+        membership = membership_of(user=request.user, group_id=group_id)
+        share_outs, mine = selectors.share_outs_visible_to(membership=membership, number=number)
+        return Response(ShareOutSerializer(share_outs[0], context={"mine": mine}).data)

@@ -23,6 +23,11 @@ class GroupKind(models.TextChoices):
     AJO = "ajo", "Ajo / esusu"
 
 
+class GroupScheme(models.TextChoices):
+    ROTATING = "rotating", "Merry-go-round: each cycle's pot goes to one member in turn"
+    SAVINGS = "savings", "Savings and investment: the pot grows, lends, and is shared out by savings"
+
+
 class Frequency(models.TextChoices):
     WEEKLY = "weekly", "Weekly"
     BIWEEKLY = "biweekly", "Every two weeks"
@@ -77,6 +82,9 @@ class GroupStatus(models.TextChoices):
 # Settings that shape money: fixed once the group starts (and the deposit/fee amounts once anyone has paid them).
 MONEY_SETTINGS = (
     "kind",
+    "scheme",
+    "share_out_date",
+    "allow_top_ups",
     "currency",
     "contribution_amount",
     "frequency",
@@ -108,6 +116,15 @@ class SavingsGroup(models.Model):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, default="")
     kind = models.CharField(max_length=8, choices=GroupKind.choices)
+    scheme = models.CharField(max_length=8, choices=GroupScheme.choices, default=GroupScheme.ROTATING)
+    share_out_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Savings groups: the first period's share-out day; each later period ends a year after the last.",
+    )
+    allow_top_ups = models.BooleanField(
+        default=False, help_text="Savings groups: the contribution is a minimum and members may save more any time."
+    )
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     contribution_amount = models.DecimalField(**MONEY)
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
@@ -216,6 +233,11 @@ class SavingsGroup(models.Model):
                 name="groups_resolution_rules_range",
             ),
             models.CheckConstraint(
+                condition=Q(scheme="rotating", share_out_date__isnull=True, allow_top_ups=False)
+                | Q(scheme="savings", kind="chama", share_out_date__gt=models.F("start_date")),
+                name="groups_savings_scheme_shape",
+            ),
+            models.CheckConstraint(
                 condition=Q(status="forming") | ~Q(seed_commitment="") | ~Q(payout_order="random"),
                 name="groups_random_order_committed",
             ),
@@ -227,6 +249,10 @@ class SavingsGroup(models.Model):
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def is_savings(self) -> bool:
+        return self.scheme == GroupScheme.SAVINGS
 
     @property
     def dues(self) -> Decimal:

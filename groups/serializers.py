@@ -19,6 +19,7 @@ from groups.models import (
     Frequency,
     GroupKind,
     GroupMessage,
+    GroupScheme,
     GroupStatus,
     InterestMethod,
     Meeting,
@@ -54,6 +55,22 @@ class GroupInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     kind = serializers.ChoiceField(choices=GroupKind.choices)
+    scheme = serializers.ChoiceField(
+        choices=GroupScheme.choices,
+        required=False,
+        help_text="`rotating` (default): each cycle's pot goes to one member in turn. `savings` (chamas only): the "
+        "pot grows and lends, and is shared out by savings and time held at the end of each period.",
+    )
+    share_out_date = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=SANE_DATE,
+        help_text="Savings groups: the first share-out day, after the first due date and within two years of it "
+        "(default: a year after it); later periods end a year apart.",
+    )
+    allow_top_ups = serializers.BooleanField(
+        required=False, help_text="Savings groups: the contribution is a minimum and members may save more any time."
+    )
     currency = serializers.ChoiceField(choices=CURRENCIES)
     contribution_amount = AmountField()
     frequency = serializers.ChoiceField(choices=Frequency.choices)

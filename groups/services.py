@@ -5,6 +5,7 @@ import secrets
 from decimal import Decimal
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -29,6 +30,7 @@ from groups.models import (
     MONEY_SETTINGS,
     GroupKind,
     GroupMessage,
+    GroupScheme,
     GroupStatus,
     Membership,
     MembershipStatus,
@@ -67,11 +69,28 @@ def _check_money_settings(fields: dict[str, Any]) -> None:
         raise GroupStateError("An ajo circle takes a security deposit, not a registration fee.")
     if fields.get("kind") == GroupKind.CHAMA and fields.get("security_deposit"):
         raise GroupStateError("A chama takes a registration fee, not a security deposit.")
+    if fields.get("scheme") == GroupScheme.SAVINGS:
+        if fields.get("kind") != GroupKind.CHAMA:
+            raise GroupStateError("A savings group is a chama; an ajo circle rotates its pot.")
+        start, share_out_on = fields.get("start_date"), fields.get("share_out_date")
+        if start and share_out_on and not start < share_out_on <= start + relativedelta(years=2):
+            raise GroupStateError("The first share-out falls after the first due date, and within two years of it.")
+    elif fields.get("share_out_date") or fields.get("allow_top_ups"):
+        raise GroupStateError("Only a savings group has a share-out date or takes top-ups.")
+
+
+def _with_scheme_defaults(fields: dict[str, Any]) -> dict[str, Any]:
+    """A savings group without a share-out date shares out a year after its first due date (the day before the
+    anniversary, so a monthly group saves twelve times); a rotating one has none."""
+    if fields.get("scheme") == GroupScheme.SAVINGS and not fields.get("share_out_date") and fields.get("start_date"):
+        return {**fields, "share_out_date": fields["start_date"] + relativedelta(years=1, days=-1)}
+    return fields
 
 
 def create_group(*, creator, fields: dict[str, Any]) -> SavingsGroup:
     """Open a group in `forming`; the creator becomes its chair and first member. A random payout order commits
     to its seed now (sha256(seed) is published), so nobody can choose the seed after seeing who joined."""
+    fields = _with_scheme_defaults(fields)
     _check_money_settings(fields)
     with transaction.atomic():
         group = SavingsGroup(created_by=creator, invite_code=new_invite_code(), **fields)
@@ -97,6 +116,11 @@ def update_group(*, actor: Membership, changes: dict[str, Any]) -> SavingsGroup:
             raise GroupSettingsLockedError(details={"fields": money_changes})
         if group.status in (GroupStatus.COMPLETED, GroupStatus.CANCELLED):
             raise GroupStateError("A finished group cannot change.")
+        if "rules" in changes and group.status != GroupStatus.FORMING and changes["rules"] != group.rules:
+            raise GroupSettingsLockedError(
+                "Once the group runs, its rules change by the members' vote (a rule_change resolution).",
+                details={"fields": ["rules"]},
+            )
         paid_fields = {"currency", "security_deposit", "registration_fee", "kind"} & set(changes)
         if paid_fields and group.memberships.filter(dues_paid_at__isnull=False).exists():
             raise GroupSettingsLockedError(
@@ -106,14 +130,29 @@ def update_group(*, actor: Membership, changes: dict[str, Any]) -> SavingsGroup:
         if changes.get("payout_order") == PayoutOrder.RANDOM and not group.seed:
             group.seed = rotation.new_seed()
             group.seed_commitment = rotation.commitment(group.seed)
+        if changes.get("scheme") == GroupScheme.ROTATING:
+            changes = {"share_out_date": None, "allow_top_ups": False, **changes}
         for name, value in changes.items():
             setattr(group, name, value)
-        _check_money_settings({name: getattr(group, name) for name in MONEY_SETTINGS})
+        settings_now = _with_scheme_defaults({name: getattr(group, name) for name in MONEY_SETTINGS})
+        group.share_out_date = settings_now["share_out_date"]
+        _check_money_settings(settings_now)
         taken = group.memberships.filter(status=MembershipStatus.ACTIVE).aggregate(total=Sum("slots"))["total"] or 0
         if group.member_limit < taken:
             raise GroupStateError(f"{taken} turns are already taken; the limit cannot go below that.")
         group.full_clean()
         group.save()
+        return group
+
+
+def change_rules(*, group: SavingsGroup, rules: str) -> SavingsGroup:
+    """The group's written rules as its members voted them (contributions executes a passed rule change)."""
+    with transaction.atomic():
+        group = SavingsGroup.objects.select_for_update(no_key=True, of=("self",)).get(pk=group.pk)
+        if group.status in (GroupStatus.COMPLETED, GroupStatus.CANCELLED):
+            raise GroupStateError("A finished group cannot change.")
+        group.rules = rules
+        group.save(update_fields=["rules", "updated_at"])
         return group
 
 

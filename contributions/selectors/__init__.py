@@ -24,6 +24,7 @@ from contributions.selectors.group_money import (
 )
 from contributions.selectors.reports import dashboard_of, group_health, headline_figures, weekly_summary
 from contributions.selectors.resolutions import resolution_in, resolutions_of, votes_of, welfare_fund
+from contributions.selectors.share_outs import share_out_preview, share_outs_visible_to, top_ups_of
 
 __all__ = [
     "contribution_of",
@@ -47,8 +48,11 @@ __all__ = [
     "resolution_in",
     "resolutions_of",
     "rotation_of",
+    "share_out_preview",
+    "share_outs_visible_to",
     "swap_in",
     "swaps_of",
+    "top_ups_of",
     "votes_of",
     "weekly_summary",
     "welfare_fund",

@@ -44,6 +44,8 @@ def rotation_of(*, group: SavingsGroup) -> dict:
                 )
     else:
         for cycle in Cycle.objects.filter(group=group).select_related("recipient").order_by("number"):
+            if cycle.recipient is None:  # a savings group's cycles: nobody takes the pot
+                continue
             order.append(
                 {
                     "position": cycle.number,

@@ -26,6 +26,7 @@ from contributions.models import (
     SwapStatus,
 )
 from contributions.selectors.balances import welfare_balance_of
+from contributions.selectors.share_outs import current_period_end, unreturned_contributions, unreturned_top_ups
 from contributions.services.loans import loan_book, outstanding_principal
 from core.clock import local_today
 from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
@@ -108,6 +109,25 @@ def group_health(*, group: SavingsGroup) -> dict:
         "loans": loan_book(group=group),
         "welfare_balance": _money(welfare_balance_of(group=group)),
         "resolutions_open": Resolution.objects.filter(group=group, status=ResolutionStatus.OPEN).count(),
+        "savings": _savings_figures(group),
+    }
+
+
+def _savings_figures(group: SavingsGroup) -> dict | None:
+    """A savings group's saved total (not yet shared out) and its next share-out day; None for a rotating group."""
+    if not group.is_savings:
+        return None
+    saved = sum(
+        (
+            unreturned_contributions(group).aggregate(total=Sum("amount"))["total"] or ZERO,
+            unreturned_top_ups(group).aggregate(total=Sum("amount"))["total"] or ZERO,
+        ),
+        ZERO,
+    )
+    return {
+        "saved": _money(saved),
+        "next_share_out": current_period_end(group).isoformat(),
+        "share_outs": group.share_outs.count(),
     }
 
 

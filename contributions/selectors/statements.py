@@ -26,6 +26,7 @@ from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTrans
 TOTAL_KINDS = (
     "contributions",
     "payouts",
+    "share_outs",
     "penalties",
     "deposits",
     "loans",
@@ -124,7 +125,8 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
         elif kind == AccountKind.GROUP_CASH_BOOK and posted.kind == TransactionKind.PAYOUT:
             add("payouts", -entry.amount)
         elif kind == AccountKind.FEE_INCOME:
-            add("fees", entry.amount)
+            if member_accounts is None or "share_out" not in posted.metadata:  # a share-out's fee is everyone's
+                add("fees", entry.amount)
         elif kind == AccountKind.PENALTY_INCOME:
             add("penalties", entry.amount)
         elif kind == AccountKind.GROUP_WELFARE:  # dues paid in (+), payouts by resolution (-)
@@ -143,7 +145,7 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
             and posted.kind == TransactionKind.PAYOUT
             and (member_accounts is None or entry.account_id in member_accounts)
         ):
-            add("payouts", -entry.amount)
+            add("share_outs" if "share_out" in posted.metadata else "payouts", -entry.amount)
     # Penalties paid to the group (since fines stay in the pot) are part of a pot leg: the posting says how much.
     # Older postings sent them to penalty income, counted above.
     penalties_to_pot = Decimal(posted.metadata.get("penalty_amount", "0"))

@@ -56,6 +56,7 @@ from contributions.services.settlement import (
     settle_contribution_charge,
     start_mpesa_payment,
 )
+from contributions.services.share_outs import share_out, share_out_if_due, top_up_savings
 from contributions.services.swaps import answer_swap, request_swap
 from contributions.services.welfare import pay_welfare
 
@@ -109,7 +110,10 @@ __all__ = [
     "run_payouts",
     "send_reminders",
     "settle_contribution_charge",
+    "share_out",
+    "share_out_if_due",
     "start_mpesa_payment",
+    "top_up_savings",
     "vote",
     "vote_write_off",
 ]

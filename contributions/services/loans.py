@@ -31,6 +31,7 @@ from contributions.models import (
     LoanGuarantee,
     LoanInstalment,
     LoanStatus,
+    SavingsTopUp,
     SettledBy,
 )
 from contributions.services.ledger import post_for_group, pot_of
@@ -98,15 +99,18 @@ def loan_schedule(
 
 
 def savings_of(membership: Membership) -> Decimal:
-    """What the member has paid into the group as contributions, in e-money (covered ones are still owed, so not
-    savings). A loan is e-money out of the pot: cash that officials record backs no loan, or two of them could
-    lend the group's e-money against cash that was never paid."""
+    """What the member has paid into the group as contributions and top-ups, in e-money, not yet returned by a
+    share-out (covered ones are still owed, so not savings). A loan is e-money out of the pot: cash that officials
+    record backs no loan, or two of them could lend the group's e-money against cash that was never paid."""
     paid = (
-        Contribution.objects.filter(membership=membership, status=ContributionStatus.PAID)
+        Contribution.objects.filter(membership=membership, status=ContributionStatus.PAID, share_out__isnull=True)
         .exclude(settled_by=SettledBy.RECORDED)
         .aggregate(total=Sum("amount"))["total"]
     )
-    return paid or Decimal("0")
+    topped_up = SavingsTopUp.objects.filter(membership=membership, share_out__isnull=True).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return (paid or Decimal("0")) + (topped_up or Decimal("0"))
 
 
 def held_for_guarantees(membership: Membership) -> Decimal:
@@ -161,6 +165,8 @@ def lendable_balance(group: SavingsGroup, *, pot_balance: Decimal | None = None)
     cash are in the cash book, not the pot, unless a deposit covered them first)."""
     if pot_balance is None:
         pot_balance = pot_of(group).balance
+    if group.is_savings:  # no cycle pays out: the whole pot is the members' savings, to lend until the share-out
+        return max(pot_balance, Decimal("0"))
     in_the_pot = Contribution.objects.filter(
         cycle__group=group,
         cycle__status=CycleStatus.OPEN,

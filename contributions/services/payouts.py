@@ -43,6 +43,8 @@ logger = logging.getLogger("pamoja.contributions")
 def run_payouts(*, group: SavingsGroup, today: date | None = None) -> list[Payout]:
     """Pay every cycle that is ready, in order; complete the group after the last. Safe to run any number of
     times and on several workers at once: each cycle row is locked, and its payout is unique."""
+    if group.is_savings:  # its pot is shared out at the end of the period (share_outs), never paid by cycle
+        return []
     today = today or local_today(group.tz)
     paid: list[Payout] = []
     while True:
@@ -117,6 +119,7 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
     much was paid ahead, so money paid in advance waits for its own turn."""
     if cycle.number > 1 and today <= due_date_for(group, cycle.number - 1):
         return None
+    assert cycle.recipient_id is not None  # a rotating group's cycle
     # The nightly common case, answered before any member row is locked (a payment locks its member first).
     unpaid = cycle.contributions.filter(status__in=UNPAID_STATUSES)
     if today < payout_date_for(group, cycle) and unpaid.exists():

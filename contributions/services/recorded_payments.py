@@ -105,6 +105,10 @@ def _check_group_takes(group: SavingsGroup, applies_to: str) -> None:
     )
     if group.status not in open_states:
         raise GroupStateError("Payments are recorded for a running group; cash is handed out until it is settled.")
+    if group.is_savings and applies_to in (PaymentTarget.CONTRIBUTION, PaymentTarget.CASH_PAYOUT):
+        # savings are shared out of the pot's e-money: cash in an official's hands would be shared out of the
+        # other members' savings
+        raise GroupStateError("A savings group's savings are paid into the pot (wallet or M-Pesa), not in cash.")
 
 
 def record_payment(

@@ -13,17 +13,25 @@ from django.db.models import F
 from django.utils import timezone
 
 from contributions.errors import ResolutionStateError
-from contributions.models import Resolution, ResolutionKind, ResolutionStatus, ResolutionVote, VoteChoice
+from contributions.models import (
+    MONEYLESS_RESOLUTIONS,
+    Resolution,
+    ResolutionKind,
+    ResolutionStatus,
+    ResolutionVote,
+    VoteChoice,
+)
 from contributions.services.ledger import post_for_group, pot_of, welfare_of
 from contributions.services.loans import lendable_balance
+from contributions.services.share_outs import share_out_by_resolution
 from core.errors import InsufficientFundsError
 from groups.errors import GroupStateError, NotAnOfficialError
 from groups.models import GroupStatus, Membership, MembershipStatus, SavingsGroup
 from groups.notices import as_sentence, group_context, name_of
-from groups.services import require_official
+from groups.services import change_rules, require_official
 from notifications.rendering import money_text
 from notifications.services import notify
-from payments.models import TransactionKind
+from payments.models import LedgerTransaction, TransactionKind
 from payments.services import Leg, get_wallet
 
 MAX_VOTING_DAYS = 14
@@ -34,16 +42,37 @@ def _active_members(group: SavingsGroup) -> list[Membership]:
 
 
 def propose_resolution(
-    *, actor: Membership, kind: str, amount: Decimal, beneficiary: Membership, reason: str, voting_days: int
+    *,
+    actor: Membership,
+    kind: str,
+    amount: Decimal | None,
+    beneficiary: Membership | None,
+    reason: str,
+    voting_days: int,
+    new_rules: str = "",
 ) -> Resolution:
-    """An official puts spending to the vote; every active member is asked to vote."""
+    """An official puts spending, a change of the written rules, or (savings groups) an early share-out to the
+    vote; every active member is asked to vote."""
     require_official(actor)
     group = actor.group
     if group.status != GroupStatus.ACTIVE:
         raise GroupStateError("Only a running group votes on spending.")
     if kind == ResolutionKind.WELFARE_PAYOUT and group.welfare_contribution <= 0:
         raise GroupStateError("This group has no welfare fund.")
-    if not beneficiary.is_active:
+    if kind == ResolutionKind.SHARE_OUT and not group.is_savings:
+        raise GroupStateError("Only a savings group shares out its pot.")
+    if kind == ResolutionKind.RULE_CHANGE:
+        if not new_rules.strip():
+            raise ResolutionStateError("Write the rules as they would read after the change.")
+        if new_rules == group.rules:
+            raise ResolutionStateError("These are the group's rules already.")
+    else:
+        new_rules = ""
+    if kind in MONEYLESS_RESOLUTIONS:
+        amount, beneficiary = None, None
+    elif amount is None or beneficiary is None:
+        raise ResolutionStateError("Say how much is paid, and to which member.")
+    elif not beneficiary.is_active:
         raise GroupStateError("The money can only go to an active member.")
     if not 1 <= voting_days <= MAX_VOTING_DAYS:
         raise ResolutionStateError(f"Voting lasts 1 to {MAX_VOTING_DAYS} days.")
@@ -55,20 +84,23 @@ def propose_resolution(
             amount=amount,
             beneficiary=beneficiary,
             reason=reason,
+            new_rules=new_rules,
             proposed_by=actor,
             eligible_voters=len(members),
             closes_at=timezone.now() + timedelta(days=voting_days),
         )
         context = {
             **group_context(group),
-            "amount": money_text(amount, group.currency),
-            "beneficiary": name_of(beneficiary.user),
             "reason": as_sentence(reason),
             "resolution_id": str(resolution.pk),
             "closes_at": timezone.localtime(resolution.closes_at, group.tz).isoformat(timespec="minutes"),
         }
+        event = "rules_proposed" if kind == ResolutionKind.RULE_CHANGE else "share_out_proposed"
+        if amount is not None and beneficiary is not None:
+            event = "resolution_proposed"
+            context |= {"amount": money_text(amount, group.currency), "beneficiary": name_of(beneficiary.user)}
         for member in members:
-            notify(user=member.user, event="resolution_proposed", context=context, key=f"resolution:{resolution.pk}")
+            notify(user=member.user, event=event, context=context, key=f"resolution:{resolution.pk}")
     return resolution
 
 
@@ -105,13 +137,18 @@ def _decide(resolution: Resolution) -> None:
     resolution.save(update_fields=["status", "decided_at"])
     context = {
         **group_context(group),
-        "amount": money_text(resolution.amount, group.currency),
-        "beneficiary": name_of(resolution.beneficiary.user),
         "resolution_id": str(resolution.pk),
         "yes": str(resolution.yes_votes),
         "no": str(resolution.no_votes),
     }
-    event = "resolution_passed" if resolution.status == ResolutionStatus.PASSED else "resolution_failed"
+    event = "rules" if resolution.kind == ResolutionKind.RULE_CHANGE else "share_out"
+    if resolution.amount is not None and resolution.beneficiary is not None:
+        event = "resolution"
+        context |= {
+            "amount": money_text(resolution.amount, group.currency),
+            "beneficiary": name_of(resolution.beneficiary.user),
+        }
+    event += "_passed" if resolution.status == ResolutionStatus.PASSED else "_failed"
     for member in _active_members(group):
         notify(user=member.user, event=event, context=context, key=f"resolution:{resolution.pk}")
 
@@ -149,7 +186,17 @@ def execute_resolution(*, actor: Membership, resolution: Resolution) -> Resoluti
         )
         if resolution.status != ResolutionStatus.PASSED:
             raise ResolutionStateError("Only a passed resolution is paid, once.", details={"status": resolution.status})
+        if resolution.kind == ResolutionKind.SHARE_OUT:
+            made = share_out_by_resolution(resolution=resolution)
+            _mark_executed(resolution, actor=actor, posted=made.ledger_transaction)
+            return resolution
+        if resolution.kind == ResolutionKind.RULE_CHANGE:
+            change_rules(group=resolution.group, rules=resolution.new_rules)
+            _mark_executed(resolution, actor=actor, posted=None)
+            return resolution
         group = resolution.group
+        beneficiary = resolution.beneficiary
+        assert beneficiary is not None and resolution.amount is not None  # the database's check holds it
         if resolution.kind == ResolutionKind.WELFARE_PAYOUT:
             source = welfare_of(group)
         else:
@@ -160,8 +207,7 @@ def execute_resolution(*, actor: Membership, resolution: Resolution) -> Resoluti
                     "The pot holds no more than the open cycles' payouts.",
                     details={"available": str(free), "currency": group.currency},
                 )
-        beneficiary = resolution.beneficiary
-        resolution.ledger_transaction = post_for_group(
+        posted = post_for_group(
             group=group,
             kind=TransactionKind.WELFARE
             if resolution.kind == ResolutionKind.WELFARE_PAYOUT
@@ -175,10 +221,7 @@ def execute_resolution(*, actor: Membership, resolution: Resolution) -> Resoluti
             member_id=beneficiary.pk,
             resolution=resolution.pk,
         )
-        resolution.status = ResolutionStatus.EXECUTED
-        resolution.executed_by = actor
-        resolution.executed_at = timezone.now()
-        resolution.save(update_fields=["ledger_transaction", "status", "executed_by", "executed_at"])
+        _mark_executed(resolution, actor=actor, posted=posted)
         notify(
             user=beneficiary.user,
             event="resolution_paid",
@@ -190,3 +233,11 @@ def execute_resolution(*, actor: Membership, resolution: Resolution) -> Resoluti
             key=f"resolution:{resolution.pk}",
         )
     return resolution
+
+
+def _mark_executed(resolution: Resolution, *, actor: Membership, posted: LedgerTransaction | None) -> None:
+    resolution.ledger_transaction = posted
+    resolution.status = ResolutionStatus.EXECUTED
+    resolution.executed_by = actor
+    resolution.executed_at = timezone.now()
+    resolution.save(update_fields=["ledger_transaction", "status", "executed_by", "executed_at"])

@@ -1,4 +1,6 @@
-"""The schedule of a running group: one cycle per payout turn, with each member's contributions and due dates."""
+"""The schedule of a running group: one cycle per payout turn, with each member's contributions and due dates; a
+savings group's cycles (no recipient) run to the end of its current period, and the next period's are added at
+its share-out."""
 
 from datetime import date, timedelta
 
@@ -8,9 +10,11 @@ from contributions.models import (
     Contribution,
     Cycle,
 )
+from contributions.selectors.share_outs import period_end
 from groups.models import (
     Frequency,
     Membership,
+    MembershipStatus,
     SavingsGroup,
 )
 
@@ -32,6 +36,8 @@ def payout_date_for(group: SavingsGroup, cycle: Cycle) -> date:
 
 def create_schedule(*, group: SavingsGroup, order: list[tuple[Membership, int]]) -> list[Cycle]:
     """One cycle per payout turn, and in each cycle one pending contribution per member slot."""
+    if group.is_savings:
+        return extend_savings_schedule(group=group, through=period_end(group, 1))
     cycles = Cycle.objects.bulk_create(
         Cycle(
             group=group,
@@ -54,5 +60,29 @@ def create_schedule(*, group: SavingsGroup, order: list[tuple[Membership, int]])
         for cycle in cycles
         for membership in members
         for slot in range(1, membership.slots + 1)
+    )
+    return cycles
+
+
+def extend_savings_schedule(*, group: SavingsGroup, through: date) -> list[Cycle]:
+    """A savings group's cycles due up to `through` that do not exist yet, each with one contribution per active
+    member slot (the caller holds the group row lock)."""
+    last = group.cycles.order_by("-number").values_list("number", flat=True).first() or 0
+    numbers = []
+    number = last + 1
+    while due_date_for(group, number) <= through:
+        numbers.append(number)
+        number += 1
+    if not numbers:
+        return []
+    cycles = Cycle.objects.bulk_create(
+        Cycle(group=group, number=n, due_date=due_date_for(group, n), recipient=None, recipient_slot=1) for n in numbers
+    )
+    members = list(group.memberships.filter(status=MembershipStatus.ACTIVE).order_by("pk"))
+    Contribution.objects.bulk_create(
+        Contribution(cycle=cycle, membership=m, slot=slot, amount=group.contribution_amount, due_date=cycle.due_date)
+        for cycle in cycles
+        for m in members
+        for slot in range(1, m.slots + 1)
     )
     return cycles

@@ -13,6 +13,8 @@ from groups.models import Membership
 def request_swap(*, membership: Membership, from_cycle: int, to_cycle: int) -> SwapRequest:
     if not membership.is_active:
         raise SwapNotAllowedError("Only an active member can swap turns.")
+    if membership.group.is_savings:
+        raise SwapNotAllowedError("A savings group has no payout turns to swap.")
     cycles = {
         c.number: c
         for c in Cycle.objects.select_related("group", "recipient").filter(
@@ -24,6 +26,8 @@ def request_swap(*, membership: Membership, from_cycle: int, to_cycle: int) -> S
     if cycles[from_cycle].recipient_id != membership.pk:
         raise SwapNotAllowedError("You can only offer a turn that is yours.")
     counterparty = cycles[to_cycle].recipient
+    if counterparty is None:
+        raise SwapNotAllowedError("That cycle has no payout turn.")
     if counterparty.pk == membership.pk:
         raise SwapNotAllowedError("Both turns are already yours.")
     _check_swap_window(cycles[from_cycle], cycles[to_cycle])

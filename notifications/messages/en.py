@@ -110,6 +110,48 @@ MESSAGES: dict[str, dict[str, str]] = {
         "body": "{{ group }} paid you {{ amount }}, as its members voted. It is in your wallet.",
         "sms": "Pamoja: {{ group }} paid you {{ amount }}, as its members voted.",
     },
+    "share_out_proposed": {
+        "title": "{{ group }}: vote on sharing out the pot now",
+        "body": "An official of {{ group }} proposes sharing out the pot now, before the end of the period: each "
+        "member gets their savings back and a part of the earnings by their share-months. {{ reason }} Vote yes or no "
+        "before {{ closes_at }}.",
+        "sms": "Pamoja: {{ group }} asks you to vote on sharing out the pot now. Vote in the app before "
+        "{{ closes_at }}.",
+    },
+    "share_out_passed": {
+        "title": "{{ group }}: sharing out the pot now passed",
+        "body": "The members of {{ group }} voted to share out the pot now ({{ yes }} yes, {{ no }} no). An official "
+        "will now share it out.",
+    },
+    "share_out_failed": {
+        "title": "{{ group }}: sharing out the pot now did not pass",
+        "body": "The vote of {{ group }} on sharing out the pot now did not pass ({{ yes }} yes, {{ no }} no, or too "
+        "few votes). The pot is shared out at the end of the period as planned.",
+    },
+    "rules_proposed": {
+        "title": "{{ group }}: vote on a change of the rules",
+        "body": "An official of {{ group }} proposes changing the group's rules. {{ reason }} Read the new rules in "
+        "the app and vote yes or no before {{ closes_at }}.",
+        "sms": "Pamoja: {{ group }} asks you to vote on a change of its rules. Vote in the app before {{ closes_at }}.",
+    },
+    "rules_passed": {
+        "title": "{{ group }}: the change of rules passed",
+        "body": "The members of {{ group }} voted for the new rules ({{ yes }} yes, {{ no }} no). They apply once an "
+        "official other than the proposer confirms them.",
+    },
+    "rules_failed": {
+        "title": "{{ group }}: the change of rules did not pass",
+        "body": "The vote of {{ group }} on new rules did not pass ({{ yes }} yes, {{ no }} no, or too few votes). "
+        "The rules stay as they are.",
+    },
+    "share_out_paid": {
+        "title": "{{ group }}: your share-out of {{ amount }} is in your wallet",
+        "body": "{{ group }} shared out its pot (share-out {{ number }}): your savings of {{ savings }} and "
+        "{{ earnings }} of the group's earnings, {{ amount }} in all after fees, are in your wallet. The statement "
+        "shows how it was worked out.",
+        "sms": "Pamoja: {{ group }} shared out its pot. {{ amount }} (savings {{ savings }}, earnings {{ earnings }}) "
+        "is in your wallet.",
+    },
     "plan_lapsed": {
         "title": "{{ group }}: the {{ plan }} plan could not be paid",
         "body": "We could not bill {{ amount }} for the {{ plan }} plan of {{ group }}, so the group is on the Free "

@@ -125,6 +125,49 @@ MESSAGES: dict[str, dict[str, str]] = {
         "body": "{{ group }} imekulipa {{ amount }}, kama wanachama walivyopiga kura. Imeingia kwenye pochi yako.",
         "sms": "Pamoja: {{ group }} imekulipa {{ amount }}, kama wanachama walivyopiga kura.",
     },
+    "share_out_proposed": {
+        "title": "{{ group }}: piga kura juu ya kugawa mgao sasa",
+        "body": "Kiongozi wa {{ group }} anapendekeza kugawa mgao sasa, kabla ya mwisho wa kipindi: kila mwanachama "
+        "anarudishiwa akiba yake na sehemu ya faida kwa miezi ya hisa zake. {{ reason }} Piga kura ya ndiyo au "
+        "hapana kabla ya {{ closes_at }}.",
+        "sms": "Pamoja: {{ group }} inakuomba upige kura juu ya kugawa mgao sasa. Piga kura kwenye programu kabla ya "
+        "{{ closes_at }}.",
+    },
+    "share_out_passed": {
+        "title": "{{ group }}: kugawa mgao sasa kumepitishwa",
+        "body": "Wanachama wa {{ group }} wamepiga kura kugawa mgao sasa (ndiyo {{ yes }}, hapana {{ no }}). "
+        "Kiongozi atagawa sasa.",
+    },
+    "share_out_failed": {
+        "title": "{{ group }}: kugawa mgao sasa hakukupitishwa",
+        "body": "Kura ya {{ group }} juu ya kugawa mgao sasa haikupita (ndiyo {{ yes }}, hapana {{ no }}, au kura "
+        "hazikutosha). Mgao utagawiwa mwisho wa kipindi kama ilivyopangwa.",
+    },
+    "rules_proposed": {
+        "title": "{{ group }}: piga kura juu ya kubadilisha kanuni",
+        "body": "Kiongozi wa {{ group }} anapendekeza kubadilisha kanuni za kikundi. {{ reason }} Soma kanuni mpya "
+        "kwenye programu na upige kura ya ndiyo au hapana kabla ya {{ closes_at }}.",
+        "sms": "Pamoja: {{ group }} inakuomba upige kura juu ya kubadilisha kanuni zake. Piga kura kwenye programu "
+        "kabla ya {{ closes_at }}.",
+    },
+    "rules_passed": {
+        "title": "{{ group }}: mabadiliko ya kanuni yamepitishwa",
+        "body": "Wanachama wa {{ group }} wamepiga kura kukubali kanuni mpya (ndiyo {{ yes }}, hapana {{ no }}). "
+        "Zitaanza kutumika kiongozi mwingine asiyezipendekeza atakapozithibitisha.",
+    },
+    "rules_failed": {
+        "title": "{{ group }}: mabadiliko ya kanuni hayakupitishwa",
+        "body": "Kura ya {{ group }} juu ya kanuni mpya haikupita (ndiyo {{ yes }}, hapana {{ no }}, au kura "
+        "hazikutosha). Kanuni zinabaki kama zilivyo.",
+    },
+    "share_out_paid": {
+        "title": "{{ group }}: mgao wako wa {{ amount }} umeingia kwenye pochi yako",
+        "body": "{{ group }} imegawa mgao (mgao wa {{ number }}): akiba yako ya {{ savings }} na {{ earnings }} ya "
+        "faida ya kikundi, jumla {{ amount }} baada ya ada, vimeingia kwenye pochi yako. Taarifa inaonyesha jinsi "
+        "ilivyohesabiwa.",
+        "sms": "Pamoja: {{ group }} imegawa mgao. {{ amount }} (akiba {{ savings }}, faida {{ earnings }}) imeingia "
+        "kwenye pochi yako.",
+    },
     "plan_lapsed": {
         "title": "{{ group }}: mpango wa {{ plan }} haukuweza kulipiwa",
         "body": "Hatukuweza kutoza {{ amount }} kwa mpango wa {{ plan }} wa {{ group }}, kwa hiyo kikundi kiko kwenye "

@@ -232,3 +232,28 @@ def test_welfare_dues_paid_twice_at_once_are_paid_once(welfare_chama):
     results = run_threads(2, lambda _: pay_welfare(membership=membership, cycle=cycle))
     assert sorted(type(r).__name__ for r in results) == ["WelfareAlreadyPaidError", "WelfareContribution"]
     assert fund(gid) == Decimal("100.00") and ledger_discrepancies() == []
+
+
+def test_the_rules_of_a_running_group_change_only_by_a_passed_resolution_another_official_confirms(welfare_chama):
+    gid, (chair, treasurer, member), _ids = welfare_chama
+    direct = chair.patch(f"groups/{gid}/", {"rules": "No fines."})
+    assert direct.status_code == 409 and direct.json()["error"]["code"] == "group_settings_locked", direct.json()
+    bare = chair.post(f"groups/{gid}/resolutions/", {"kind": "rule_change", "reason": "Lateness"})
+    assert bare.json()["error"]["code"] == "resolution_state"  # the new rules are missing
+    proposed = chair.post(
+        f"groups/{gid}/resolutions/",
+        {"kind": "rule_change", "reason": "Lateness", "new_rules": "Meetings start at 6pm sharp."},
+    )
+    assert proposed.status_code == 201, proposed.json()
+    rid = proposed.json()["id"]
+    assert (proposed.json()["amount"], proposed.json()["new_rules"]) == (None, "Meetings start at 6pm sharp.")
+    assert Notification.objects.filter(user=member.user, event="rules_proposed").count() == 1
+    for person in (chair, treasurer, member):
+        person.post(f"groups/{gid}/resolutions/{rid}/vote/", {"choice": "yes"})
+    assert chair.post(f"groups/{gid}/resolutions/{rid}/execute/", money=True).status_code == 403
+    done = treasurer.post(f"groups/{gid}/resolutions/{rid}/execute/", money=True)
+    assert done.status_code == 200 and done.json()["status"] == "executed", done.json()
+    assert SavingsGroup.objects.get(pk=gid).rules == "Meetings start at 6pm sharp."
+    assert treasurer.post(f"groups/{gid}/resolutions/{rid}/execute/", money=True).status_code == 409
+    assert not LedgerTransaction.objects.filter(idempotency_key=f"resolution:{rid}").exists()
+    assert ledger_discrepancies() == []

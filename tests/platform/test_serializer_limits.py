@@ -205,6 +205,7 @@ SAVED_TO: dict[tuple[str, str], models.Field] = {
     ("PreferencesChangeSerializer", "time_zone"): QuietHours._meta.get_field("time_zone"),
     ("QuietHoursSerializer", "time_zone"): QuietHours._meta.get_field("time_zone"),
     ("ResolutionInputSerializer", "reason"): Resolution._meta.get_field("reason"),
+    ("ResolutionInputSerializer", "new_rules"): Resolution._meta.get_field("new_rules"),
 }
 
 # Phone numbers: the serializer takes spaces and dashes, then saves E.164 (at most 16 characters).

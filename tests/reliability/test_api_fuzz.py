@@ -296,6 +296,7 @@ def _build_world(started_group) -> dict:
             "scheduled_for": (timezone.now() + timedelta(days=3)).isoformat(),
             "paid_on": str(today),
             "start_date": str(today + timedelta(days=10)),
+            "share_out_date": str(today + timedelta(days=200)),
             "referral_code": chair.user.referral_code,
             # loyalty: what only the tenant's own data makes right
             "conditions": LOYALTY_RULE,
