@@ -4,6 +4,7 @@ The schema is checked against the server by the fuzzer in tests/reliability/test
 content type and body the server can answer must be listed here, and the schema must be no looser than the server.
 """
 
+import re
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
@@ -11,6 +12,7 @@ from drf_spectacular.plumbing import force_instance, is_serializer
 from jsonschema import Draft4Validator
 from rest_framework import serializers
 
+from core.errors import DRF_ERROR_CODES, ApplicationError, server_error_body
 from core.fields import mobile_number_pattern
 
 ERROR_COMPONENT = "Error"
@@ -22,8 +24,8 @@ _ERROR_SCHEMA = {
         "error": {
             "type": "object",
             "properties": {
-                "code": {"type": "string", "example": "validation_error"},
-                "message": {"type": "string", "example": "Invalid input."},
+                "code": {"type": "string"},
+                "message": {"type": "string"},
                 "details": {"type": "object", "additionalProperties": {}},
             },
             "required": ["code", "message", "details"],
@@ -192,6 +194,58 @@ def _error_response(code: str) -> dict[str, Any]:
     return response
 
 
+# The code an error response's example shows when its description names none of that status.
+_DEFAULT_CODES = {
+    "400": "validation_error",
+    "401": "not_authenticated",
+    "403": "permission_denied",
+    "404": "not_found",
+    "405": "method_not_allowed",
+    "406": "not_acceptable",
+    "409": "conflict",
+    "415": "unsupported_media_type",
+    "429": "throttled",
+    "500": "server_error",
+    "503": "service_unavailable",
+}
+_EXAMPLE_DETAILS: dict[str, dict[str, Any]] = {
+    "validation_error": {"field_name": ["This field is required."]},
+    "throttled": {"retry_after": 42},
+    "account_locked": {"retry_after": 900},
+    "server_error": {"request_id": "3f2c9a7e5b1d4c68"},
+}
+_NAMED_CODE = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def error_catalog() -> dict[str, tuple[set[str], str]]:
+    """Every error code the server answers with: its HTTP statuses and a message it comes with. The domain errors
+    (`ApplicationError` subclasses, registered as their apps' views are imported), DRF's and the 500."""
+    found: dict[str, tuple[set[str], str]] = {}
+
+    def add(code: str, status: int, message: str) -> None:
+        found.setdefault(code, (set(), message))[0].add(str(status))
+
+    stack = list(ApplicationError.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        add(cls.code, cls.status_code, cls.message)
+    for exc, code in DRF_ERROR_CODES.items():
+        add(code, exc.status_code, str(exc.default_detail))
+    add("server_error", 500, server_error_body()["error"]["message"])
+    return found
+
+
+def error_example(status: str, description: str, catalog: dict[str, tuple[set[str], str]]) -> dict | None:
+    """The body an error response's example shows: the first code its description names that comes with this status
+    (`already_member`, `group_full` …), else the status' usual code; None where no JSON error has it (414)."""
+    named = [code for code in _NAMED_CODE.findall(description or "") if status in catalog.get(code, ((), ""))[0]]
+    code = named[0] if named else _DEFAULT_CODES.get(status)
+    if code is None or code not in catalog:
+        return None
+    return {"error": {"code": code, "message": catalog[code][1], "details": _EXAMPLE_DETAILS.get(code, {})}}
+
+
 def _error_codes(path: str, operation: dict) -> list[str]:
     """The errors any operation of this shape can give, whatever the view: authentication, the body or parameters
     it parses, the ids in its path, the page of a list, the Idempotency-Key of a money call."""
@@ -227,6 +281,7 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
     Views declare their domain errors as `OpenApiResponse(description=...)`; the body schema is added here.
     """
     result.setdefault("components", {}).setdefault("schemas", {})[ERROR_COMPONENT] = _ERROR_SCHEMA
+    catalog = error_catalog()
     for path, methods in result.get("paths", {}).items():
         for method, operation in methods.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
@@ -241,4 +296,9 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
                 # a view that documents an error by description alone gets the error body filled in
                 if code[0] in "45" and "content" not in response:
                     response["content"] = _error_response(code if code in _DESCRIPTIONS else "400")["content"]
+                media = response.get("content", {}).get("application/json") if code[0] in "45" else None
+                if media is not None and "example" not in media:
+                    example = error_example(code, response.get("description", ""), catalog)
+                    if example is not None:
+                        media["example"] = example  # the real code, not the shape's generic one
     return result

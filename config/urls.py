@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config import views
 from config.metrics import metrics_view
+from config.pages import landing_page
 
 api_v1: list[URLPattern | URLResolver] = [
     path("health/", views.HealthApi.as_view(), name="health"),
@@ -19,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path("", landing_page, name="landing"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -27,6 +29,10 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("metrics", metrics_view, name="prometheus-django-metrics"),  # token or allowed address unless DEBUG
     re_path(r"^api/", views.ApiNotFound.as_view(), name="api-not-found"),
+    # where emailed links lead when no SPA is deployed (FRONTEND_URL left at SITE_URL): the SPA's own paths
+    path("", include("accounts.page_urls")),
+    path("", include("groups.page_urls")),
+    path("", include("notifications.page_urls")),  # after the pages above: an invite opens the invite page
 ]
 
 if settings.PROVIDERS_SANDBOX:
