@@ -677,3 +677,39 @@ class ShareOutLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id}: {self.amount}"
+
+
+class PayoutDestinationKind(models.TextChoices):
+    WALLET = "wallet", "My Pamoja wallet"
+    BANK = "bank", "A bank account I linked"
+    MPESA = "mpesa", "An M-Pesa number"
+
+
+class PayoutDestination(models.Model):
+    """Where a member's payouts and share-outs from this group go. Each lands in the wallet first (the ledger's one
+    way in) and, for a bank account or M-Pesa, continues at once as a withdrawal from it. None: the wallet."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="payout_destination")
+    kind = models.CharField(max_length=8, choices=PayoutDestinationKind.choices, default=PayoutDestinationKind.WALLET)
+    bank_account = models.ForeignKey(
+        "payments.BankAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,  # an unlinked account sends payouts back to the wallet
+        related_name="+",
+    )
+    phone_number = models.CharField(max_length=20, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="wallet", bank_account__isnull=True, phone_number="")
+                | Q(kind="bank", bank_account__isnull=False, phone_number="")
+                | (Q(kind="mpesa", bank_account__isnull=True) & ~Q(phone_number="")),
+                name="payout_destination_shape",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} → {self.kind}"

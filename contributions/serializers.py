@@ -15,6 +15,7 @@ from contributions.models import (
     PaymentMethod,
     PaymentTarget,
     Payout,
+    PayoutDestinationKind,
     Penalty,
     RecordedPayment,
     Resolution,
@@ -608,8 +609,11 @@ class SavingsTopUpSerializer(serializers.ModelSerializer):
         fields = ["id", "membership", "amount", "paid_at"]
 
 
+SAVING_ITEM_KINDS = [("contribution", "Contribution"), ("top_up", "Top-up")]
+
+
 class SavingItemSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[("contribution", "Contribution"), ("top_up", "Top-up")])
+    kind = serializers.ChoiceField(choices=SAVING_ITEM_KINDS)
     id = serializers.IntegerField()
     paid_on = serializers.DateField()
     amount = AmountField()
@@ -676,3 +680,49 @@ class ShareOutSerializer(serializers.ModelSerializer):
     def get_mine(self, share_out: ShareOut):
         mine = self.context.get("mine", {}).get(share_out.pk)
         return ShareOutMineSerializer(mine).data if mine else None
+
+
+# --- where payouts go ---------------------------------------------------------------------------------------------
+
+
+class PayoutDestinationInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PayoutDestinationKind.choices)
+    bank_account = serializers.UUIDField(required=False, help_text="`bank`: one of your linked bank accounts.")
+    phone_number = serializers.CharField(required=False, max_length=20, help_text="`mpesa`: an E.164 Kenyan number.")
+
+    def validate(self, attrs):
+        kind = attrs["kind"]
+        if kind == PayoutDestinationKind.BANK and not attrs.get("bank_account"):
+            raise serializers.ValidationError({"bank_account": ["Name the linked bank account payouts go to."]})
+        if kind == PayoutDestinationKind.MPESA:
+            if not attrs.get("phone_number"):
+                raise serializers.ValidationError({"phone_number": ["Give the M-Pesa number payouts go to."]})
+            attrs["phone_number"] = e164_phone(attrs["phone_number"])
+            require_kenyan_phone(attrs["phone_number"])
+        if kind != PayoutDestinationKind.BANK and attrs.get("bank_account"):
+            raise serializers.ValidationError({"bank_account": ["Only a `bank` destination names a bank account."]})
+        if kind != PayoutDestinationKind.MPESA and attrs.get("phone_number"):
+            raise serializers.ValidationError({"phone_number": ["Only an `mpesa` destination names a phone number."]})
+        return attrs
+
+    def input_rules(self) -> dict[str, Any]:
+        """`validate`: a bank account for `bank` only, a Kenyan phone for `mpesa` only."""
+        no_bank, no_phone = {"not": {"required": ["bank_account"]}}, {"not": {"required": ["phone_number"]}}
+        return {
+            "anyOf": [
+                {"properties": {"kind": {"enum": ["wallet"]}}, "allOf": [no_bank, no_phone]},
+                {"properties": {"kind": {"enum": ["bank"]}}, "required": ["bank_account"], **no_phone},
+                {
+                    "properties": {"kind": {"enum": ["mpesa"]}, "phone_number": KENYAN_PHONE},
+                    "required": ["phone_number"],
+                    **no_bank,
+                },
+            ]
+        }
+
+
+class PayoutDestinationSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PayoutDestinationKind.choices)
+    bank_account = serializers.UUIDField(allow_null=True, source="bank_account_id")
+    bank_account_label = serializers.CharField(allow_null=True, help_text="The bank and the number's last four.")
+    phone_number = serializers.CharField(allow_blank=True)

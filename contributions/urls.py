@@ -71,6 +71,11 @@ urlpatterns = [
         name="group-resolution-execute",
     ),
     path("groups/<str:group_id>/welfare/", views.WelfareFundApi.as_view(), name="group-welfare"),
+    path(
+        "groups/<str:group_id>/payout-destination/",
+        views.PayoutDestinationApi.as_view(),
+        name="group-payout-destination",
+    ),
     path("groups/<str:group_id>/savings/top-ups/", views.TopUpApi.as_view(), name="group-top-ups"),
     path("groups/<str:group_id>/share-outs/", views.ShareOutListApi.as_view(), name="group-share-outs"),
     path(

@@ -6,7 +6,7 @@ from datetime import timedelta
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -32,6 +32,8 @@ from contributions.serializers import (
     LoanListSerializer,
     PartPaymentInputSerializer,
     PartPaymentSerializer,
+    PayoutDestinationInputSerializer,
+    PayoutDestinationSerializer,
     PayoutSerializer,
     PenaltyPaymentSerializer,
     PenaltySerializer,
@@ -67,6 +69,7 @@ from groups.plans import effective_plan, limits_of, price_of, require_feature
 from groups.selectors import member_in, membership_of
 from groups.services import set_chair_order
 from payments.endpoints import money_endpoint, require_pin
+from payments.selectors import bank_account_of
 
 
 class GroupMoneyApi(APIView):
@@ -842,3 +845,43 @@ class ShareOutDetailApi(GroupMoneyApi):
         membership = membership_of(user=request.user, group_id=group_id)
         share_outs, mine = selectors.share_outs_visible_to(membership=membership, number=number)
         return Response(ShareOutSerializer(share_outs[0], context={"mine": mine}).data)
+
+
+class PayoutDestinationApi(GroupMoneyApi):
+    @extend_schema(
+        summary="Where my payouts and share-outs from this group go (the wallet unless I chose otherwise)",
+        responses={200: PayoutDestinationSerializer, **NOT_MEMBER},
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        return Response(PayoutDestinationSerializer(selectors.payout_destination_of(membership=membership)).data)
+
+    @money_endpoint(
+        summary="Choose where my payouts and share-outs go: my wallet, a linked bank account or an M-Pesa number "
+        "(they reach the wallet, then continue as a withdrawal, fee and all)",
+        request=PayoutDestinationInputSerializer,
+        responses={
+            200: PayoutDestinationSerializer,
+            404: OpenApiResponse(description="`not_found`: no such linked bank account of yours."),
+            409: OpenApiResponse(
+                description="`group_state`: the account or M-Pesa does not take the group's currency."
+            ),
+        },
+    )
+    def put(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        data = PayoutDestinationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        bank_account = None
+        if data.validated_data.get("bank_account"):
+            bank_account = bank_account_of(user_id=request.user.pk, pk=data.validated_data["bank_account"])
+            if bank_account is None:
+                raise NotFound("No such bank account.")
+        require_pin(request)
+        services.set_payout_destination(
+            membership=membership,
+            kind=data.validated_data["kind"],
+            bank_account=bank_account,
+            phone_number=data.validated_data.get("phone_number", ""),
+        )
+        return Response(PayoutDestinationSerializer(selectors.payout_destination_of(membership=membership)).data)

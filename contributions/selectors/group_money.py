@@ -6,7 +6,16 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from contributions.models import Cycle, Loan, LoanGuarantee, Penalty, RecordedPayment, SwapRequest
+from contributions.models import (
+    Cycle,
+    Loan,
+    LoanGuarantee,
+    PayoutDestination,
+    PayoutDestinationKind,
+    Penalty,
+    RecordedPayment,
+    SwapRequest,
+)
 from contributions.selectors.balances import owned_balance
 from contributions.selectors.reports import headline_figures
 from groups import rotation
@@ -124,3 +133,22 @@ def credit_balance(*, membership: Membership) -> Decimal:
         owner_id=membership.pk,
         currency=membership.group.currency,
     )
+
+
+def payout_destination_of(*, membership: Membership) -> dict:
+    """The member's choice for this group, or the wallet (the default, stored nowhere)."""
+    chosen = PayoutDestination.objects.filter(membership=membership).select_related("bank_account").first()
+    if chosen is None:
+        return {
+            "kind": PayoutDestinationKind.WALLET,
+            "bank_account_id": None,
+            "bank_account_label": None,
+            "phone_number": "",
+        }
+    account = chosen.bank_account
+    return {
+        "kind": chosen.kind,
+        "bank_account_id": account.pk if account else None,
+        "bank_account_label": f"{account.bank_name or account.bank_code} ••{account.last4}" if account else None,
+        "phone_number": chosen.phone_number,
+    }

@@ -26,6 +26,7 @@ from contributions.services.loans import (
     repay_loan,
     vote_write_off,
 )
+from contributions.services.payout_destinations import forward_payout, set_payout_destination
 from contributions.services.payouts import complete_group, run_payouts
 from contributions.services.penalties import assess_penalties, fine_attendance, levy_fine, penalty_amount
 from contributions.services.plans import bill_plans, change_plan
@@ -82,6 +83,7 @@ __all__ = [
     "escrow_of",
     "execute_resolution",
     "fine_attendance",
+    "forward_payout",
     "lendable_balance",
     "levy_fine",
     "loan_book",
@@ -109,6 +111,7 @@ __all__ = [
     "request_swap",
     "run_payouts",
     "send_reminders",
+    "set_payout_destination",
     "settle_contribution_charge",
     "share_out",
     "share_out_if_due",

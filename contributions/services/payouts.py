@@ -19,6 +19,7 @@ from contributions.models import (
     SettledBy,
 )
 from contributions.services.ledger import credit_of, escrow_of, post_for_group, pot_of
+from contributions.services.payout_destinations import forward_payout
 from contributions.services.schedule import due_date_for, payout_date_for
 from contributions.services.settlement import tell_contribution_paid
 from core.clock import local_today
@@ -235,6 +236,8 @@ def _pay_out_cycle(*, group: SavingsGroup, cycle: Cycle, today: date) -> Payout 
     )
     cycle.status = CycleStatus.PAID_OUT
     cycle.save(update_fields=["status"])
+    if net:
+        forward_payout(group=group, membership=recipient, amount=net, reason=f"payout for cycle {cycle.number}")
     return Payout.objects.create(
         cycle=cycle,
         recipient=recipient,

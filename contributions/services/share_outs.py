@@ -28,6 +28,7 @@ from contributions.selectors.share_outs import (
     plan_share_out,
 )
 from contributions.services.ledger import post_for_group, pot_of
+from contributions.services.payout_destinations import forward_payout
 from contributions.services.schedule import extend_savings_schedule
 from core.clock import local_today
 from groups.errors import GroupStateError
@@ -113,6 +114,10 @@ def share_out(*, group: SavingsGroup, as_of: date, resolution: Resolution | None
     SavingsTopUp.objects.filter(pk__in=[i.id for i in items if i.kind == "top_up"]).update(share_out=made)
     extend_savings_schedule(group=group, through=current_period_end(group))
     for line in plan.lines:
+        if line.amount > 0:
+            forward_payout(
+                group=group, membership=line.membership, amount=line.amount, reason=f"share-out {made.number}"
+            )
         notify(
             user=line.membership.user,
             event="share_out_paid",

@@ -22,7 +22,7 @@ from rest_framework import serializers
 
 from accounts.models import Device, KycSubmission, User
 from billpay.models import Beneficiary, BillOrder
-from contributions.models import Loan, LoanDecision, Penalty, RecordedPayment, Resolution
+from contributions.models import Loan, LoanDecision, PayoutDestination, Penalty, RecordedPayment, Resolution
 from core.money import MAX_AMOUNT, AmountError, parse_amount
 from groups.models import GroupMessage, Meeting, SavingsGroup
 from loyalty.models import (
@@ -215,6 +215,7 @@ SAVED_AS_E164: dict[tuple[str, str], models.Field] = {
     ("DepositInputSerializer", "phone_number"): Charge._meta.get_field("phone_number"),
     ("WithdrawInputSerializer", "phone_number"): Withdrawal._meta.get_field("phone_number"),
     ("ContributionPayInputSerializer", "phone_number"): Charge._meta.get_field("phone_number"),
+    ("PayoutDestinationInputSerializer", "phone_number"): PayoutDestination._meta.get_field("phone_number"),
 }
 
 # The profile's request schema is given per media type (JSON without the avatar, multipart with parts that may be
