@@ -10,7 +10,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?= -n auto
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lint typecheck install
+.PHONY: run test lint typecheck install demo demo-tour
 
 $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,13 @@ lint: install
 
 typecheck: install
 	mypy
+
+# The demo world alone (idempotent; `make run` loads it too), and the README's "Try it" walkthrough run against it
+# in-process and rolled back, failing on the first answer that differs. DEMO_TOUR_URL=http://127.0.0.1:8000 runs
+# the same steps over HTTP against a running `make run` instead (that one changes the world like any client).
+demo: install
+	python manage.py migrate --noinput
+	python manage.py seed_demo
+
+demo-tour: demo
+	python manage.py demo_tour $(if $(DEMO_TOUR_URL),--base-url $(DEMO_TOUR_URL))

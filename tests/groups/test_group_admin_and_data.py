@@ -60,10 +60,11 @@ def test_an_unfinished_group_blocks_account_deletion_and_shows_in_the_export(for
         assert exported["contributions"] == {"contributions": [], "penalties": []}  # what they owe and paid
 
 
-def test_demo_seed_makes_one_forming_group(settings):
+def test_demo_seed_makes_one_running_chama(settings):
+    """The demo world in full: tests/platform/test_demo_tour.py."""
     settings.DEBUG = True
     out = io.StringIO()
     seed_demo_data(stdout=out)
     seed_demo_data(stdout=out)
-    group = SavingsGroup.objects.get(name="Pamoja demo chama")
-    assert group.status == "forming" and group.memberships.count() == 2
+    group = SavingsGroup.objects.get(name="Umoja chama")
+    assert group.status == "active" and group.memberships.count() == 5
