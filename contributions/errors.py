@@ -95,3 +95,13 @@ class ShareOutNotFoundError(NotFoundError):
 class ShareOutBlockedError(ConflictError):
     code = "share_out_blocked"
     message = "The pot cannot be shared out yet."
+
+
+class PaybillStateError(ConflictError):
+    code = "paybill_state"
+    message = "This paybill payment cannot do that in its current state."
+
+
+class PaybillPaymentNotFoundError(NotFoundError):
+    code = "paybill_payment_not_found"
+    message = "No such paybill payment for this group."

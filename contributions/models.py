@@ -59,6 +59,7 @@ OWED_STATUSES = (ContributionStatus.PENDING, ContributionStatus.LATE, Contributi
 class SettledBy(models.TextChoices):
     WALLET = "wallet", "Wallet"
     MPESA = "mpesa", "M-Pesa"
+    CARD = "card", "Saved card"
     DEPOSIT = "deposit", "Security deposit"
     PAYOUT = "payout", "Deducted from the member's payout"
     RECORDED = "recorded", "Paid to an official (cash, paybill), confirmed by a second"
@@ -713,3 +714,67 @@ class PayoutDestination(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id} → {self.kind}"
+
+
+class PaybillStatus(models.TextChoices):
+    MATCHED = "matched", "Matched to a member and applied"
+    SUSPENSE = "suspense", "Waiting in suspense for an official to assign"
+    PROPOSED = "proposed", "Assignment proposed, waiting for a second official"
+    ASSIGNED = "assigned", "Assigned by two officials and applied"
+
+
+class PaybillPayment(models.Model):
+    """A payment into Pamoja's M-Pesa paybill (Daraja C2B confirmation), once per M-Pesa receipt (`trans_id`). The
+    money is Pamoja's from the moment M-Pesa confirms it: it is posted to suspense at once, and from there to the
+    member it names (the account reference `<group account>` with the member's phone, or `<group account>-<member
+    number>`), where it settles their oldest dues up to its amount. One that names no member waits in suspense for
+    two officials (one proposes, another confirms), never lost."""
+
+    trans_id = models.CharField(max_length=32, unique=True, help_text="The M-Pesa receipt code.")
+    short_code = models.CharField(max_length=16)
+    bill_ref = models.CharField(max_length=40, blank=True, default="", help_text="The account number the payer typed.")
+    msisdn = models.CharField(max_length=32, blank=True, default="")
+    payer_name = models.CharField(max_length=120, blank=True, default="")
+    amount = models.DecimalField(**MONEY)
+    paid_at = models.DateTimeField(help_text="M-Pesa's transaction time.")
+    group = models.ForeignKey(
+        SavingsGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="paybill_payments"
+    )
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="paybill_payments"
+    )
+    status = models.CharField(max_length=10, choices=PaybillStatus.choices)
+    proposed_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    confirmed_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    received_transaction = models.OneToOneField(
+        "payments.LedgerTransaction", on_delete=models.PROTECT, related_name="+", help_text="Clearing to suspense."
+    )
+    applied_transaction = models.OneToOneField(
+        "payments.LedgerTransaction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Suspense to the member's wallet.",
+    )
+    settled = models.DecimalField(**MONEY, default=Decimal("0"), help_text="How much of it settled dues.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="paybill_amount_positive"),
+            models.CheckConstraint(
+                condition=(Q(status__in=["matched", "assigned"]) & Q(applied_transaction__isnull=False))
+                | (Q(status__in=["suspense", "proposed"]) & Q(applied_transaction__isnull=True)),
+                name="paybill_applied_once_matched",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=models.F("proposed_by")),
+                name="paybill_maker_is_not_checker",
+            ),
+        ]
+        indexes = [models.Index(fields=["group", "status"], name="paybill_waiting")]
+
+    def __str__(self) -> str:
+        return f"{self.trans_id}: {self.amount} ({self.status})"

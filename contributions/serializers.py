@@ -12,6 +12,7 @@ from contributions.models import (
     LoanGuarantee,
     LoanInstalment,
     LoanStatus,
+    PaybillPayment,
     PaymentMethod,
     PaymentTarget,
     Payout,
@@ -49,10 +50,13 @@ class ContributionSerializer(serializers.ModelSerializer):
 class ContributionPayInputSerializer(serializers.Serializer):
     # DRF's metaclass takes declared fields off the class, so this never shadows `Field.source`; the stubs type
     # the class attribute all the same.
-    source = serializers.ChoiceField(choices=["wallet", "mpesa"])  # type: ignore[assignment]
+    source = serializers.ChoiceField(choices=["wallet", "mpesa", "card"])  # type: ignore[assignment]
     phone_number = serializers.CharField(required=False, max_length=20, help_text="E.164 M-Pesa number.")
+    card = serializers.UUIDField(required=False, help_text="One of your saved cards (`source: card`).")
 
     def validate(self, attrs):
+        if attrs["source"] == "card" and not attrs.get("card"):
+            raise serializers.ValidationError({"card": ["A card payment names one of your saved cards."]})
         if attrs["source"] == "mpesa":
             if not attrs.get("phone_number"):
                 raise serializers.ValidationError({"phone_number": ["An M-Pesa payment needs the paying phone."]})
@@ -61,10 +65,11 @@ class ContributionPayInputSerializer(serializers.Serializer):
         return attrs
 
     def input_rules(self) -> dict[str, Any]:
-        """By M-Pesa: a Kenyan phone (`validate`)."""
+        """By M-Pesa: a Kenyan phone; by card: a saved card (`validate`)."""
         return {
             "anyOf": [
                 {"properties": {"source": {"enum": ["wallet"]}}},
+                {"properties": {"source": {"enum": ["card"]}}, "required": ["card"]},
                 {
                     "properties": {"source": {"enum": ["mpesa"]}, "phone_number": KENYAN_PHONE},
                     "required": ["phone_number"],
@@ -726,3 +731,48 @@ class PayoutDestinationSerializer(serializers.Serializer):
     bank_account = serializers.UUIDField(allow_null=True, source="bank_account_id")
     bank_account_label = serializers.CharField(allow_null=True, help_text="The bank and the number's last four.")
     phone_number = serializers.CharField(allow_blank=True)
+
+
+# --- the M-Pesa paybill -------------------------------------------------------------------------------------------
+
+
+class PaybillPaymentSerializer(serializers.ModelSerializer):
+    amount = AmountField()
+    settled = AmountField(help_text="How much of it settled dues; the rest is in the member's wallet.")
+    phone = serializers.SerializerMethodField(help_text="The paying number, masked.")
+
+    class Meta:
+        model = PaybillPayment
+        fields = [
+            "id",
+            "trans_id",
+            "bill_ref",
+            "amount",
+            "paid_at",
+            "payer_name",
+            "phone",
+            "status",
+            "membership",
+            "proposed_by",
+            "confirmed_by",
+            "settled",
+            "created_at",
+        ]
+
+    def get_phone(self, payment: PaybillPayment) -> str:
+        digits = payment.msisdn
+        return f"{digits[:4]}•••{digits[-3:]}" if len(digits) > 7 else ""
+
+
+class PaybillSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    short_code = serializers.CharField(help_text="Pamoja's M-Pesa paybill number.")
+    account = serializers.CharField(allow_null=True, help_text="The group's account number on it.")
+    my_account = serializers.CharField(
+        allow_null=True, help_text="The account number that names you (`<account>-<member number>`)."
+    )
+    payments = PaybillPaymentSerializer(many=True, help_text="Officials see the group's, members their own.")
+
+
+class PaybillAssignInputSerializer(serializers.Serializer):
+    membership = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, help_text="Whose payment it is.")

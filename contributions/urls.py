@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contributions import views
+from contributions import paybill_callbacks, views
 
 urlpatterns = [
     path("contributions/", views.ContributionListApi.as_view(), name="contribution-list"),
@@ -75,6 +75,27 @@ urlpatterns = [
         "groups/<str:group_id>/payout-destination/",
         views.PayoutDestinationApi.as_view(),
         name="group-payout-destination",
+    ),
+    path("groups/<str:group_id>/paybill/", views.PaybillApi.as_view(), name="group-paybill"),
+    path(
+        "groups/<str:group_id>/paybill/payments/<int:payment_id>/assign/",
+        views.PaybillAssignApi.as_view(),
+        name="group-paybill-assign",
+    ),
+    path(
+        "groups/<str:group_id>/paybill/payments/<int:payment_id>/confirm/",
+        views.PaybillConfirmApi.as_view(),
+        name="group-paybill-confirm",
+    ),
+    path(
+        "paybill/mpesa/confirmation/<str:token>/",
+        paybill_callbacks.PaybillConfirmationCallback.as_view(),
+        name="paybill-confirmation",
+    ),
+    path(
+        "paybill/mpesa/validation/<str:token>/",
+        paybill_callbacks.PaybillValidationCallback.as_view(),
+        name="paybill-validation",
     ),
     path("groups/<str:group_id>/savings/top-ups/", views.TopUpApi.as_view(), name="group-top-ups"),
     path("groups/<str:group_id>/share-outs/", views.ShareOutListApi.as_view(), name="group-share-outs"),

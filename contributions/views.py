@@ -32,6 +32,9 @@ from contributions.serializers import (
     LoanListSerializer,
     PartPaymentInputSerializer,
     PartPaymentSerializer,
+    PaybillAssignInputSerializer,
+    PaybillPaymentSerializer,
+    PaybillSerializer,
     PayoutDestinationInputSerializer,
     PayoutDestinationSerializer,
     PayoutSerializer,
@@ -68,6 +71,7 @@ from groups.openapi import NOT_MEMBER, OFFICIALS
 from groups.plans import effective_plan, limits_of, price_of, require_feature
 from groups.selectors import member_in, membership_of
 from groups.services import set_chair_order
+from payments.card_selectors import card_of
 from payments.endpoints import money_endpoint, require_pin
 from payments.selectors import bank_account_of
 
@@ -102,13 +106,17 @@ class ContributionListApi(ListAPIView):
 
 class ContributionPayApi(APIView):
     @money_endpoint(
-        summary="Pay a contribution, with any older dues and penalties first, from the wallet or by M-Pesa",
-        description="The `X-Pin-Token` is needed to pay from the wallet; M-Pesa asks for the PIN on the phone.",
+        summary="Pay a contribution, with any older dues and penalties first: from the wallet, by M-Pesa or by card",
+        description=(
+            "The `X-Pin-Token` is needed to pay from the wallet or with a saved card (`source: card`, `card`: its "
+            "id; answered 202 like M-Pesa, the charge to follow at `deposit_reference`); M-Pesa asks for the PIN "
+            "on the phone."
+        ),
         request=ContributionPayInputSerializer,
         responses={
             200: ContributionPaymentSerializer,
             202: ContributionPaymentSerializer,
-            404: OpenApiResponse(description="`contribution_not_found`."),
+            404: OpenApiResponse(description="`contribution_not_found`, or no such saved card."),
             409: OpenApiResponse(
                 description="`contribution_already_paid`, `contribution_not_payable` or `idempotency_key_in_use`."
             ),
@@ -120,10 +128,17 @@ class ContributionPayApi(APIView):
         data = ContributionPayInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = contribution.membership
-        if data.validated_data["source"] == "mpesa":
-            charge = services.start_mpesa_payment(
-                membership=membership, contribution=contribution, phone_number=data.validated_data["phone_number"]
-            )
+        if data.validated_data["source"] in ("mpesa", "card"):
+            if data.validated_data["source"] == "card":
+                card = card_of(user_id=request.user.pk, pk=data.validated_data["card"])
+                if card is None:
+                    raise NotFound("No such card.")
+                require_pin(request)
+                charge = services.start_card_payment(membership=membership, contribution=contribution, card=card)
+            else:
+                charge = services.start_mpesa_payment(
+                    membership=membership, contribution=contribution, phone_number=data.validated_data["phone_number"]
+                )
             body = {
                 "id": contribution.pk,
                 "status": "pending",
@@ -885,3 +900,72 @@ class PayoutDestinationApi(GroupMoneyApi):
             phone_number=data.validated_data.get("phone_number", ""),
         )
         return Response(PayoutDestinationSerializer(selectors.payout_destination_of(membership=membership)).data)
+
+
+# --- the M-Pesa paybill -------------------------------------------------------------------------------------------
+
+PAYBILL_PAYMENT_NOT_FOUND = OpenApiResponse(description="`paybill_payment_not_found` or `group_not_found`.")
+
+
+class PaybillApi(GroupMoneyApi):
+    @extend_schema(
+        summary="The group's M-Pesa paybill: the number, the group's account and yours, and the payments received",
+        responses={200: PaybillSerializer, **NOT_MEMBER},
+    )
+    def get(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        return Response(PaybillSerializer(selectors.paybill_of(membership=membership)).data)
+
+    @extend_schema(
+        summary="Turn the M-Pesa paybill on for the group (the chair; KES groups): it gets its account number",
+        request=None,
+        responses={
+            200: PaybillSerializer,
+            403: OpenApiResponse(description="`chair_only`."),
+            409: OpenApiResponse(description="`group_state`: not a KES group, or it has finished."),
+        },
+    )
+    def post(self, request, group_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        services.enable_paybill(actor=membership)
+        membership = membership_of(user=request.user, group_id=group_id)
+        return Response(PaybillSerializer(selectors.paybill_of(membership=membership)).data)
+
+
+class PaybillAssignApi(GroupMoneyApi):
+    @extend_schema(
+        summary="Say whose an unmatched paybill payment is (an official); another official confirms it",
+        request=PaybillAssignInputSerializer,
+        responses={
+            200: PaybillPaymentSerializer,
+            404: PAYBILL_PAYMENT_NOT_FOUND,
+            409: OpenApiResponse(description="`paybill_state`: it is applied already; `group_state`."),
+            **OFFICIALS,
+        },
+    )
+    def post(self, request, group_id, payment_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        payment = selectors.paybill_payment_in(group=membership.group, payment_id=row_id_in_range(payment_id))
+        data = PaybillAssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = member_in(group=membership.group, membership_id=data.validated_data["membership"])
+        payment = services.propose_assignment(actor=membership, payment=payment, membership=member)
+        return Response(PaybillPaymentSerializer(payment).data)
+
+
+class PaybillConfirmApi(GroupMoneyApi):
+    @extend_schema(
+        summary="Confirm another official's assignment: the money goes to the member and pays their oldest dues",
+        request=None,
+        responses={
+            200: PaybillPaymentSerializer,
+            404: PAYBILL_PAYMENT_NOT_FOUND,
+            409: OpenApiResponse(description="`paybill_state`: nothing proposed, or applied already."),
+            **OFFICIALS,
+        },
+    )
+    def post(self, request, group_id, payment_id):
+        membership = membership_of(user=request.user, group_id=group_id)
+        payment = selectors.paybill_payment_in(group=membership.group, payment_id=row_id_in_range(payment_id))
+        payment = services.confirm_assignment(actor=membership, payment=payment)
+        return Response(PaybillPaymentSerializer(payment).data)

@@ -161,6 +161,13 @@ class SavingsGroup(models.Model):
     meeting_place = models.CharField(max_length=200, blank=True, default="")
     status = models.CharField(max_length=10, choices=GroupStatus.choices, default=GroupStatus.FORMING)
     invite_code = models.CharField(max_length=16, unique=True)
+    paybill_account = models.CharField(
+        max_length=8,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="The account number members pay the group's dues to on Pamoja's M-Pesa paybill (KES groups).",
+    )
     seed = models.CharField(max_length=64, blank=True, default="", help_text="Secret until the group starts.")
     seed_commitment = models.CharField(max_length=64, blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -4,12 +4,15 @@ has already been found a member (`groups.selectors.membership_of`); officials se
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import QuerySet, Sum
 
+from contributions.errors import PaybillPaymentNotFoundError
 from contributions.models import (
     Cycle,
     Loan,
     LoanGuarantee,
+    PaybillPayment,
     PayoutDestination,
     PayoutDestinationKind,
     Penalty,
@@ -152,3 +155,32 @@ def payout_destination_of(*, membership: Membership) -> dict:
         "bank_account_label": f"{account.bank_name or account.bank_code} ••{account.last4}" if account else None,
         "phone_number": chosen.phone_number,
     }
+
+
+def paybill_of(*, membership: Membership) -> dict:
+    """The group's paybill details and its payments (officials: all the group's, members: their own)."""
+    group = membership.group
+    payments = PaybillPayment.objects.filter(group=group).order_by("-created_at", "-id")
+    if not membership.is_official:
+        payments = payments.filter(membership=membership)
+    account = group.paybill_account
+    return {
+        "enabled": bool(account),
+        "short_code": settings.MPESA_SHORTCODE,
+        "account": account,
+        "my_account": f"{account}-{membership.pk}" if account else None,
+        "payments": list(payments[:200]),
+    }
+
+
+def paybill_payment_in(*, group: SavingsGroup, payment_id: int) -> PaybillPayment:
+    found = PaybillPayment.objects.filter(group=group, pk=payment_id).first()
+    if found is None:
+        raise PaybillPaymentNotFoundError()
+    return found
+
+
+def paybill_clearing_backing() -> dict[tuple[str, str], Decimal]:
+    """What M-Pesa owes us for paybill payments (ledger_check's backing for the paybill's clearing account)."""
+    total = PaybillPayment.objects.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    return {("mpesa_paybill:in", "KES"): -total} if total else {}

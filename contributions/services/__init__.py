@@ -26,6 +26,13 @@ from contributions.services.loans import (
     repay_loan,
     vote_write_off,
 )
+from contributions.services.paybill import (
+    accepts_paybill_account,
+    confirm_assignment,
+    enable_paybill,
+    propose_assignment,
+    receive_paybill_payment,
+)
 from contributions.services.payout_destinations import forward_payout, set_payout_destination
 from contributions.services.payouts import complete_group, run_payouts
 from contributions.services.penalties import assess_penalties, fine_attendance, levy_fine, penalty_amount
@@ -55,6 +62,7 @@ from contributions.services.settlement import (
     pay_in_part,
     pay_penalty,
     settle_contribution_charge,
+    start_card_payment,
     start_mpesa_payment,
 )
 from contributions.services.share_outs import share_out, share_out_if_due, top_up_savings
@@ -64,6 +72,7 @@ from contributions.services.welfare import pay_welfare
 __all__ = [
     "CHARGE_PURPOSE",
     "Settlement",
+    "accepts_paybill_account",
     "answer_guarantee",
     "answer_swap",
     "apply_for_loan",
@@ -75,11 +84,13 @@ __all__ = [
     "change_plan",
     "close_due_resolutions",
     "complete_group",
+    "confirm_assignment",
     "confirm_payment",
     "create_schedule",
     "decide_loan",
     "disburse_loan",
     "due_date_for",
+    "enable_paybill",
     "escrow_of",
     "execute_resolution",
     "fine_attendance",
@@ -103,7 +114,9 @@ __all__ = [
     "penalty_amount",
     "post_for_group",
     "pot_of",
+    "propose_assignment",
     "propose_resolution",
+    "receive_paybill_payment",
     "record_payment",
     "refund_group_dues",
     "reject_payment",
@@ -115,6 +128,7 @@ __all__ = [
     "settle_contribution_charge",
     "share_out",
     "share_out_if_due",
+    "start_card_payment",
     "start_mpesa_payment",
     "top_up_savings",
     "vote",

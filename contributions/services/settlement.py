@@ -34,8 +34,8 @@ from groups.models import (
 from groups.notices import group_context
 from notifications.rendering import money_text
 from notifications.services import notify
-from payments.models import Charge, LedgerAccount, LedgerTransaction, TransactionKind
-from payments.services import Leg, get_wallet, start_deposit
+from payments.models import Card, Charge, LedgerAccount, LedgerTransaction, TransactionKind
+from payments.services import Leg, charge_saved_card, get_wallet, start_deposit
 
 CHARGE_PURPOSE = "contribution"
 
@@ -252,7 +252,7 @@ def pay_contribution(*, membership: Membership, contribution: Contribution) -> S
             .get(pk=membership.pk)
         )
         settled = _settle_from_wallet(membership=membership, target=contribution, settled_by=SettledBy.WALLET)
-    _after_payment(membership.group_id)
+    payouts_after_commit(membership.group_id)
     return settled
 
 
@@ -271,6 +271,26 @@ def start_mpesa_payment(*, membership: Membership, contribution: Contribution, p
         currency=group.currency,
         provider="mpesa",
         phone_number=phone_number,
+        purpose=CHARGE_PURPOSE,
+        purpose_id=str(contribution.pk),
+    )
+
+
+def start_card_payment(*, membership: Membership, contribution: Contribution, card: Card) -> Charge:
+    """A saved card charged for what paying `contribution` costs now (the caller has checked the PIN and that the
+    card is the member's); when it succeeds the money lands in the wallet and goes straight on to the pot
+    (`settle_contribution_charge`), as an M-Pesa payment does."""
+    group = membership.group
+    if contribution.status == ContributionStatus.PAID:
+        raise ContributionAlreadyPaidError()
+    if group.status != GroupStatus.ACTIVE:
+        raise ContributionNotPayableError("This group is not running.")
+    owed = obligations_through(membership=membership, target=contribution)
+    return charge_saved_card(
+        user=membership.user,
+        card=card,
+        amount=owed.total,
+        currency=group.currency,
         purpose=CHARGE_PURPOSE,
         purpose_id=str(contribution.pk),
     )
@@ -301,13 +321,13 @@ def settle_contribution_charge(charge: Charge) -> None:
         membership=membership,
         owed=settled,
         source=wallet,
-        settled_by=SettledBy.MPESA,
+        settled_by=SettledBy.MPESA if charge.provider == "mpesa" else SettledBy.CARD,
         metadata={"charge": charge.reference},
     )
     transaction.on_commit(lambda: _enqueue_payouts(membership.group_id))
 
 
-def _after_payment(group_id) -> None:
+def payouts_after_commit(group_id) -> None:
     transaction.on_commit(lambda: _enqueue_payouts(group_id))
 
 
@@ -349,5 +369,5 @@ def pay_in_part(*, membership: Membership, amount: Decimal) -> tuple[Settlement,
             post_settlement(membership=membership, owed=owed, source=credit, settled_by=SettledBy.WALLET)
             credit.refresh_from_db(fields=["balance"])
     if owed.contributions:
-        _after_payment(group.pk)
+        payouts_after_commit(group.pk)
     return owed, credit.balance
