@@ -86,6 +86,8 @@ def configure_environment() -> None:
             "LOG_LEVEL": "INFO",  # production's: access lines are formatted, then written to /dev/null below
             "THROTTLE_USER": "1000000/min",
             "THROTTLE_RECIPIENT_LOOKUP": "1000000/hour",
+            "VELOCITY_LIMITS": "{}",  # no limit; the velocity counts still run on every transfer
+            "VELOCITY_DEVICE_LIMITS": "{}",
         }
     )
 

@@ -1,7 +1,7 @@
 """Finance staff's view of the money. Records are read-only; money moves only through services, including the
 one staff write here, reversing a ledger transaction, which asks for a reason."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -25,9 +25,11 @@ from payments.models import (
     PaymentReview,
     ReconciliationDecision,
     Transfer,
+    VelocityRefusal,
     Withdrawal,
 )
 from payments.services import reverse_transaction
+from payments.services.velocity import reject_held_withdrawal, release_held_withdrawal
 
 if TYPE_CHECKING:
     # django-stubs makes inlines generic in their models; Django's class is not subscriptable at runtime.
@@ -106,7 +108,7 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
 class ChargeAdmin(ReadOnlyAdmin):
     list_display = ("reference", "user", "provider", "amount", "currency", "status", "created_at", "settled_at")
     list_filter = ("status", "provider", "currency", "created_at")
-    search_fields = ("reference", "provider_reference", "user__email", "phone_number")
+    search_fields = ("reference", "provider_reference", "receipt_code", "user__email", "phone_number")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
 
@@ -115,9 +117,36 @@ class ChargeAdmin(ReadOnlyAdmin):
 class WithdrawalAdmin(ReadOnlyAdmin):
     list_display = ("reference", "user", "provider", "amount", "fee", "currency", "status", "created_at")
     list_filter = ("status", "provider", "currency", "created_at")
-    search_fields = ("reference", "provider_reference", "user__email", "phone_number")
+    search_fields = ("reference", "provider_reference", "receipt_code", "user__email", "phone_number")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
+    actions = [export_as_csv, "release_held", "reject_held"]
+
+    @admin.action(description="Release selected held withdrawals (send them to the provider)", permissions=["view"])
+    def release_held(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        self._decide_held(request, queryset, "withdrawal.release", release_held_withdrawal, "released")
+
+    @admin.action(description="Reject selected held withdrawals (money back to the wallet)", permissions=["view"])
+    def reject_held(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
+        self._decide_held(request, queryset, "withdrawal.reject", reject_held_withdrawal, "rejected")
+
+    def _decide_held(
+        self, request: HttpRequest, queryset: QuerySet[Withdrawal], action: str, decide: Any, done: str
+    ) -> None:
+        """Each held withdrawal decided once, under its row lock (payments.services.velocity), and audited."""
+        staff = signed_in_user(request)
+        if not staff.has_perm("payments.change_withdrawal"):
+            self.message_user(request, "You may not decide held withdrawals.", level=messages.ERROR)
+            return
+        for withdrawal in queryset:
+            try:
+                with transaction.atomic():
+                    decide(withdrawal_id=withdrawal.pk)
+                    record_staff_action(actor=staff, action=action, target=withdrawal, request=request)
+            except ApplicationError as exc:
+                self.message_user(request, f"{withdrawal.reference}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{withdrawal.reference} {done}.")
 
 
 @admin.register(Transfer)
@@ -147,6 +176,15 @@ class CardAdmin(ReadOnlyAdmin):
 class PaymentReviewAdmin(ReadOnlyAdmin):
     list_display = ("id", "reason", "charge", "withdrawal", "resolved", "created_at")
     list_filter = ("resolved",)
+
+
+@admin.register(VelocityRefusal)
+class VelocityRefusalAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "kind", "scope", "window", "limit", "amount", "currency", "retry_after")
+    list_filter = ("kind", "scope", "window", "limit", "currency", "created_at")
+    search_fields = ("user__email", "device_hash")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
 
 
 @admin.register(ReconciliationDecision)

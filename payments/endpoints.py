@@ -26,10 +26,13 @@ from rest_framework.views import APIView
 
 from accounts.services import authorize_money_movement
 from accounts.signed_in import signed_in_user
+from payments.errors import VelocityLimitedError
 from payments.idempotency import HEADER as IDEMPOTENCY_HEADER
 from payments.idempotency import idempotent
+from payments.services.velocity import record_velocity_refusal
 
 PIN_HEADER = "X-Pin-Token"
+DEVICE_HEADER = "X-Device-Id"
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     IDEMPOTENCY_HEADER,
@@ -40,6 +43,17 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 PIN_TOKEN = OpenApiParameter(
     PIN_HEADER, str, OpenApiParameter.HEADER, required=True, description="From `auth/pin/verify/`; single use."
+)
+DEVICE_ID = OpenApiParameter(
+    DEVICE_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A stable id of this app install or browser, made once by the client and sent on every request. Velocity "
+        "limits count transfers and withdrawals per device too, and a large withdrawal from a device not used "
+        "before (or without this header) is held for review."
+    ),
 )
 MONEY_ERRORS = {
     403: OpenApiResponse(description="`email_not_verified` or `pin_required`."),
@@ -78,11 +92,11 @@ def money_endpoint(
     ) -> Callable[Concatenate[_View, Request, _Params], Response]:
         shared = MONEY_ERRORS if pin else NO_PIN_ERRORS
         documented = extend_schema(
-            parameters=[IDEMPOTENCY_KEY, PIN_TOKEN] if pin else [IDEMPOTENCY_KEY],
+            parameters=[IDEMPOTENCY_KEY, PIN_TOKEN, DEVICE_ID] if pin else [IDEMPOTENCY_KEY, DEVICE_ID],
             responses={**shared, **(responses or {})},
             **schema,
         )
-        once = idempotent(handler)
+        once = _keeping_velocity_refusals(idempotent(handler))
         if answer_after_commit is None:
             return documented(once)
         rewrite = answer_after_commit
@@ -95,6 +109,27 @@ def money_endpoint(
         return documented(answered)
 
     return decorate
+
+
+def _keeping_velocity_refusals(
+    once: Callable[Concatenate[_View, Request, _Params], Response],
+) -> Callable[Concatenate[_View, Request, _Params], Response]:
+    """A velocity refusal raised out of the request's transaction was rolled back with it: keep it for staff."""
+
+    @functools.wraps(once)
+    def kept(view: _View, request: Request, /, *args: _Params.args, **kwargs: _Params.kwargs) -> Response:
+        try:
+            return once(view, request, *args, **kwargs)
+        except VelocityLimitedError as exc:
+            record_velocity_refusal(error=exc)
+            raise
+
+    return kept
+
+
+def device_id_of(request: Request) -> str:
+    """The client's `X-Device-Id` (empty when it sent none: an unknown device)."""
+    return request.headers.get(DEVICE_HEADER, "")
 
 
 def require_pin(request: Request) -> None:

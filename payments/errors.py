@@ -1,6 +1,11 @@
+from typing import TYPE_CHECKING
+
 from rest_framework import status
 
 from core.errors import ApplicationError, ConflictError, InsufficientFundsError, NotFoundError, WebhookRejectedError
+
+if TYPE_CHECKING:
+    from payments.models import VelocityRefusal
 
 __all__ = [
     "AlreadyReversedError",
@@ -14,6 +19,7 @@ __all__ = [
     "RecipientNotFoundError",
     "SelfTransferError",
     "UnbalancedTransactionError",
+    "VelocityLimitedError",
     "WebhookRejectedError",
 ]
 
@@ -71,3 +77,14 @@ class CardNotReusableError(ApplicationError):
     code = "card_not_reusable"
     message = "The provider gave no reusable authorization for this card."
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class VelocityLimitedError(ApplicationError):
+    """Too many transfers or withdrawals (or too much money) in an hour or a day, for the user or one of their
+    devices. `details.retry_after` is when the oldest counted item leaves the window (null when the amount alone is
+    over the window's limit); `refusal` is the unsaved record staff see (payments.services.velocity)."""
+
+    code = "velocity_limited"
+    message = "Too many payments in a short time; try again later."
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    refusal: "VelocityRefusal | None" = None

@@ -1,5 +1,6 @@
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import django_filters
 from django import forms
@@ -8,7 +9,15 @@ from drf_spectacular.utils import extend_schema_field
 
 from core.money import CURRENCY_CHOICES
 from payments.entry_status import entry_status_choices
-from payments.models import LedgerEntry, TransactionKind, WithdrawalStatus
+from payments.models import (
+    Charge,
+    ChargeStatus,
+    LedgerEntry,
+    TransactionKind,
+    Transfer,
+    Withdrawal,
+    WithdrawalStatus,
+)
 
 
 class BoundedIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -40,6 +49,22 @@ class _EntryStatuses(BaseChoiceIterator):
         return iter(seen.items())
 
 
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """`?ordering=date`, `-amount`, or several comma-separated; ties (the entries of one posting, or of one database
+    transaction, share their moment) by id in the first key's direction, so a page never repeats or skips a row and
+    `date` reads in the order things happened."""
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        params = [param for param in value or () if param]
+        if not params:
+            return qs
+        tie_break = "-pk" if params[0].startswith("-") else "pk"
+        return qs.order_by(*(self.get_ordering_value(param) for param in params), tie_break)
+
+
+ORDERING_HELP = "Sort by `date` or `amount` (`-` first for descending; several comma-separated). Default: newest first."
+
+
 class WalletEntryFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(field_name="transaction__kind", choices=TransactionKind.choices)
     currency = django_filters.ChoiceFilter(field_name="account__currency", choices=CURRENCY_CHOICES)
@@ -49,7 +74,40 @@ class WalletEntryFilter(django_filters.FilterSet):
     )
     created_after = BoundedIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="gte")
     created_before = BoundedIsoDateTimeFilter(field_name="transaction__created_at", lookup_expr="lt")
+    ordering = StableOrderingFilter(
+        fields=(("transaction__created_at", "date"), ("amount", "amount")),
+        help_text=f"{ORDERING_HELP} `amount` is signed: money in is positive.",
+    )
 
     class Meta:
         model = LedgerEntry
         fields = ["kind", "currency", "status", "created_after", "created_before"]
+
+
+class WithdrawalFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=WithdrawalStatus.choices)
+    currency = django_filters.ChoiceFilter(choices=CURRENCY_CHOICES)
+    ordering = StableOrderingFilter(fields=(("created_at", "date"), ("amount", "amount")), help_text=ORDERING_HELP)
+
+    class Meta:
+        model = Withdrawal
+        fields = ["status", "currency"]
+
+
+class DepositFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ChargeStatus.choices)
+    currency = django_filters.ChoiceFilter(choices=CURRENCY_CHOICES)
+    ordering = StableOrderingFilter(fields=(("created_at", "date"), ("amount", "amount")), help_text=ORDERING_HELP)
+
+    class Meta:
+        model = Charge
+        fields = ["status", "currency"]
+
+
+class TransferFilter(django_filters.FilterSet):
+    currency = django_filters.ChoiceFilter(choices=CURRENCY_CHOICES)
+    ordering = StableOrderingFilter(fields=(("created_at", "date"), ("amount", "amount")), help_text=ORDERING_HELP)
+
+    class Meta:
+        model = Transfer
+        fields = ["currency"]

@@ -211,10 +211,19 @@ class Transfer(models.Model):
     note = models.CharField(max_length=140, blank=True, default="")
     status = models.CharField(max_length=16, choices=TransferStatus.choices, default=TransferStatus.COMPLETED)
     ledger_transaction = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="transfer")
+    device_hash = models.CharField(
+        max_length=64, blank=True, default="", help_text="sha256 of the sender's X-Device-Id; empty when none."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        # the KYC daily limit sums a sender's transfers since midnight on every money request; velocity limits
+        # count them per device too
+        indexes = [
+            models.Index(fields=["sender", "created_at"], name="payments_transfer_sender_day"),
+            models.Index(fields=["device_hash", "created_at"], name="payments_transfer_device_day"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payments_transfer_amount_positive"),
             models.CheckConstraint(condition=~Q(sender=F("recipient")), name="payments_transfer_not_to_self"),
@@ -256,6 +265,9 @@ class Charge(models.Model):
     phone_number = models.CharField(max_length=16, blank=True, default="")
     authorization_url = models.URLField(max_length=500, blank=True, default="")
     provider_reference = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    receipt_code = models.CharField(
+        max_length=32, blank=True, default="", db_index=True, help_text="The M-Pesa receipt the payer sees."
+    )
     callback_token = models.CharField(max_length=64, unique=True)
     failure_reason = models.CharField(max_length=255, blank=True, default="")
     ledger_transaction = models.OneToOneField(
@@ -324,6 +336,8 @@ class WithdrawalStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     REVERSED = "reversed", "Reversed"
+    # in flight like `processing`, but not sent to the provider until staff release it (or reject it: money back)
+    HELD = "held", "Held for review"
 
 
 class Withdrawal(models.Model):
@@ -340,6 +354,9 @@ class Withdrawal(models.Model):
     phone_number = models.CharField(max_length=16, blank=True, default="")
     status = models.CharField(max_length=16, choices=WithdrawalStatus.choices, default=WithdrawalStatus.PROCESSING)
     provider_reference = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    receipt_code = models.CharField(
+        max_length=32, blank=True, default="", db_index=True, help_text="The M-Pesa receipt the payer sees."
+    )
     callback_token = models.CharField(max_length=64, unique=True)
     failure_reason = models.CharField(max_length=255, blank=True, default="")
     submitted_at = models.DateTimeField(
@@ -352,11 +369,20 @@ class Withdrawal(models.Model):
     return_transaction = models.OneToOneField(
         LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="withdrawal_return"
     )
+    device_hash = models.CharField(
+        max_length=64, blank=True, default="", help_text="sha256 of the requester's X-Device-Id; empty when none."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        # the KYC daily limit sums a user's withdrawals since midnight on every money request; velocity limits
+        # count them per device too
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="payments_withdrawal_user_day"),
+            models.Index(fields=["device_hash", "created_at"], name="payments_withdrawal_device_day"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0) & Q(fee__gte=0), name="payments_withdrawal_amounts"),
             models.CheckConstraint(
@@ -380,6 +406,28 @@ class PaymentReview(models.Model):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class VelocityRefusal(models.Model):
+    """A transfer or withdrawal refused by a velocity limit (payments.services.velocity), for staff to see."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="velocity_refusals")
+    kind = models.CharField(max_length=16)  # transfer | withdrawal
+    window = models.CharField(max_length=8)  # hour | day
+    scope = models.CharField(max_length=8)  # user | device
+    limit = models.CharField(max_length=16)  # count | amount
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    device_hash = models.CharField(max_length=64, blank=True, default="")
+    retry_after = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} {self.currency} refused ({self.scope} {self.limit} per {self.window})"
 
 
 class ReconciliationDecision(models.Model):

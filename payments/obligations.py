@@ -9,7 +9,7 @@ from payments.selectors import bank_accounts_of, wallet_entries_of, wallets_of
 
 def open_obligations(*, user: User) -> list[str]:
     reasons = [f"{w.currency} {w.balance} is still in your wallet" for w in wallets_of(user_id=user.pk) if w.balance]
-    if Withdrawal.objects.filter(user=user, status=WithdrawalStatus.PROCESSING).exists():
+    if Withdrawal.objects.filter(user=user, status__in=[WithdrawalStatus.PROCESSING, WithdrawalStatus.HELD]).exists():
         reasons.append("a withdrawal is still on its way")
     if Charge.objects.filter(user=user, status=ChargeStatus.PENDING).exists():
         reasons.append("a deposit is still pending")

@@ -19,6 +19,7 @@ from payments.providers.sandbox import complete_payment
 
 class OutcomeSerializer(serializers.Serializer[Any]):
     outcome = serializers.ChoiceField(choices=["success", "failed"])
+    last4 = serializers.RegexField(r"^[0-9]{4}$", required=False, help_text="The test card paid with (cards only).")
 
 
 class _SandboxApi(APIView):
@@ -49,7 +50,11 @@ class SandboxCompleteChargeApi(_SandboxApi):
     def post(self, request: Request, provider: str, reference: str) -> HttpResponse | Response:
         data = OutcomeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        record = complete_payment(record=self.record(provider, reference), outcome=data.validated_data["outcome"])
+        record = self.record(provider, reference)
+        if data.validated_data.get("last4") and record.status == "pending":
+            record.details = {**record.details, "last4": data.validated_data["last4"]}
+            record.save(update_fields=["details"])
+        record = complete_payment(record=record, outcome=data.validated_data["outcome"])
         if request.content_type.startswith("application/x-www-form-urlencoded"):
             return render(request, "payments/sandbox_checkout.html", {"record": record, "provider": provider})
         return Response({"reference": record.reference, "status": record.status}, status=202)

@@ -32,6 +32,12 @@ def wallets_of(*, user_id: uuid.UUID) -> QuerySet[LedgerAccount]:
     ).order_by("currency")
 
 
+def wallet_balances_of(*, user_id: uuid.UUID) -> list[tuple[str, Decimal]]:
+    """(currency, balance) of each of the user's wallets, by currency: `GET wallet/` on every app open, so two
+    columns and no model instances."""
+    return list(wallets_of(user_id=user_id).values_list("currency", "balance"))
+
+
 def wallet_entries_of(*, user_id: uuid.UUID) -> QuerySet[LedgerEntry]:
     """Every posted movement on the user's wallets, newest first, with its `status`: a withdrawal's money leaves
     the wallet at once, and its row says `processing` until the provider settles (`succeeded`) or returns it
@@ -224,7 +230,7 @@ def e_money_backing_discrepancies() -> list[str]:
     in_flight = {
         (row["provider"], row["currency"]): _money(row["total"])
         for row in Withdrawal.objects.filter(
-            status=WithdrawalStatus.PROCESSING, hold_transaction__reversed_by__isnull=True
+            status__in=[WithdrawalStatus.PROCESSING, WithdrawalStatus.HELD], hold_transaction__reversed_by__isnull=True
         )
         .values("provider", "currency")
         .annotate(total=Sum(F("amount") + F("fee")))

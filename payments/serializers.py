@@ -20,6 +20,7 @@ from payments.models import (
 )
 from payments.providers.base import PaymentProvider
 from payments.providers.registry import get_provider
+from payments.services.cards import CARD_PROVIDERS
 from payments.services.deposits import deposit_maximum
 
 if TYPE_CHECKING:
@@ -255,3 +256,32 @@ class CardSerializer(serializers.ModelSerializer[Card]):
     class Meta:
         model = Card
         fields = ["id", "provider", "brand", "last4", "exp_month", "exp_year", "bank", "created_at"]
+
+
+# --- saved cards that pay (`cards/{id}/deposit/`, `card_views.py`) ---
+
+
+def _card_currencies() -> list[str]:
+    taken = {currency for provider in CARD_PROVIDERS for currency in settings.PROVIDER_CURRENCIES[provider]}
+    return [currency for currency in CURRENCIES if currency in taken]
+
+
+def _largest_card_deposit(currency: str) -> Decimal:
+    """The most a card deposit may be in `currency` through any card provider (the card's own decides)."""
+    caps = []
+    for provider in CARD_PROVIDERS:
+        if currency in settings.PROVIDER_CURRENCIES[provider]:
+            caps.append(deposit_maximum(adapter=get_provider(provider), currency=currency) or MAX_AMOUNT)
+    return max(caps, default=MAX_AMOUNT)
+
+
+class CardDepositInputSerializer(AmountInputMixin, serializers.Serializer[Any]):
+    amount = AmountField(help_text='A string at the currency\'s minor unit, e.g. "5000.00".')
+    currency = serializers.ChoiceField(
+        choices=CURRENCIES, help_text="One the card's provider takes (`provider_not_supported` otherwise)."
+    )
+
+    def input_rules(self) -> dict[str, Any]:
+        """The card providers' currencies, each with its deposit maximum (`check_provider_takes`,
+        `check_deposit_maximum`; the card's own provider decides which of them)."""
+        return {"anyOf": currency_branches(_card_currencies(), maximum=_largest_card_deposit)}

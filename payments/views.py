@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 from accounts.signed_in import signed_in_user
 from core.errors import ApplicationError, exception_handler
 from payments import selectors, services
-from payments.endpoints import money_endpoint, require_pin
+from payments.endpoints import device_id_of, money_endpoint, require_pin
 from payments.errors import RecipientNotFoundError
-from payments.filters import WalletEntryFilter
+from payments.filters import WalletEntryFilter, WithdrawalFilter
 from payments.models import LedgerEntry, Withdrawal
 from payments.serializers import (
     BankAccountInputSerializer,
@@ -38,7 +38,8 @@ class WalletApi(APIView):
     @extend_schema(summary="Wallet balances, one per currency", responses={200: WalletListSerializer})
     def get(self, request: Request) -> Response:
         user = signed_in_user(request)
-        wallets = [{"currency": w.currency, "balance": str(w.balance)} for w in selectors.wallets_of(user_id=user.pk)]
+        balances = selectors.wallet_balances_of(user_id=user.pk)
+        wallets = [{"currency": currency, "balance": str(balance)} for currency, balance in balances]
         return Response({"wallets": wallets})
 
 
@@ -79,7 +80,10 @@ class TransferApi(APIView):
         responses={
             201: TransferOutputSerializer,
             404: OpenApiResponse(description="`recipient_not_found`."),
-            429: OpenApiResponse(description="`throttled`: too many recipient lookups; wait `Retry-After` seconds."),
+            429: OpenApiResponse(
+                description="`throttled`: too many recipient lookups, or `velocity_limited`: too many transfers (or "
+                "too much) this hour or day; wait `Retry-After` seconds (`details.retry_after`: when)."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -99,6 +103,7 @@ class TransferApi(APIView):
                 amount=data.validated_data["amount"],
                 currency=data.validated_data["currency"],
                 note=data.validated_data["note"],
+                device_id=device_id_of(request),
             )
         except ApplicationError as exc:
             # Answered, not raised: the request's transaction then commits the spent PIN token (the transfer's own
@@ -141,10 +146,18 @@ class DepositStatusApi(APIView):
 class WithdrawApi(APIView):
     @money_endpoint(
         summary="Withdraw to a linked bank account or an M-Pesa number",
+        description=(
+            "A withdrawal above `NEW_DEVICE_WITHDRAWAL_REVIEW_ABOVE` from a device (`X-Device-Id`) with no completed "
+            "transfer or withdrawal yet answers status `held`: the money is set aside, and staff release or reject it."
+        ),
         request=WithdrawInputSerializer,
         responses={
             201: WithdrawalSerializer,
             404: OpenApiResponse(description="No such bank account."),
+            429: OpenApiResponse(
+                description="`velocity_limited`: too many withdrawals (or too much) this hour or day; wait "
+                "`Retry-After` seconds (`details.retry_after`: when)."
+            ),
             503: OpenApiResponse(description="`provider_unavailable`: the payout provider could not be reached."),
         },
     )
@@ -164,12 +177,14 @@ class WithdrawApi(APIView):
             currency=data.validated_data["currency"],
             bank_account=bank_account,
             phone_number=data.validated_data.get("phone_number"),
+            device_id=device_id_of(request),
         )
         return Response(WithdrawalSerializer(withdrawal).data, status=status.HTTP_201_CREATED)
 
 
 class WithdrawalListApi(ListAPIView[Withdrawal]):
     serializer_class = WithdrawalSerializer
+    filterset_class = WithdrawalFilter
 
     def get_queryset(self) -> QuerySet[Withdrawal]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema is generated with no one signed in

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from core.errors import ApplicationError, ProviderUnavailableError
 
@@ -130,6 +130,45 @@ class WebhookEvent:
     phone_number: str | None = None  # E.164 payer/recipient, when the payload carries it (Daraja)
     message: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict)
+    receipt_code: str | None = None  # the receipt the payer sees (Daraja's MpesaReceiptNumber / TransactionReceipt)
+
+
+@dataclass(frozen=True)
+class Bank:
+    """One entry of a provider's bank list: the code its transfers and account lookups take, and the name."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CardChargeRequest:
+    """A charge of a saved card's reusable authorization (Paystack `charge_authorization`, Flutterwave tokenized
+    charge): no checkout, the provider answers with the outcome (or pending) at once."""
+
+    reference: str  # ours, unique; the provider echoes it back
+    amount: Decimal
+    currency: str
+    email: str  # the customer's, as on the card's first payment
+    authorization_code: str  # Paystack authorization_code / Flutterwave card token
+    last4: str = ""  # the card's last four digits (the sandboxes' test rule reads it; real providers never see it)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class BankDirectory(Protocol):
+    """A provider that lists the banks it pays out to, per country (ISO 3166 alpha-2: NG, KE, GH)."""
+
+    def list_banks(self, *, country: str) -> list[Bank]: ...
+
+
+@runtime_checkable
+class SavedCardCharger(Protocol):
+    """A provider that charges a saved card's reusable authorization. `ChargeResult.authorization` from its
+    `verify_charge` has Paystack's keys: authorization_code, signature, last4, exp_month, exp_year, brand, bank,
+    reusable."""
+
+    def charge_authorization(self, request: CardChargeRequest) -> ChargeResult: ...
 
 
 class PaymentProvider(Protocol):

@@ -15,6 +15,11 @@ Test values (documented for the SPA and for tests):
   in 1032 (cancelled by the user), 1037 (no answer from the phone) and 0001 (insufficient M-Pesa balance).
 - Transfers succeed after SANDBOX_STK_DELAY seconds, except to account numbers or phones ending in 0000.
 - Account names resolve for any 10-digit account number except 0000000000.
+- Saved cards (Paystack `charge_authorization`, Flutterwave tokenized charges) are charged at once: approved,
+  except a card whose last four digits are 0000 (declined). The checkout's complete call takes an optional
+  `"last4"` to pay with such a card (`{"outcome": "success", "last4": "0000"}`); the default test card ends 4081
+  (Paystack) or 2950 (Flutterwave).
+- Bank lists (`list_banks`) are a fixed, realistic set for NG, KE and GH (`sandbox_banks.py`).
 """
 
 import logging
@@ -31,6 +36,8 @@ from django.db import transaction
 from core.sandbox_delivery import deliver
 from payments.models import SandboxPayment
 from payments.providers.base import (
+    Bank,
+    CardChargeRequest,
     ChargeInitiated,
     ChargeRequest,
     ChargeResult,
@@ -43,6 +50,7 @@ from payments.providers.base import (
     TransferResult,
     WebhookEvent,
 )
+from payments.providers.sandbox_banks import SANDBOX_BANKS
 
 logger = logging.getLogger("pamoja.sandbox")
 
@@ -139,6 +147,43 @@ class ProviderSandbox:
             raw={"sandbox": True},
         )
 
+    def charge_authorization(self, request: CardChargeRequest) -> ChargeResult:
+        """A saved card charged at once, as the vendors answer: approved, or declined for a card ending 0000. The
+        vendor's webhook follows (after commit), as in life; a reference used before is refused."""
+        if self.charges_by_phone:
+            raise ProviderRejectedError(f"{self.name} charges phones; it keeps no cards.")
+        self.check_amount(amount=request.amount, currency=request.currency)
+        ok = not request.last4.endswith("0000")
+        record, created = SandboxPayment.objects.get_or_create(
+            provider=self.name,
+            kind="charge",
+            reference=request.reference,
+            defaults={
+                "provider_reference": f"sbx_{self.name}_{uuid.uuid4().hex[:20]}",
+                "amount": request.amount,
+                "currency": request.currency,
+                "status": "succeeded" if ok else "failed",
+                "details": {
+                    "email": request.email,
+                    "authorization_code": request.authorization_code,
+                    "last4": request.last4,
+                },
+            },
+        )
+        if not created:
+            raise ProviderRejectedError("Duplicate Transaction Reference")
+        transaction.on_commit(lambda: deliver_sandbox_webhook.delay(record.pk))
+        return ChargeResult(
+            reference=request.reference,
+            status=PaymentStatus(record.status),
+            amount=record.amount,
+            currency=record.currency,
+            provider_reference=str(record.pk),
+            message="Approved" if ok else "Declined",
+            authorization=self.card_authorization(record) if ok else None,
+            raw={"sandbox": True},
+        )
+
     # --- accounts and transfers -------------------------------------------------------------------------------
 
     def resolve_account(self, *, account_number: str, bank_code: str) -> ResolvedAccount:
@@ -149,6 +194,13 @@ class ProviderSandbox:
         return ResolvedAccount(
             account_number=account_number, account_name=f"SANDBOX ACCOUNT {account_number[-4:]}", bank_code=bank_code
         )
+
+    def list_banks(self, *, country: str) -> list[Bank]:
+        if not self.pays_bank_accounts:
+            raise ProviderRejectedError(f"{self.name} pays phone numbers; it lists no banks.")
+        if country not in SANDBOX_BANKS:
+            raise ProviderRejectedError(f"{self.name} lists no banks for {country}.")
+        return list(SANDBOX_BANKS[country])
 
     def create_transfer_recipient(
         self, *, name: str, account_number: str, bank_code: str, currency: str

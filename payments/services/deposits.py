@@ -114,6 +114,7 @@ def apply_charge_result(
     currency: str | None,
     message: str = "",
     phone_number: str | None = None,
+    receipt_code: str | None = None,
 ) -> str:
     """Settle a charge from what the provider says; returns what was done. Safe to call any number of times.
 
@@ -160,7 +161,8 @@ def apply_charge_result(
         )
         charge.status = ChargeStatus.SUCCEEDED
         charge.settled_at = timezone.now()
-        charge.save(update_fields=["ledger_transaction", "status", "settled_at", "updated_at"])
+        charge.receipt_code = (receipt_code or charge.receipt_code)[:32]  # M-Pesa's, for the receipt and staff search
+        charge.save(update_fields=["ledger_transaction", "status", "settled_at", "receipt_code", "updated_at"])
         if charge.purpose:
             return apply_charge_purpose(charge=charge)
         notify(

@@ -67,6 +67,60 @@ def lock_accounts(accounts: Sequence[LedgerAccount]) -> dict[int, LedgerAccount]
     }
 
 
+@dataclass(frozen=True)
+class CheckedPosting:
+    """A posting that passed every refusal (`check_posting`): its legs and each guarded account's balance after it."""
+
+    legs: Sequence[Leg]
+    balances: dict[int, Decimal]  # guarded account id → its balance after the posting
+    balance_after: list[Decimal | None]  # per leg; None for a house account
+
+
+def check_posting(legs: Sequence[Leg], locked: Mapping[int, LedgerAccount]) -> CheckedPosting:
+    """Every refusal of a posting, before anything is written: legs that do not balance, and a guarded account
+    (`locked`: fresh from `lock_accounts`) that would go below zero. Reads nothing from the database."""
+    _check_legs(legs)
+    balances = {pk: account.balance for pk, account in locked.items()}
+    balance_after: list[Decimal | None] = []
+    for leg in legs:
+        if leg.account.pk in balances:
+            balances[leg.account.pk] += leg.amount
+            balance_after.append(balances[leg.account.pk])
+        else:
+            balance_after.append(None)
+    short = [pk for pk, balance in balances.items() if balance < 0]
+    if short:
+        account = locked[short[0]]
+        raise InsufficientFundsError(details={"currency": account.currency, "available": str(account.balance)})
+    return CheckedPosting(legs=legs, balances=balances, balance_after=balance_after)
+
+
+def write_posting(posting: CheckedPosting, *, transaction_row: LedgerTransaction) -> LedgerTransaction:
+    """Write a checked posting: the transaction row (unsaved; inserted here unless already saved), one bulk insert
+    of the entries, one update of the guarded balances. Call inside the transaction that holds the locks; raises
+    nothing but database errors, so a caller may run it without a savepoint of its own."""
+    if transaction_row.pk is None:
+        transaction_row.save(force_insert=True)
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(transaction=transaction_row, account=leg.account, amount=leg.amount, balance_after=after)
+        for leg, after in zip(posting.legs, posting.balance_after, strict=True)
+    )
+    balances = posting.balances
+    if len(balances) == 1:
+        ((pk, balance),) = balances.items()
+        LedgerAccount.objects.filter(pk=pk).update(balance=balance)
+    elif balances:
+        LedgerAccount.objects.filter(pk__in=balances).update(
+            balance=Case(
+                *(When(pk=pk, then=Value(balance)) for pk, balance in balances.items()), output_field=MONEY_FIELD
+            )
+        )
+    for leg in posting.legs:
+        if leg.account.pk in balances:
+            leg.account.balance = balances[leg.account.pk]
+    return transaction_row
+
+
 def post_transaction(
     *,
     kind: TransactionKind,
@@ -83,6 +137,7 @@ def post_transaction(
     their cached balances updated in the same database transaction; house accounts are neither locked nor updated.
     Statements: one locking select, one key lookup, one insert of the transaction, one bulk insert of the entries,
     one update of the guarded balances; between house accounts only, the insert (in a savepoint) is the lookup.
+    (A caller that already holds the locks and made a fresh key uses `check_posting` and `write_posting`.)
     """
     _check_legs(legs)
     with transaction.atomic():
@@ -92,59 +147,26 @@ def post_transaction(
             if existing is not None:
                 return existing
 
-        balances = {pk: account.balance for pk, account in locked.items()}
-        balance_after: list[Decimal | None] = []
-        for leg in legs:
-            if leg.account.pk in balances:
-                balances[leg.account.pk] += leg.amount
-                balance_after.append(balances[leg.account.pk])
-            else:
-                balance_after.append(None)
-        short = [pk for pk, balance in balances.items() if balance < 0]
-        if short:
-            account = locked[short[0]]
-            raise InsufficientFundsError(
-                details={"currency": account.currency, "available": str(account.balance)},
-            )
-
-        fields = {
-            "kind": kind,
-            "idempotency_key": idempotency_key,
-            "reference": reference,
-            "memo": memo[:255],
-            "metadata": dict(metadata or {}),
-            "reverses": reverses,
-        }
-        if locked:
-            # The locks serialise every posting that shares these accounts, so the key lookup above is final.
-            posted = LedgerTransaction.objects.create(**fields)
-        else:
+        posting = check_posting(legs, locked)
+        row = LedgerTransaction(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            reference=reference,
+            memo=memo[:255],
+            metadata=dict(metadata or {}),
+            reverses=reverses,
+        )
+        if not locked:
             try:
                 with transaction.atomic():
-                    posted = LedgerTransaction.objects.create(**fields)
+                    row.save(force_insert=True)
             except IntegrityError:
                 concurrent = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
                 if concurrent is None:  # another unique rule (a second reversal of one original)
                     raise
                 return concurrent
-
-        LedgerEntry.objects.bulk_create(
-            LedgerEntry(transaction=posted, account=leg.account, amount=leg.amount, balance_after=after)
-            for leg, after in zip(legs, balance_after, strict=True)
-        )
-        if len(balances) == 1:
-            ((pk, balance),) = balances.items()
-            LedgerAccount.objects.filter(pk=pk).update(balance=balance)
-        elif balances:
-            LedgerAccount.objects.filter(pk__in=balances).update(
-                balance=Case(
-                    *(When(pk=pk, then=Value(balance)) for pk, balance in balances.items()), output_field=MONEY_FIELD
-                )
-            )
-        for leg in legs:
-            if leg.account.pk in balances:
-                leg.account.balance = balances[leg.account.pk]
-    return posted
+        # With locks, they serialise every posting that shares these accounts, so the key lookup above is final.
+        return write_posting(posting, transaction_row=row)
 
 
 def reverse_transaction(

@@ -193,6 +193,7 @@ def _process_charge_event(*, adapter: PaymentProvider, event: WebhookEvent, char
             currency=currency,
             message=message,
             phone_number=event.phone_number,
+            receipt_code=event.receipt_code,
         )
 
 
@@ -228,4 +229,5 @@ def _process_transfer_event(*, adapter: PaymentProvider, event: WebhookEvent, wi
             status=status,
             provider_reference=provider_reference,
             message=message,
+            receipt_code=event.receipt_code,
         )

@@ -21,6 +21,7 @@ from payments.services.accounts import get_house_account, get_wallet
 from payments.services.deposits import callback_url, check_provider_takes
 from payments.services.ledger import Leg, lock_accounts, post_transaction
 from payments.services.limits import check_outgoing_limit
+from payments.services.velocity import WITHDRAWAL, check_velocity, device_hash, hold_withdrawal_for_review
 
 logger = logging.getLogger("pamoja.payments")
 
@@ -39,8 +40,10 @@ def start_withdrawal(
     currency: str,
     bank_account: BankAccount | None = None,
     phone_number: str | None = None,
+    device_id: str | None = None,
 ) -> Withdrawal:
-    """Move amount + fee from the wallet to in-flight now; the provider transfer goes out after commit."""
+    """Move amount + fee from the wallet to in-flight now; the provider transfer goes out after commit (or, held
+    for review, once staff release it: payments.services.velocity)."""
     if phone_number:
         provider = "mpesa"
     elif bank_account is not None:
@@ -56,6 +59,7 @@ def start_withdrawal(
         wallet = get_wallet(user_id=user.pk, currency=currency)
         lock_accounts([wallet])
         check_outgoing_limit(user=user, amount=amount, currency=currency)
+        review = check_velocity(user=user, kind=WITHDRAWAL, amount=amount, currency=currency, device_id=device_id)
         in_flight = get_house_account(kind=AccountKind.IN_FLIGHT, currency=currency, code=provider)
         hold = post_transaction(
             kind=TransactionKind.WITHDRAWAL,
@@ -76,11 +80,16 @@ def start_withdrawal(
             phone_number=phone_number or "",
             callback_token=secrets.token_urlsafe(32),
             hold_transaction=hold,
+            device_hash=device_hash(device_id),
+            status=WithdrawalStatus.HELD if review else WithdrawalStatus.PROCESSING,
         )
+        if review:
+            hold_withdrawal_for_review(withdrawal=withdrawal, reason=review)
         # imported here: the tasks module imports these services (a task is a thin wrapper around one)
         from payments.tasks import submit_withdrawal
 
-        transaction.on_commit(lambda: submit_withdrawal.delay(str(withdrawal_id)))
+        if not review:
+            transaction.on_commit(lambda: submit_withdrawal.delay(str(withdrawal_id)))
     return withdrawal
 
 
@@ -130,7 +139,12 @@ def submit_withdrawal_to_provider(*, withdrawal_id: uuid.UUID | str) -> str:
 
 
 def apply_transfer_result(
-    *, withdrawal_id: uuid.UUID, status: PaymentStatus, provider_reference: str | None = None, message: str = ""
+    *,
+    withdrawal_id: uuid.UUID,
+    status: PaymentStatus,
+    provider_reference: str | None = None,
+    message: str = "",
+    receipt_code: str | None = None,
 ) -> str:
     """Settle, return or keep waiting, from what the provider says. Each ledger effect happens at most once."""
     with transaction.atomic():
@@ -138,6 +152,9 @@ def apply_transfer_result(
         if provider_reference and not withdrawal.provider_reference:
             withdrawal.provider_reference = provider_reference
             withdrawal.save(update_fields=["provider_reference", "updated_at"])
+        if receipt_code and not withdrawal.receipt_code and status == PaymentStatus.SUCCEEDED:
+            withdrawal.receipt_code = receipt_code[:32]  # M-Pesa's, for the receipt and staff search
+            withdrawal.save(update_fields=["receipt_code", "updated_at"])
         total = withdrawal.amount + withdrawal.fee
         currency, provider = withdrawal.currency, withdrawal.provider
         in_flight = get_house_account(kind=AccountKind.IN_FLIGHT, currency=currency, code=provider)

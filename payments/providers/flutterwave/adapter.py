@@ -13,6 +13,8 @@ from django.conf import settings
 
 from core.money import round_money
 from payments.providers.base import (
+    Bank,
+    CardChargeRequest,
     ChargeInitiated,
     ChargeRequest,
     ChargeResult,
@@ -34,6 +36,7 @@ CHARGE_STATUS = {
     "cancelled": PaymentStatus.FAILED,
 }
 TRANSFER_STATUS = {"SUCCESSFUL": PaymentStatus.SUCCEEDED, "FAILED": PaymentStatus.FAILED}
+BANK_COUNTRIES = ("NG", "KE", "GH")  # GET /banks/{country}
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,26 @@ class FlutterwaveConfig:
     secret_hash: str
     base_url: str = "https://api.flutterwave.com/v3"
     timeout: float = 10.0
+
+
+def card_authorization(card: Any) -> dict[str, Any] | None:
+    """Flutterwave's `data.card` as the reusable authorization every adapter returns (Paystack's keys): the
+    `token` is what a tokenized charge takes; the card is known by its first six, last four and expiry."""
+    if not isinstance(card, Mapping):
+        return None
+    month, _, year = str(card.get("expiry") or "").partition("/")
+    token = str(card.get("token") or "")
+    last4 = str(card.get("last_4digits") or "")
+    return {
+        "authorization_code": token,
+        "signature": f"{card.get('first_6digits', '')}{last4}{card.get('expiry', '')}" if last4 else token,
+        "last4": last4,
+        "exp_month": month if month.isdigit() else "",
+        "exp_year": f"20{year}" if year.isdigit() and len(year) == 2 else year,
+        "brand": str(card.get("type") or "").lower(),
+        "bank": str(card.get("issuer") or ""),
+        "reusable": bool(token),
+    }
 
 
 def _amount(value: Any, currency: str | None) -> Decimal | None:
@@ -112,9 +135,58 @@ class FlutterwaveProvider:
             currency=data.get("currency"),
             provider_reference=str(data["id"]) if data.get("id") is not None else None,
             message=message,
-            authorization=data.get("card"),
+            authorization=card_authorization(data.get("card")),
             raw=data,
         )
+
+    def charge_authorization(self, request: CardChargeRequest) -> ChargeResult:
+        """POST /tokenized-charges with the card's token: `data.status` `successful` or `failed` at once, or
+        `pending` (the bank asks the customer); its webhook and `verify_charge` then tell."""
+        data = self._call(
+            "POST",
+            "/tokenized-charges",
+            json={
+                "token": request.authorization_code,
+                "email": request.email,
+                "amount": str(request.amount),
+                "currency": request.currency,
+                "tx_ref": request.reference,
+                "narration": "Pamoja wallet deposit",
+                "meta": dict(request.metadata),
+            },
+        )
+        status = CHARGE_STATUS.get(str(data.get("status", "")).lower(), PaymentStatus.PENDING)
+        if data.get("tx_ref") not in (None, request.reference):
+            status = PaymentStatus.PENDING  # another payment's answer: neither credit nor fail on it; verify later
+        return ChargeResult(
+            reference=request.reference,
+            status=status,
+            amount=_amount(data.get("amount"), data.get("currency")),
+            currency=data.get("currency"),
+            provider_reference=str(data["id"]) if data.get("id") is not None else None,
+            message=data.get("processor_response") or "",
+            authorization=card_authorization(data.get("card")),
+            raw=data,
+        )
+
+    def list_banks(self, *, country: str) -> list[Bank]:
+        """GET /banks/{country}: `data` is every bank, `{id, code, name}`."""
+        if country not in BANK_COUNTRIES:
+            raise ProviderRejectedError(f"Flutterwave lists no banks for {country}.")
+        status, body = send(
+            self.client,
+            "GET",
+            f"{self.config.base_url}/banks/{country}",
+            headers={"Authorization": f"Bearer {self.config.secret_key}"},
+        )
+        if status >= 400 or body.get("status") == "error":
+            raise ProviderRejectedError(body.get("message") or f"Flutterwave refused the request ({status}).")
+        entries = body.get("data") or []
+        return [
+            Bank(code=str(entry["code"]), name=str(entry["name"]))
+            for entry in entries
+            if isinstance(entry, dict) and entry.get("code") and entry.get("name")
+        ]
 
     def resolve_account(self, *, account_number: str, bank_code: str) -> ResolvedAccount:
         data = self._call(

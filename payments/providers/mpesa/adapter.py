@@ -55,6 +55,42 @@ class MpesaConfig:
     b2c_command_id: str = "BusinessPayment"
 
 
+@dataclass(frozen=True)
+class C2BConfirmation:
+    """A customer's payment into our paybill, as Daraja confirms it (C2B confirmation URL)."""
+
+    trans_id: str
+    short_code: str
+    bill_ref: str
+    amount: Decimal
+    msisdn: str
+    payer_name: str
+    paid_at: datetime
+
+
+def parse_c2b_confirmation(body: bytes) -> C2BConfirmation:
+    """Daraja's C2B confirmation body (`TransID`, `TransTime` as YYYYMMDDHHmmss Nairobi time, `TransAmount`,
+    `BusinessShortCode`, `BillRefNumber`, `MSISDN`, names); ValueError when it is not one."""
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("not a C2B confirmation")
+    trans_id = str(data.get("TransID") or "").strip()
+    amount = Decimal(str(data.get("TransAmount")))
+    if not trans_id or len(trans_id) > 32 or not amount.is_finite() or amount <= 0:
+        raise ValueError("a C2B confirmation needs its TransID and a positive TransAmount")
+    paid_at = datetime.strptime(str(data.get("TransTime")), "%Y%m%d%H%M%S").replace(tzinfo=NAIROBI)
+    names = (data.get("FirstName"), data.get("MiddleName"), data.get("LastName"))
+    return C2BConfirmation(
+        trans_id=trans_id,
+        short_code=str(data.get("BusinessShortCode") or "")[:16],
+        bill_ref=str(data.get("BillRefNumber") or "").strip()[:40],
+        amount=amount.quantize(Decimal("0.01")),
+        msisdn=str(data.get("MSISDN") or "")[:32],
+        payer_name=" ".join(str(n) for n in names if n)[:120],
+        paid_at=paid_at,
+    )
+
+
 def stk_password(shortcode: str, passkey: str, timestamp: str) -> str:
     return base64.b64encode(f"{shortcode}{passkey}{timestamp}".encode()).decode()
 
@@ -133,6 +169,24 @@ class MpesaProvider:
             "Password": stk_password(self.config.shortcode, self.config.passkey, timestamp),
             "Timestamp": timestamp,
         }
+
+    # --- paybill (C2B) ---------------------------------------------------------------------------------------
+
+    def register_c2b_urls(self, *, confirmation_url: str, validation_url: str) -> dict[str, Any]:
+        """Tell Daraja where our paybill's confirmations (and validations, when Safaricom enables them) go.
+        `Completed`: if our validation URL cannot be reached, M-Pesa completes the payment anyway."""
+        status, body = self._call(
+            "/mpesa/c2b/v1/registerurl",
+            {
+                "ShortCode": self.config.shortcode,
+                "ResponseType": "Completed",
+                "ConfirmationURL": confirmation_url,
+                "ValidationURL": validation_url,
+            },
+        )
+        if status >= 400 or str(body.get("ResponseCode")) != "0":
+            raise ProviderRejectedError(body.get("errorMessage") or f"M-Pesa refused the URLs ({status}).")
+        return body
 
     # --- charges (STK push) -----------------------------------------------------------------------------------
 
@@ -268,6 +322,7 @@ def _stk_event(payload: dict[str, Any]) -> WebhookEvent:
         phone_number=f"+{phone}" if phone else None,
         message=callback.get("ResultDesc", ""),
         raw=payload,
+        receipt_code=_receipt_code(items.get("MpesaReceiptNumber")),
     )
 
 
@@ -286,7 +341,15 @@ def _b2c_event(payload: dict[str, Any]) -> WebhookEvent:
         provider_reference=result["ConversationID"],
         message=result.get("ResultDesc", ""),
         raw=payload,
+        receipt_code=_receipt_code(values.get("TransactionReceipt") or result.get("TransactionID")),
     )
+
+
+def _receipt_code(value: object) -> str | None:
+    """Daraja's receipt code (ten letters and digits, e.g. `NLJ7RT61SV`), or None when the payload has none that
+    looks like one: it is shown to the payer and searched by staff, never trusted for money."""
+    code = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return code if code.isascii() and code.isalnum() and 0 < len(code) <= 32 else None
 
 
 def from_settings() -> MpesaProvider:

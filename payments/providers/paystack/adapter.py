@@ -13,6 +13,8 @@ from django.conf import settings
 
 from core.money import from_minor_units, to_minor_units
 from payments.providers.base import (
+    Bank,
+    CardChargeRequest,
     ChargeInitiated,
     ChargeRequest,
     ChargeResult,
@@ -49,6 +51,9 @@ EVENTS = {
 # Paystack's recipient type per currency: NUBAN banks (NG), GhIPSS (GH), BASA (ZA); Kenya pays out to M-Pesa
 # wallets through `mobile_money`.
 RECIPIENT_TYPES = {"NGN": "nuban", "GHS": "ghipss", "ZAR": "basa", "KES": "mobile_money"}
+# `GET /bank` names a country in words, with its currency.
+BANK_COUNTRIES = {"NG": ("nigeria", "NGN"), "KE": ("kenya", "KES"), "GH": ("ghana", "GHS")}
+BANK_PAGES = 20  # at most 100 banks a page (cursor pagination); Nigeria lists a few hundred
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,65 @@ class PaystackProvider:
             authorization=data.get("authorization"),
             raw=data,
         )
+
+    def charge_authorization(self, request: CardChargeRequest) -> ChargeResult:
+        """POST /transaction/charge_authorization: `data.status` is `success` or `failed` at once, or anything else
+        (`send_otp`, `pending`) while the bank decides; its webhook and `verify_charge` then tell."""
+        data = self._call(
+            "POST",
+            "/transaction/charge_authorization",
+            json={
+                "authorization_code": request.authorization_code,
+                "email": request.email,
+                "amount": to_minor_units(request.amount, request.currency),
+                "currency": request.currency,
+                "reference": request.reference,
+                "metadata": dict(request.metadata),
+            },
+        )
+        currency = data.get("currency")
+        status = {"success": PaymentStatus.SUCCEEDED, "failed": PaymentStatus.FAILED}.get(
+            str(data.get("status", "")), PaymentStatus.PENDING
+        )
+        if data.get("reference") not in (None, request.reference):
+            status = PaymentStatus.PENDING  # another payment's answer: neither credit nor fail on it; verify later
+        return ChargeResult(
+            reference=request.reference,
+            status=status,
+            amount=from_minor_units(data["amount"], currency) if currency and "amount" in data else None,
+            currency=currency,
+            provider_reference=str(data["id"]) if data.get("id") is not None else None,
+            message=data.get("gateway_response") or data.get("message") or "",
+            authorization=data.get("authorization"),
+            raw=data,
+        )
+
+    def list_banks(self, *, country: str) -> list[Bank]:
+        """GET /bank?country=nigeria&currency=NGN, every page (cursor pagination, 100 a page)."""
+        if country not in BANK_COUNTRIES:
+            raise ProviderRejectedError(f"Paystack lists no banks for {country}.")
+        name, currency = BANK_COUNTRIES[country]
+        params: dict[str, Any] = {"country": name, "currency": currency, "perPage": 100, "use_cursor": "true"}
+        banks: list[Bank] = []
+        for _ in range(BANK_PAGES):
+            status, body = send(
+                self.client,
+                "GET",
+                f"{self.config.base_url}/bank",
+                headers={"Authorization": f"Bearer {self.config.secret_key}"},
+                params=params,
+            )
+            if status >= 400 or body.get("status") is False:
+                raise ProviderRejectedError(body.get("message") or f"Paystack refused the request ({status}).")
+            for entry in body.get("data") or []:
+                listed = entry.get("active", True) and not entry.get("is_deleted")
+                if listed and entry.get("code") and entry.get("name"):
+                    banks.append(Bank(code=str(entry["code"]), name=str(entry["name"])))
+            cursor = (body.get("meta") or {}).get("next")
+            if not cursor:
+                break
+            params = {**params, "next": cursor}
+        return banks
 
     def resolve_account(self, *, account_number: str, bank_code: str) -> ResolvedAccount:
         data = self._call("GET", "/bank/resolve", params={"account_number": account_number, "bank_code": bank_code})

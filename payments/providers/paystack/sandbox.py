@@ -17,14 +17,16 @@ class PaystackSandbox(ProviderSandbox):
     @classmethod
     def card_authorization(cls, record: SandboxPayment) -> dict[str, object]:
         """The reusable authorization Paystack returns for a card payment (the sandbox's test card)."""
+        last4 = record.details.get("last4") or "4081"  # a checkout paid with another test card names it
+        signature = f"SIG_sbx_{record.details.get('email', '')}" + ("" if last4 == "4081" else f"_{last4}")
         return {
-            "authorization_code": f"AUTH_sbx{record.pk}",
-            "last4": "4081",
+            "authorization_code": record.details.get("authorization_code") or f"AUTH_sbx{record.pk}",
+            "last4": last4,
             "exp_month": "12",
             "exp_year": "2030",
             "card_type": "visa",
             "brand": "visa",
-            "signature": f"SIG_sbx_{record.details.get('email', '')}",
+            "signature": signature,
             "reusable": True,
             "bank": "Sandbox Bank",
         }
