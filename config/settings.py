@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from corsheaders.defaults import default_headers as default_cors_headers
+from cryptography.fernet import Fernet
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "loyalty",
     "notifications",
     "console",
+    "demo",  # the demo world of `make run` and its tour (demo/); only `seed_demo` and `demo_tour` use it
 ]
 
 MIDDLEWARE = [
@@ -234,8 +236,33 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Uploaded files (avatars) and database backups go through Django's storage API: local folders by default, an
+# S3-compatible bucket (AWS S3, Cloudflare R2, Backblaze B2, MinIO…) once S3_BUCKET is set, which a host that wipes
+# its disk on every deploy (Render) needs. Objects stay private: links to them are signed and expire.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+BACKUP_S3_BUCKET = env.str("BACKUP_S3_BUCKET", default="") or S3_BUCKET
+_S3_OPTIONS = {
+    "endpoint_url": env.str("S3_ENDPOINT_URL", default="") or None,
+    "region_name": env.str("S3_REGION", default="") or None,
+    # unset: boto3's own chain (AWS_* variables, an instance role)
+    "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+    "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+    "default_acl": None,
+    "querystring_auth": True,
+    "querystring_expire": 3600,
+    "file_overwrite": False,
+}
+BACKUP_ROOT = env.str("BACKUP_ROOT", default=str(RUN_DIR / "backups"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**_S3_OPTIONS, "bucket_name": S3_BUCKET}}
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "backups": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_S3_OPTIONS, "bucket_name": BACKUP_S3_BUCKET, "location": "backups"},
+    }
+    if BACKUP_S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": BACKUP_ROOT}},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -318,6 +345,7 @@ SPECTACULAR_SETTINGS = {
         "LoyaltyCampaignStatusEnum": "loyalty.models.CampaignStatus",
         "LoyaltyIssuanceStateEnum": "loyalty.models.IssuanceState",
         "BankProviderEnum": "payments.models.BANK_PROVIDERS",
+        "ChargeStatusEnum": "payments.models.ChargeStatus",
         "GroupKindEnum": "groups.models.GroupKind",
         "GroupStatusEnum": "groups.models.GroupStatus",
         "MembershipStatusEnum": "groups.models.MembershipStatus",
@@ -338,6 +366,8 @@ SPECTACULAR_SETTINGS = {
         "RecordedPaymentMethodEnum": "contributions.models.PaymentMethod",
         "RecordedPaymentTargetEnum": "contributions.models.PaymentTarget",
         "InterestMethodEnum": "groups.models.InterestMethod",
+        "PayoutDestinationKindEnum": "contributions.models.PayoutDestinationKind",
+        "SavingItemKindEnum": "contributions.serializers.SAVING_ITEM_KINDS",
         "ProfileUpdateInputLanguageEnum": ["en", "sw"],  # as JSON and as multipart
     },
     "POSTPROCESSING_HOOKS": [
@@ -365,6 +395,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(RUN_DIR / "broker"),
         "data_folder_out": str(RUN_DIR / "broker"),
         "control_folder": str(RUN_DIR / "broker-control"),
+        # the transport takes one message per poll: at the default 1 s, a backlog (the demo world's webhooks and
+        # notifications) holds up the first real payment for a minute
+        "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
@@ -381,6 +414,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Backups (core/backups.py): daily by beat, `manage.py backup` and `manage.py restore_drill` ------------------
+
+# Fernet keys, newest first: backups are written with the first and read with any. Unset: stored unencrypted.
+BACKUP_ENCRYPTION_KEYS = env.list("BACKUP_ENCRYPTION_KEYS", default=[])
+try:  # found out now, not at 02:30 when the backup runs
+    [Fernet(key) for key in BACKUP_ENCRYPTION_KEYS]
+except ValueError:
+    sys.exit("Configuration error: BACKUP_ENCRYPTION_KEYS must be Fernet keys (see README, Operations).")
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)
 
 # --- Logging: one JSON object per line, secrets redacted before anything is written -----------------------------
 
@@ -408,6 +451,22 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Error tracking (config/sentry.py): off unless SENTRY_DSN is set; no personal data leaves -------------------
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="") or env.str("RENDER_GIT_COMMIT", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 # --- Security -------------------------------------------------------------------------------------------------
 
@@ -458,6 +517,7 @@ SANDBOX_PROVIDER_SECRETS = {
     "MPESA_CONSUMER_SECRET": "sandbox-consumer-secret",
     "MPESA_PASSKEY": "sandbox-passkey",
     "MPESA_SECURITY_CREDENTIAL": "sandbox-credential",
+    "MPESA_C2B_TOKEN": "sandbox-paybill-token",
     "SMILE_ID_API_KEY": "smileid-sandbox-key",
     "VTPASS_API_KEY": "vtpass-sandbox-api-key",
     "VTPASS_PUBLIC_KEY": "PK_vtpass_sandbox",
@@ -481,6 +541,9 @@ MPESA_INITIATOR_NAME = env.str("MPESA_INITIATOR_NAME", default="testapi")
 MPESA_SECURITY_CREDENTIAL = env.str(
     "MPESA_SECURITY_CREDENTIAL", default=SANDBOX_PROVIDER_SECRETS["MPESA_SECURITY_CREDENTIAL"]
 )
+# The secret in our paybill's C2B confirmation and validation URLs (Daraja signs nothing): register them with
+# `manage.py register_paybill_urls` after changing it.
+MPESA_C2B_TOKEN = env.str("MPESA_C2B_TOKEN", default=SANDBOX_PROVIDER_SECRETS["MPESA_C2B_TOKEN"])
 SANDBOX_STK_DELAY = env.float("SANDBOX_STK_DELAY", default=2.0)
 # Where the sandboxes deliver webhooks: "http" posts to SITE_URL like a real provider; "inprocess" calls the app
 # directly (tests, where no server listens).
@@ -616,6 +679,60 @@ KYC_LIMITS = env.json(
         "0": {"KES": ["10000", "20000"], "NGN": ["50000", "100000"], "default": ["0", "0"]},
         "1": {"KES": ["70000", "150000"], "NGN": ["300000", "1000000"], "default": ["500", "1000"]},
         "2": {"KES": ["250000", "1000000"], "NGN": ["5000000", "20000000"], "default": ["10000", "50000"]},
+    },
+)
+
+# Velocity limits against fraud, per kind ("transfer", "withdrawal") and window ("hour", "day"): at most `count`
+# items and `amount` per currency ("default" for a currency not named; none named and no default: no amount limit).
+# VELOCITY_LIMITS counts a user's items; VELOCITY_DEVICE_LIMITS those the user made from one device (X-Device-Id).
+# Amounts are scaled to KYC_LIMITS' tier 2: an hour holds a quarter of its day, a day its daily limit.
+_VELOCITY_AMOUNTS = {
+    "hour": {"KES": "250000", "NGN": "5000000", "GHS": "12500", "ZAR": "12500", "default": "12500"},
+    "day": {"KES": "1000000", "NGN": "20000000", "GHS": "50000", "ZAR": "50000", "default": "50000"},
+}
+_VELOCITY_DEVICE_AMOUNTS = {
+    "hour": {"KES": "125000", "NGN": "2500000", "GHS": "6250", "ZAR": "6250", "default": "6250"},
+    "day": {"KES": "500000", "NGN": "10000000", "GHS": "25000", "ZAR": "25000", "default": "25000"},
+}
+VELOCITY_LIMITS = env.json(
+    "VELOCITY_LIMITS",
+    default={
+        "transfer": {
+            "hour": {"count": 10, "amount": _VELOCITY_AMOUNTS["hour"]},
+            "day": {"count": 50, "amount": _VELOCITY_AMOUNTS["day"]},
+        },
+        "withdrawal": {
+            "hour": {"count": 5, "amount": _VELOCITY_AMOUNTS["hour"]},
+            "day": {"count": 20, "amount": _VELOCITY_AMOUNTS["day"]},
+        },
+    },
+)
+VELOCITY_DEVICE_LIMITS = env.json(
+    "VELOCITY_DEVICE_LIMITS",
+    default={
+        "transfer": {
+            "hour": {"count": 6, "amount": _VELOCITY_DEVICE_AMOUNTS["hour"]},
+            "day": {"count": 30, "amount": _VELOCITY_DEVICE_AMOUNTS["day"]},
+        },
+        "withdrawal": {
+            "hour": {"count": 3, "amount": _VELOCITY_DEVICE_AMOUNTS["hour"]},
+            "day": {"count": 10, "amount": _VELOCITY_DEVICE_AMOUNTS["day"]},
+        },
+    },
+)
+# A withdrawal above this (per currency) from a device the user has not yet used for a completed transfer or
+# withdrawal (or from no named device) is held for finance staff to release or reject.
+NEW_DEVICE_WITHDRAWAL_REVIEW_ABOVE = env.json(
+    "NEW_DEVICE_WITHDRAWAL_REVIEW_ABOVE",
+    default={
+        "KES": "20000",
+        "NGN": "200000",
+        "GHS": "2000",
+        "ZAR": "3000",
+        "UGX": "500000",
+        "TZS": "300000",
+        "RWF": "150000",
+        "USD": "150",
     },
 )
 

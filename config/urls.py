@@ -39,6 +39,7 @@ if settings.PROVIDERS_SANDBOX:
     urlpatterns += [
         path("sandbox/", include("payments.sandbox_urls")),
         path("sandbox/", include("billpay.sandbox_urls")),
+        path("sandbox/", include("contributions.sandbox_urls")),
     ]
 
 handler404 = "core.errors.handler404"

@@ -26,6 +26,7 @@ PRODUCTION_KEYS = {
             "MPESA_CONSUMER_SECRET",
             "MPESA_PASSKEY",
             "MPESA_SECURITY_CREDENTIAL",
+            "MPESA_C2B_TOKEN",
             "SMILE_ID_API_KEY",
             "VTPASS_API_KEY",
             "VTPASS_PUBLIC_KEY",
