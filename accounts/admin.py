@@ -5,10 +5,22 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.db import transaction
 
-from accounts.models import StaffAuditEntry, User
+from accounts.kyc import decide_kyc_submission
+from accounts.models import KycSubmission, StaffAuditEntry, User
 from accounts.registration import end_all_sessions
-from accounts.services import record_staff_action
+from accounts.services import record_staff_action, suspend_user, verify_user
+from accounts.signed_in import signed_in_user
 from accounts.two_factor import check_code
+from core.admin import (
+    MONEY_CORRECTIONS,
+    SUSPEND_USERS,
+    VERIFY_USERS,
+    ReadOnlyAdmin,
+    ReasonForm,
+    export_as_csv,
+    run_correction,
+)
+from core.errors import ConflictError
 
 
 class StaffTwoFactorLoginForm(AdminAuthenticationForm):
@@ -58,10 +70,77 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserCreateForm
     change_password_form = UserPasswordForm
     ordering = ("-date_joined",)
-    list_display = ("email", "first_name", "last_name", "phone_number", "is_verified", "is_staff", "date_joined")
-    list_filter = ("is_verified", "is_staff", "is_superuser", "is_active")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "phone_number",
+        "is_verified",
+        "is_active",
+        "kyc_tier",
+        "is_staff",
+        "date_joined",
+    )
+    list_filter = ("is_verified", "is_active", "kyc_tier", "is_staff", "is_superuser", "groups")
     search_fields = ("email", "first_name", "last_name", "phone_number")
     readonly_fields = ("id", "date_joined", "last_login")
+    date_hierarchy = "date_joined"
+    actions = ["verify_selected", "suspend_selected"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a member's money and history stay: suspend instead
+
+    @admin.action(description="Verify selected users (asks for a reason)", permissions=["view"])
+    def verify_selected(self, request, queryset):
+        staff = signed_in_user(request)
+
+        def verify(user, data):
+            with transaction.atomic():
+                verify_user(user_id=user.pk)
+                record_staff_action(
+                    actor=staff, action="user.verify", target=user, reason=data["reason"], request=request
+                )
+            return "verified."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[VERIFY_USERS],
+            title="Verify users",
+            explanation="Each is marked verified, as if they had followed the emailed link.",
+            button="Verify users",
+            apply=verify,
+        )
+
+    @admin.action(description="Suspend selected users and end their sessions (asks for a reason)", permissions=["view"])
+    def suspend_selected(self, request, queryset):
+        staff = signed_in_user(request)
+
+        def suspend(user, data):
+            if user.pk == staff.pk:
+                raise ConflictError("You cannot suspend yourself.")
+            with transaction.atomic():
+                suspend_user(user_id=user.pk)
+                record_staff_action(
+                    actor=staff, action="user.suspend", target=user, reason=data["reason"], request=request
+                )
+            return "suspended; every session ended."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[SUSPEND_USERS],
+            title="Suspend users",
+            explanation=(
+                "Each can no longer sign in, and every signed-in app, browser and admin session of theirs ends now. "
+                "Their money stays where it is."
+            ),
+            button="Suspend users",
+            apply=suspend,
+        )
+
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "phone_number", "is_verified")}),
@@ -110,3 +189,65 @@ class StaffAuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class KycApprovalForm(ReasonForm):
+    tier = forms.TypedChoiceField(
+        choices=[(2, "Full"), (1, "Basic")], coerce=int, initial=2, help_text="Sets the user's money limits."
+    )
+
+
+@admin.register(KycSubmission)
+class KycSubmissionAdmin(ReadOnlyAdmin):
+    """Identity submissions; the number itself is never shown. Staff approve or reject one Smile ID left pending."""
+
+    list_display = ("created_at", "user", "country", "id_type", "first_name", "last_name", "status", "tier_granted")
+    list_filter = ("status", "country", "id_type", "created_at")
+    search_fields = ("user__email", "user__phone_number", "last_name")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    exclude = ("id_number", "id_number_hash")
+    actions = [export_as_csv, "approve_selected", "reject_selected"]
+
+    def _decide(self, request, queryset, *, approve: bool):
+        staff = signed_in_user(request)
+
+        def decide(submission, data):
+            tier = data.get("tier", 0)
+            with transaction.atomic():
+                decide_kyc_submission(
+                    submission_id=submission.pk, approve=approve, reason=data["reason"], tier=tier or 2
+                )
+                record_staff_action(
+                    actor=staff,
+                    action="kyc.approve" if approve else "kyc.reject",
+                    target=submission,
+                    reason=data["reason"],
+                    request=request,
+                    details={"user": str(submission.user_id), **({"tier": tier} if approve else {})},
+                )
+            return "approved." if approve else "rejected."
+
+        verb = "Approve" if approve else "Reject"
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[MONEY_CORRECTIONS],
+            title=f"{verb} KYC submissions",
+            explanation=(
+                "An approval raises each user's tier (and so their money limits); a rejection leaves it. "
+                "The user is told either way. Only a pending submission can be decided."
+            ),
+            button=f"{verb} submissions",
+            apply=decide,
+            form_class=KycApprovalForm if approve else ReasonForm,
+        )
+
+    @admin.action(description="Approve selected KYC submissions (asks for a reason)", permissions=["view"])
+    def approve_selected(self, request, queryset):
+        return self._decide(request, queryset, approve=True)
+
+    @admin.action(description="Reject selected KYC submissions (asks for a reason)", permissions=["view"])
+    def reject_selected(self, request, queryset):
+        return self._decide(request, queryset, approve=False)

@@ -141,6 +141,37 @@ def apply_kyc_result(*, result: KycResult) -> str:
         return submission.status
 
 
+STAFF_RESULT_CODE = "staff"
+
+
+def decide_kyc_submission(*, submission_id, approve: bool, reason: str, tier: int = 2) -> KycSubmission:
+    """Staff: settle a pending submission themselves (Smile ID could not, or was wrong to wait), once. An approval
+    raises the user's tier to `tier` (never lowers it); the user is told either way, as by the callback. A result
+    that reaches Smile ID's callback later finds it settled and changes nothing."""
+    if tier not in (1, 2):
+        raise ConflictError("A tier is 1 (basic) or 2 (full).")
+    with transaction.atomic():
+        submission = KycSubmission.objects.select_for_update().select_related("user").get(pk=submission_id)
+        if submission.status != KycStatus.PENDING:
+            raise ConflictError(f"This submission is already {submission.status}.")
+        submission.status = KycStatus.APPROVED if approve else KycStatus.REJECTED
+        submission.tier_granted = tier if approve else 0
+        submission.result_code, submission.result_text = STAFF_RESULT_CODE, reason[:255]
+        submission.save(update_fields=["status", "result_code", "result_text", "tier_granted", "updated_at"])
+        if approve:
+            User.objects.filter(pk=submission.user_id, kyc_tier__lt=tier).update(kyc_tier=tier)
+        user_message.send(
+            sender=User,
+            user=submission.user,
+            event="kyc_approved" if approve else "kyc_rejected",
+            context={"tier": dict(User._meta.get_field("kyc_tier").flatchoices).get(tier, str(tier))}
+            if approve
+            else {"reason": "Your identity could not be verified."},
+            key=f"kyc:{submission.pk}",
+        )
+    return submission
+
+
 def money_limits(*, user: User, currency: str) -> tuple[Decimal, Decimal]:
     """(single transaction, per day) that the user's tier may move out of the wallet in `currency`."""
     tier = settings.KYC_LIMITS[str(user.kyc_tier)]

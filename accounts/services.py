@@ -28,10 +28,11 @@ from accounts.errors import (
 )
 from accounts.lockout import authenticate_with_lockout, confirm_password
 from accounts.models import Device, PinToken, StaffAuditEntry, User
-from accounts.registration import end_sessions_now
+from accounts.registration import end_all_sessions, end_sessions_now
 from accounts.signals import user_message
 from accounts.two_factor import login_challenge
 from config.client_ip import client_ip
+from core.errors import ConflictError
 
 FAMILY_CLAIM = "fam"
 
@@ -251,6 +252,30 @@ def record_staff_action(
         ip_address=ip_address,
         user_agent=user_agent,
     )
+
+
+def verify_user(*, user_id) -> User:
+    """Staff: mark a user verified (their email confirmed another way), as following the emailed link does."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if user.is_verified:
+            raise ConflictError("Already verified.")
+        user.is_verified = True
+        user.save(update_fields=["is_verified"])
+    return user
+
+
+def suspend_user(*, user_id) -> User:
+    """Staff: the user may no longer sign in (the API or the admin), and every session of theirs ends now: tokens
+    issued until now stay refused should they be reactivated later. Their money stays where it is."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if not user.is_active:
+            raise ConflictError("Already suspended.")
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        end_all_sessions(user=user)
+    return user
 
 
 def register_device(*, user: User, fcm_token: str, platform: str, name: str = "") -> Device:

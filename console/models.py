@@ -15,6 +15,13 @@ class LedgerCheckRun(models.Model):
     class Meta:
         ordering = ["-finished_at", "-id"]
         get_latest_by = "finished_at"
+        # The staff roles' own permissions (the console owns the roles: console/migrations/0002_staff_groups.py);
+        # they sit on this model because a permission needs a content type, not because they concern it.
+        permissions = [
+            ("run_money_corrections", "Can run money corrections (reversals, reviews, KYC, held withdrawals)"),
+            ("verify_users", "Can mark users verified"),
+            ("suspend_users", "Can suspend users (ends their sessions)"),
+        ]
 
     def __str__(self) -> str:
         if self.discrepancies is None:

@@ -21,7 +21,7 @@ class CycleAdmin(ReadOnlyAdmin):
     list_display = ("group", "number", "due_date", "recipient", "status")
     list_filter = ("status",)
     search_fields = ("group__name", "group__id")
-    list_select_related = ("group", "recipient__user")
+    list_select_related = ("group", "recipient__user", "recipient__group")
 
 
 @admin.register(Contribution)
@@ -29,7 +29,7 @@ class ContributionAdmin(ReadOnlyAdmin):
     list_display = ("cycle", "membership", "slot", "amount", "due_date", "status", "settled_by", "paid_at")
     list_filter = ("status", "settled_by", "due_date")
     search_fields = ("cycle__group__name", "membership__user__email")
-    list_select_related = ("cycle__group", "membership__user")
+    list_select_related = ("cycle__group", "membership__user", "membership__group")
 
 
 @admin.register(Penalty)
@@ -37,13 +37,19 @@ class PenaltyAdmin(ReadOnlyAdmin):
     list_display = ("contribution", "membership", "period", "amount", "status", "settled_by", "created_at")
     list_filter = ("status", "settled_by")
     search_fields = ("membership__user__email", "contribution__cycle__group__name")
+    list_select_related = (
+        "contribution__membership__user",
+        "contribution__cycle__group",
+        "membership__user",
+        "membership__group",
+    )
 
 
 @admin.register(Payout)
 class PayoutAdmin(ReadOnlyAdmin):
     list_display = ("cycle", "recipient", "gross_amount", "fee", "deductions", "amount", "paid_at")
     search_fields = ("cycle__group__name", "recipient__user__email")
-    list_select_related = ("cycle__group", "recipient__user")
+    list_select_related = ("cycle__group", "recipient__user", "recipient__group")
 
 
 @admin.register(SwapRequest)
@@ -68,7 +74,7 @@ class LoanAdmin(ReadOnlyAdmin):
     list_display = ("id", "group", "borrower", "principal", "term_months", "interest_method", "status", "applied_at")
     list_filter = ("status", "interest_method")
     search_fields = ("group__name", "borrower__user__email")
-    list_select_related = ("group", "borrower__user")
+    list_select_related = ("group", "borrower__user", "borrower__group")
     inlines = [InstalmentInline]
 
 
@@ -77,4 +83,4 @@ class RecordedPaymentAdmin(ReadOnlyAdmin):
     list_display = ("group", "member", "amount", "method", "receipt_number", "applies_to", "status", "created_at")
     list_filter = ("status", "method", "applies_to")
     search_fields = ("group__name", "receipt_number", "member__user__email")
-    list_select_related = ("group", "member__user")
+    list_select_related = ("group", "member__user", "member__group")

@@ -1,19 +1,19 @@
-"""Finance staff's view of the money. Records are read-only; money moves only through services, including the
-one staff write here, reversing a ledger transaction, which asks for a reason."""
+"""Finance staff's view of the money. Records are read-only; money moves only through services. The staff writes
+here (reverse a ledger transaction, resolve a payment review, release or reject a held withdrawal) are corrections:
+each needs the money-corrections permission, asks for a reason on a page of its own, and is audited."""
 
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from accounts.services import record_staff_action
 from accounts.signed_in import signed_in_user
-from core.admin import ReadOnlyAdmin, export_as_csv
-from core.errors import ApplicationError
+from core.admin import MONEY_CORRECTIONS, ReadOnlyAdmin, ReasonForm, export_as_csv, run_correction
+from payments.errors import AlreadyReversedError
 from payments.models import (
     BankAccount,
     Card,
@@ -29,6 +29,7 @@ from payments.models import (
     Withdrawal,
 )
 from payments.services import reverse_transaction
+from payments.services.reviews import ReviewOutcome, resolve_payment_review
 from payments.services.velocity import reject_held_withdrawal, release_held_withdrawal
 
 if TYPE_CHECKING:
@@ -52,10 +53,6 @@ class EntryInline(_EntryInlineBase):
         return False
 
 
-class ReversalReasonForm(forms.Form):
-    reason = forms.CharField(min_length=5, max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
-
-
 @admin.register(LedgerAccount)
 class LedgerAccountAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "currency", "owner_type", "owner_id", "code", "is_guarded", "balance")
@@ -75,32 +72,34 @@ class LedgerTransactionAdmin(ReadOnlyAdmin):
     @admin.action(description="Reverse selected transactions (asks for a reason)", permissions=["view"])
     def reverse_selected(self, request: HttpRequest, queryset: QuerySet[LedgerTransaction]) -> HttpResponse | None:
         staff = signed_in_user(request)  # the admin's pages are for signed-in staff only
-        if not staff.has_perm("payments.reverse_ledgertransaction"):
-            self.message_user(request, "You may not reverse transactions.", level=messages.ERROR)
-            return None
-        form = ReversalReasonForm(request.POST if "reason" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            for original in queryset:
-                try:
-                    with transaction.atomic():
-                        reversal = reverse_transaction(original=original, reason=form.cleaned_data["reason"])
-                        record_staff_action(
-                            actor=staff,
-                            action="ledger.reverse",
-                            target=original,
-                            reason=form.cleaned_data["reason"],
-                            request=request,
-                            details={"reversal": reversal.pk},
-                        )
-                except ApplicationError as exc:
-                    self.message_user(request, f"#{original.pk}: {exc.message}", level=messages.ERROR)
-                else:
-                    self.message_user(request, f"#{original.pk} reversed by #{reversal.pk}.")
-            return None
-        return render(
+
+        def reverse(original: LedgerTransaction, data: dict[str, Any]) -> str:
+            if LedgerTransaction.objects.filter(reverses=original).exists():
+                raise AlreadyReversedError()
+            with transaction.atomic():
+                reversal = reverse_transaction(original=original, reason=data["reason"])
+                record_staff_action(
+                    actor=staff,
+                    action="ledger.reverse",
+                    target=original,
+                    reason=data["reason"],
+                    request=request,
+                    details={"reversal": reversal.pk},
+                )
+            return f"reversed by #{reversal.pk}."
+
+        return run_correction(
+            self,
             request,
-            "admin/payments/reverse_transactions.html",
-            {**self.admin_site.each_context(request), "transactions": queryset, "form": form, "opts": self.model._meta},
+            queryset,
+            permissions=[MONEY_CORRECTIONS, "payments.reverse_ledgertransaction"],
+            title="Reverse ledger transactions",
+            explanation=(
+                "Each one gets a compensating transaction that references it. A transaction can be reversed once; "
+                "a reversal that would make a wallet negative is refused."
+            ),
+            button="Reverse transactions",
+            apply=reverse,
         )
 
 
@@ -123,30 +122,57 @@ class WithdrawalAdmin(ReadOnlyAdmin):
     actions = [export_as_csv, "release_held", "reject_held"]
 
     @admin.action(description="Release selected held withdrawals (send them to the provider)", permissions=["view"])
-    def release_held(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
-        self._decide_held(request, queryset, "withdrawal.release", release_held_withdrawal, "released")
+    def release_held(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
+        return self._decide_held(
+            request,
+            queryset,
+            "withdrawal.release",
+            lambda withdrawal, reason: release_held_withdrawal(withdrawal_id=withdrawal.pk),
+            "Release held withdrawals",
+            "Each is sent to the provider once; it then settles or comes back as any withdrawal does.",
+        )
 
     @admin.action(description="Reject selected held withdrawals (money back to the wallet)", permissions=["view"])
-    def reject_held(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> None:
-        self._decide_held(request, queryset, "withdrawal.reject", reject_held_withdrawal, "rejected")
+    def reject_held(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
+        return self._decide_held(
+            request,
+            queryset,
+            "withdrawal.reject",
+            lambda withdrawal, reason: reject_held_withdrawal(withdrawal_id=withdrawal.pk),
+            "Reject held withdrawals",
+            "The amount and fee go back to each member's wallet; the member is told the withdrawal was not approved.",
+        )
 
     def _decide_held(
-        self, request: HttpRequest, queryset: QuerySet[Withdrawal], action: str, decide: Any, done: str
-    ) -> None:
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Withdrawal],
+        action: str,
+        decide: Any,
+        title: str,
+        explanation: str,
+    ) -> HttpResponse | None:
         """Each held withdrawal decided once, under its row lock (payments.services.velocity), and audited."""
         staff = signed_in_user(request)
-        if not staff.has_perm("payments.change_withdrawal"):
-            self.message_user(request, "You may not decide held withdrawals.", level=messages.ERROR)
-            return
-        for withdrawal in queryset:
-            try:
-                with transaction.atomic():
-                    decide(withdrawal_id=withdrawal.pk)
-                    record_staff_action(actor=staff, action=action, target=withdrawal, request=request)
-            except ApplicationError as exc:
-                self.message_user(request, f"{withdrawal.reference}: {exc.message}", level=messages.ERROR)
-            else:
-                self.message_user(request, f"{withdrawal.reference} {done}.")
+
+        def apply(withdrawal: Withdrawal, data: dict[str, Any]) -> str:
+            with transaction.atomic():
+                decided = decide(withdrawal, data["reason"])
+                record_staff_action(
+                    actor=staff, action=action, target=withdrawal, reason=data["reason"], request=request
+                )
+            return f"{decided.get_status_display().lower()}."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[MONEY_CORRECTIONS, "payments.change_withdrawal"],
+            title=title,
+            explanation=explanation,
+            button=title,
+            apply=apply,
+        )
 
 
 @admin.register(Transfer)
@@ -172,10 +198,52 @@ class CardAdmin(ReadOnlyAdmin):
     exclude = ("authorization_code",)
 
 
+class ReviewResolutionForm(ReasonForm):
+    outcome = forms.ChoiceField(choices=ReviewOutcome.choices, widget=forms.RadioSelect)
+
+
 @admin.register(PaymentReview)
 class PaymentReviewAdmin(ReadOnlyAdmin):
     list_display = ("id", "reason", "charge", "withdrawal", "resolved", "created_at")
-    list_filter = ("resolved",)
+    list_filter = ("resolved", ("withdrawal", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("charge__reference", "withdrawal__reference", "reason")
+    list_select_related = ("charge", "withdrawal")
+    date_hierarchy = "created_at"
+    actions = [export_as_csv, "resolve_selected"]
+
+    @admin.action(
+        description="Resolve selected reviews (credit, reject or close; asks for a reason)", permissions=["view"]
+    )
+    def resolve_selected(self, request: HttpRequest, queryset: QuerySet[PaymentReview]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def resolve(review: PaymentReview, data: dict[str, Any]) -> str:
+            with transaction.atomic():
+                resolve_payment_review(review_id=review.pk, outcome=data["outcome"], reason=data["reason"])
+                record_staff_action(
+                    actor=staff,
+                    action=f"review.{data['outcome']}",
+                    target=review,
+                    reason=data["reason"],
+                    request=request,
+                    details={"charge": str(review.charge_id or ""), "withdrawal": str(review.withdrawal_id or "")},
+                )
+            return f"resolved ({ReviewOutcome(data['outcome']).label.split(':')[0].lower()})."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[MONEY_CORRECTIONS],
+            title="Resolve payment reviews",
+            explanation=(
+                "Credit and reject are for a deposit that was not credited; a review already resolved, or a deposit "
+                "already credited, is refused. Close moves no money."
+            ),
+            button="Resolve reviews",
+            apply=resolve,
+            form_class=ReviewResolutionForm,
+        )
 
 
 @admin.register(VelocityRefusal)
@@ -191,6 +259,7 @@ class VelocityRefusalAdmin(ReadOnlyAdmin):
 class ReconciliationDecisionAdmin(ReadOnlyAdmin):
     list_display = ("id", "charge", "withdrawal", "provider_status", "decision", "created_at")
     list_filter = ("decision", "provider_status")
+    list_select_related = ("charge", "withdrawal")
 
 
 @admin.register(IdempotencyRecord)

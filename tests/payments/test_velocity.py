@@ -230,7 +230,9 @@ def staff_client() -> Client:
 
 
 def decide(client: Client, action: str, withdrawal: Withdrawal):
-    return client.post("/admin/payments/withdrawal/", {"action": action, "_selected_action": [withdrawal.pk]})
+    # a reason, as every correction asks (without one the admin shows the confirmation page and does nothing)
+    data = {"action": action, "_selected_action": [withdrawal.pk], "reason": "checked with the member"}
+    return client.post("/admin/payments/withdrawal/", data)
 
 
 @pytest.mark.django_db
