@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
@@ -86,6 +87,18 @@ class ServiceUnavailableError(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The database connection failed mid-request (dropped, refused, a server restart). The request's transaction
+    rolled back, or, if the connection failed during the commit itself, may have committed: either way the same
+    Idempotency-Key, sent again, takes effect once (its record is written in the same transaction as the effect)."""
+
+    message = (
+        "The database could not be reached. Try again shortly; a money request sent again with the same "
+        "Idempotency-Key takes effect at most once."
+    )
+    retry_after_seconds = 1
+
+
 # DRF exception class → our code. Anything else keeps DRF's own code.
 DRF_ERROR_CODES: dict[type[drf_exceptions.APIException], str] = {
     drf_exceptions.ValidationError: "validation_error",
@@ -151,6 +164,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code, headers=headers)
 
+    if isinstance(exc, OperationalError | InterfaceError):  # the database, not the request: worth a retry
+        logger.error(
+            "Database unavailable in %s: %s", _view_name(context), exc, exc_info=(type(exc), exc, exc.__traceback__)
+        )
+        unavailable = DatabaseUnavailableError(retry_after=DatabaseUnavailableError.retry_after_seconds)
+        return exception_handler(unavailable, context)
+
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -162,11 +182,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 
     response = drf_exception_handler(exc, context)  # keeps WWW-Authenticate, Retry-After and the like
     if response is None or not isinstance(exc, drf_exceptions.APIException):  # DRF answers only its own exceptions
-        logger.error(
-            "Unhandled exception in %s",
-            context["view"].__class__.__name__ if context.get("view") else "view",
-            exc_info=(type(exc), exc, exc.__traceback__),
-        )
+        logger.error("Unhandled exception in %s", _view_name(context), exc_info=(type(exc), exc, exc.__traceback__))
         return Response(server_error_body(), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
     code = _drf_code(exc)
@@ -182,6 +198,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
                 details = {"retry_after": int(wait) + (wait % 1 > 0)}
     response.data = error_body(code, message, details)
     return response
+
+
+def _view_name(context: dict[str, Any]) -> str:
+    return context["view"].__class__.__name__ if context.get("view") else "view"
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -1,7 +1,8 @@
 """Public endpoints the providers call. Each stores the raw delivery, checks the signature (401 when it fails,
 nothing changed), confirms the event with the provider's API where it can (503 when the API cannot be reached, so
 the provider delivers again) and answers 200 once the event is handled, or was handled before. A body holding NUL
-characters is refused with 400."""
+characters is refused with 400. An M-Pesa callback that comes before the request that opened its payment has
+committed is looked for a moment, then answered 503 (deliver it again) rather than refused."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,11 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.raw_body import RawBodyParser
-from core.errors import WebhookRejectedError
+from core.errors import ServiceUnavailableError, WebhookRejectedError
 from payments.providers.base import WebhookSignatureError
-from payments.services.webhooks import receive_webhook
+from payments.services.webhooks import CallbackNotYetKnown, receive_webhook
 
 _ApiClass = TypeVar("_ApiClass", bound=type[APIView])
+EARLY_CALLBACK_RETRY_AFTER = 5  # seconds
 
 
 def _without_nul(depth: int) -> dict[str, Any]:
@@ -51,6 +53,11 @@ class _WebhookApi(APIView):
             receive_webhook(provider=self.provider, headers=request.headers, body=body, callback_token=token)
         except WebhookSignatureError as exc:
             raise WebhookRejectedError() from exc
+        except CallbackNotYetKnown as exc:
+            raise ServiceUnavailableError(
+                "No payment with this callback token is recorded yet; deliver the callback again shortly.",
+                retry_after=EARLY_CALLBACK_RETRY_AFTER,
+            ) from exc
 
 
 _ACK = inline_serializer("WebhookAck", {"status": serializers.CharField()})
@@ -59,6 +66,12 @@ _NUL = OpenApiResponse(description="`validation_error`: the body holds NUL chara
 _UNCONFIRMED = OpenApiResponse(
     description="`provider_unavailable`: the provider's API could not be asked to confirm the event; nothing "
     "changed, deliver it again later."
+)
+
+_EARLY = OpenApiResponse(
+    description="`provider_unavailable`: the provider's API could not be asked to confirm the event; or "
+    "`service_unavailable`: no payment with this token is recorded yet (the request that opened it has not "
+    "committed). Nothing changed; deliver it again later (`Retry-After`)."
 )
 
 
@@ -101,7 +114,7 @@ class MpesaWebhookApi(_WebhookApi):
             ),
             400: _NUL,
             401: _REJECTED,
-            503: _UNCONFIRMED,
+            503: _EARLY,
         },
         auth=[],
     )

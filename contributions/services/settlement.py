@@ -24,6 +24,7 @@ from contributions.models import (
     SettledBy,
 )
 from contributions.services.ledger import credit_of, escrow_of, post_for_group, pot_of
+from core.enqueue import enqueue
 from core.money import round_money
 from groups.errors import GroupStateError
 from groups.models import (
@@ -335,7 +336,7 @@ def _enqueue_payouts(group_id) -> None:
     # imported here: the tasks module imports these services (a task is a thin wrapper around one)
     from contributions.tasks import run_group_payouts
 
-    run_group_payouts.delay(str(group_id))
+    enqueue(run_group_payouts, str(group_id))  # broker down: the group's daily payout job pays it
 
 
 def pay_in_part(*, membership: Membership, amount: Decimal) -> tuple[Settlement, Decimal]:

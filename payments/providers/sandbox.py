@@ -33,6 +33,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
+from core.enqueue import enqueue_on_commit
 from core.sandbox_delivery import deliver
 from payments.models import SandboxPayment
 from payments.providers.base import (
@@ -172,7 +173,7 @@ class ProviderSandbox:
         )
         if not created:
             raise ProviderRejectedError("Duplicate Transaction Reference")
-        transaction.on_commit(lambda: deliver_sandbox_webhook.delay(record.pk))
+        enqueue_on_commit(deliver_sandbox_webhook, record.pk)
         return ChargeResult(
             reference=request.reference,
             status=PaymentStatus(record.status),
@@ -253,9 +254,7 @@ class ProviderSandbox:
 
 
 def _complete_later(record_id: int, outcome: str) -> None:
-    transaction.on_commit(
-        lambda: complete_sandbox_payment.apply_async((record_id, outcome), countdown=settings.SANDBOX_STK_DELAY)
-    )
+    enqueue_on_commit(complete_sandbox_payment, record_id, outcome, countdown=settings.SANDBOX_STK_DELAY)
 
 
 def complete_payment(*, record: SandboxPayment, outcome: str) -> SandboxPayment:
@@ -266,7 +265,7 @@ def complete_payment(*, record: SandboxPayment, outcome: str) -> SandboxPayment:
             return record
         record.status = "succeeded" if outcome == "success" else "failed"
         record.save(update_fields=["status"])
-        transaction.on_commit(lambda: deliver_sandbox_webhook.delay(record.pk))
+        enqueue_on_commit(deliver_sandbox_webhook, record.pk)
     return record
 
 

@@ -9,7 +9,7 @@ from payments.models import Charge, ChargeStatus, ReconciliationDecision, Withdr
 from payments.providers.base import PaymentStatus, ProviderError, ProviderRejectedError
 from payments.providers.registry import get_provider
 from payments.services.deposits import apply_charge_result
-from payments.services.withdrawals import apply_transfer_result
+from payments.services.withdrawals import apply_transfer_result, submit_withdrawal_to_provider
 
 logger = logging.getLogger("pamoja.payments")
 
@@ -58,6 +58,13 @@ def reconcile_charge(*, charge: Charge) -> ReconciliationDecision:
 
 
 def reconcile_withdrawal(*, withdrawal: Withdrawal) -> ReconciliationDecision:
+    if withdrawal.submitted_at is None:
+        # Never sent: its task was not queued (the broker was down when the hold committed). `submitted_at` is set
+        # before every provider call, so the provider has not seen it: send it now, once.
+        decision = submit_withdrawal_to_provider(withdrawal_id=withdrawal.pk)
+        return ReconciliationDecision.objects.create(
+            withdrawal=withdrawal, provider_status="not_sent", decision=decision, details={}
+        )
     try:
         result = get_provider(withdrawal.provider).verify_transfer(
             reference=withdrawal.reference, provider_reference=withdrawal.provider_reference or None

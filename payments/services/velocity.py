@@ -22,6 +22,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from core.enqueue import enqueue_on_commit
 from core.errors import ConflictError
 from core.money import round_money
 from payments.errors import VelocityLimitedError
@@ -258,7 +259,7 @@ def release_held_withdrawal(*, withdrawal_id: Any) -> Withdrawal:
         # imported here: the tasks module imports the payments services
         from payments.tasks import submit_withdrawal
 
-        transaction.on_commit(lambda: submit_withdrawal.delay(str(withdrawal.pk)))
+        enqueue_on_commit(submit_withdrawal, str(withdrawal.pk))  # broker down: reconciliation submits it
     return withdrawal
 
 

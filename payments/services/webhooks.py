@@ -4,6 +4,8 @@ event, and settling the charge or withdrawal it names."""
 
 import json
 import logging
+import re
+import time
 from collections.abc import Callable, Mapping
 
 from django.core.exceptions import ValidationError
@@ -36,11 +38,27 @@ _SIGNATURE_HEADERS = ("x-paystack-signature", "verif-hash")
 VERIFICATION_UNAVAILABLE = "verification_unavailable"
 UNVERIFIED = "unverified"
 
+# A callback can arrive before the request that opened its payment has committed: an M-Pesa STK push goes out from
+# inside that request's transaction, so Daraja may call back while our charge row (and its token) is not yet
+# visible. A token of the shape we issue (`secrets.token_urlsafe(32)`) is then looked for again for a moment; still
+# unknown, the delivery is answered 503 (`CallbackNotYetKnown`), so the provider sends it again, and reconciliation
+# asks after the charge in any case. Any other token is refused at once (401).
+CALLBACK_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
+EARLY_CALLBACK_WAIT = 3.0  # seconds spent looking for a well-shaped token's payment
+EARLY_CALLBACK_POLL = 0.1
+CALLBACK_NOT_YET_KNOWN = "callback_not_yet_known"
+
+
+class CallbackNotYetKnown(Exception):
+    """A callback whose well-shaped token names no payment yet (its request may not have committed): nothing was
+    changed; the provider should deliver it again shortly."""
+
 
 def receive_webhook(*, provider: str, headers: Mapping[str, str], body: bytes, callback_token: str = "") -> str:
     """Verify and act on one delivery; raises WebhookSignatureError for a forged or unauthenticated one, a Django
-    ValidationError for a body with NUL characters, and ProviderError when the provider cannot be asked to confirm
-    the event (the provider retries the delivery; nothing was changed)."""
+    ValidationError for a body with NUL characters, ProviderError when the provider cannot be asked to confirm
+    the event, and CallbackNotYetKnown for a callback whose payment is not yet committed (in both, the provider
+    retries the delivery; nothing was changed)."""
     adapter = get_provider(provider)
     target: Charge | Withdrawal | None = None
 
@@ -52,6 +70,10 @@ def receive_webhook(*, provider: str, headers: Mapping[str, str], body: bytes, c
         if not adapter.signs_webhooks:
             # The provider signs nothing (Daraja): the unguessable token in the URL is the proof, checked first.
             target = _callback_target(callback_token)
+            if target is None and CALLBACK_TOKEN_SHAPE.fullmatch(callback_token):
+                target = _callback_target_soon(callback_token)
+                if target is None:
+                    raise webhooks.Stop(CALLBACK_NOT_YET_KNOWN, error=CallbackNotYetKnown(callback_token[:8]))
             if target is None:
                 raise webhooks.Stop("unknown_callback_token", error=WebhookSignatureError("unknown callback token"))
         try:
@@ -83,6 +105,18 @@ def _callback_target(callback_token: str) -> Charge | Withdrawal | None:
         Charge.objects.filter(callback_token=callback_token).first()
         or Withdrawal.objects.filter(callback_token=callback_token).first()
     )
+
+
+def _callback_target_soon(callback_token: str) -> Charge | Withdrawal | None:
+    """Look for the token's payment again until EARLY_CALLBACK_WAIT has passed: each look is a new query outside
+    any transaction (core.webhooks.receive runs there), so it sees the opening request's commit."""
+    deadline = time.monotonic() + EARLY_CALLBACK_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(EARLY_CALLBACK_POLL)
+        target = _callback_target(callback_token)
+        if target is not None:
+            return target
+    return None
 
 
 def _contains_nul(body: bytes) -> bool:

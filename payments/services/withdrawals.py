@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.enqueue import enqueue_on_commit
 from core.money import parse_amount
 from notifications.rendering import money_text
 from notifications.services import notify
@@ -89,7 +90,7 @@ def start_withdrawal(
         from payments.tasks import submit_withdrawal
 
         if not review:
-            transaction.on_commit(lambda: submit_withdrawal.delay(str(withdrawal_id)))
+            enqueue_on_commit(submit_withdrawal, str(withdrawal_id))  # broker down: reconciliation submits it
     return withdrawal
 
 
