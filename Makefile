@@ -33,7 +33,7 @@ run: install
 	@echo "  Ready:     http://$(HOST):$(PORT)/api/v1/ready/"
 	@echo "  Live:      ws://$(HOST):$(WS_PORT)/ws/"
 	@echo ""
-	HOST=$(HOST) WS_PORT=$(WS_PORT) SITE_URL=$(SITE_URL) honcho start --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) WS_PORT=$(WS_PORT) SITE_URL=$(SITE_URL) python -m config.procfile Procfile
 
 test: install
 	python -m pytest $(PYTEST_ARGS)

@@ -1,9 +1,11 @@
 """Statement downloads: `?format=csv` or `?format=pdf` (or the Accept header) on a statement endpoint. An error
-answer is still the JSON error shape, and anything else that is not a statement (an OPTIONS description) is JSON."""
+answer is still the JSON error shape, and anything else that is not a statement (an OPTIONS description) is JSON.
+Any other `?format=` is a 400 `validation_error` (StatementFormatMixin), not DRF's 404."""
 
 import json
 
-from rest_framework.renderers import BaseRenderer
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.utils import encoders
 
 from contributions.selectors.statements import statement_csv, statement_pdf
@@ -41,3 +43,25 @@ class StatementPdfRenderer(_StatementRenderer):
 
     def encode(self, data) -> bytes:
         return statement_pdf(data)
+
+
+class StatementFormatMixin:
+    """For a statement view: `?format=` names one of its renderers, or the answer is a 400 `validation_error` (DRF
+    answers an unknown format with a 404, as if the statement did not exist). Checked once the caller is known
+    (authentication and permissions first), so a signed-out request is still a 401."""
+
+    renderer_classes: list[type[BaseRenderer]]
+    _unknown_format = ""
+
+    def perform_content_negotiation(self, request, force=False):
+        wanted = request.query_params.get("format", "")
+        if wanted and wanted not in {renderer.format for renderer in self.renderer_classes}:
+            self._unknown_format = wanted
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self._unknown_format:
+            formats = ", ".join(renderer.format for renderer in self.renderer_classes)
+            raise ValidationError({"format": [f"Choose one of: {formats}."]})

@@ -439,8 +439,12 @@ class StatementQuerySerializer(serializers.Serializer):
 
 class StatementMovementSerializer(serializers.Serializer):
     date = serializers.DateTimeField()
-    kind = serializers.CharField()
-    description = serializers.CharField()
+    kind = serializers.CharField(help_text="The ledger's kind of posting (`contribution`, `deposit_hold`, …).")
+    # a field named `label` (the serializer's metaclass collects it; mypy sees Field.label)
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="What people call it: `Registration fee`, `Security deposit`, `Share-out`…"
+    )
+    description = serializers.CharField(help_text="In words; on a group statement it names the member.")
     amount = AmountField(help_text="The whole movement: e-money and cash together.")
     e_money = AmountField(help_text="The part that moved through Pamoja (wallet, pot).")
     cash = AmountField(help_text="The part officials took or handed out off-platform (the group's cash book).")

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from contributions import selectors, services
 from contributions.filters import ContributionFilter, PayoutFilter
 from contributions.models import Contribution, Cycle, Payout
-from contributions.renderers import StatementCsvRenderer, StatementPdfRenderer
+from contributions.renderers import StatementCsvRenderer, StatementFormatMixin, StatementPdfRenderer
 from contributions.selectors import statements
 from contributions.serializers import (
     ChairOrderSerializer,
@@ -514,7 +514,7 @@ def statement_period(request, group):
     return start, end
 
 
-class GroupStatementApi(GroupMoneyApi):
+class GroupStatementApi(StatementFormatMixin, GroupMoneyApi):
     renderer_classes = STATEMENT_RENDERERS
 
     @extend_schema(
@@ -528,7 +528,7 @@ class GroupStatementApi(GroupMoneyApi):
         return Response(statements.group_statement(group=membership.group, start=start, end=end).as_dict())
 
 
-class MemberStatementApi(GroupMoneyApi):
+class MemberStatementApi(StatementFormatMixin, GroupMoneyApi):
     renderer_classes = STATEMENT_RENDERERS
 
     @extend_schema(

@@ -125,7 +125,15 @@ def statement_csv(data: dict[str, Any]) -> str:
     writer.writerow([data["start"], "opening_balance", "Opening balance", "", "", data["opening_balance"], currency])
     for m in data["movements"]:
         writer.writerow(
-            [m["date"], m["kind"], _safe_cell(m["description"]), m["reference"], m["amount"], m["balance"], currency]
+            [
+                m["date"],
+                m.get("label") or m["kind"],
+                _safe_cell(m["description"]),
+                m["reference"],
+                m["amount"],
+                m["balance"],
+                currency,
+            ]
         )
     writer.writerow([data["end"], "closing_balance", "Closing balance", "", "", data["closing_balance"], currency])
     return out.getvalue()
@@ -153,8 +161,14 @@ def statement_pdf(data: dict[str, Any]) -> bytes:
         Paragraph(f"Opening balance: {currency} {data['opening_balance']}", styles["Normal"]),
         Spacer(1, 6),
     ]
-    rows: list[list[Any]] = [["Date", "Kind", "Description", "Amount", "Balance"]] + [
-        [m["date"][:10], m["kind"], Paragraph(escape(m["description"]), styles["BodyText"]), m["amount"], m["balance"]]
+    rows: list[list[Any]] = [["Date", "Type", "Description", "Amount", "Balance"]] + [
+        [
+            m["date"][:10],
+            Paragraph(escape(m.get("label") or m["kind"]), styles["BodyText"]),
+            Paragraph(escape(m["description"]), styles["BodyText"]),
+            m["amount"],
+            m["balance"],
+        ]
         for m in data["movements"]
     ]
     table = Table(rows, colWidths=[62, 80, 190, 70, 70], repeatRows=1)
@@ -178,7 +192,8 @@ def statement_pdf(data: dict[str, Any]) -> bytes:
         ),
     ]
     if data["totals"]:
-        totals = [["Totals by kind", ""]] + [[kind, amount] for kind, amount in data["totals"].items()]
+        labels = data.get("total_labels", {})
+        totals = [["Totals", ""]] + [[labels.get(kind, kind), amount] for kind, amount in data["totals"].items()]
         story.append(Table(totals, colWidths=[200, 100], style=[("ALIGN", (1, 0), (1, -1), "RIGHT")]))
     document.build(story)
     return buffer.getvalue()

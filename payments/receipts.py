@@ -17,6 +17,7 @@ from payments.models import (
     AccountKind,
     Charge,
     LedgerEntry,
+    LedgerTransaction,
     TransactionKind,
     Transfer,
     Withdrawal,
@@ -31,6 +32,29 @@ def _money(value: Decimal | None) -> Decimal:
 
 def _person(user: User) -> str:
     return user.get_full_name() or "Pamoja member"
+
+
+def kind_label(transaction: LedgerTransaction) -> str:
+    """What people call a posting (never its ledger kind): dues that went to a group's pot are a registration fee,
+    not a security deposit (held in escrow)."""
+    if transaction.kind == TransactionKind.DEPOSIT_HOLD:
+        legs = {e.account.kind for e in transaction.entries.all() if e.amount}
+        if AccountKind.GROUP_POT in legs:
+            return (
+                "Security deposit and registration fee"
+                if AccountKind.GROUP_DEPOSIT_ESCROW in legs
+                else "Registration fee"
+            )
+    return str(transaction.get_kind_display())
+
+
+def _description(transaction: LedgerTransaction, label: str) -> str:
+    """The posting's memo; for group dues ("<group>: deposit and registration fee", whatever was paid) the group
+    and the label."""
+    memo = transaction.memo
+    if transaction.kind == TransactionKind.DEPOSIT_HOLD and ": " in memo:
+        return f"{memo.split(': ', 1)[0]}: {label}"
+    return memo or label
 
 
 def _holder(user: User) -> str:
@@ -125,7 +149,7 @@ def wallet_entry_detail(entry: LedgerEntry, *, user_id: uuid.UUID) -> dict[str, 
         "id": entry.pk,
         "transaction_id": transaction.pk,
         "kind": transaction.kind,
-        "kind_label": transaction.get_kind_display(),
+        "kind_label": kind_label(transaction),
         "status": getattr(entry, "status", "completed"),
         "direction": "in" if entry.amount > 0 else "out",
         "currency": entry.account.currency,
@@ -133,7 +157,7 @@ def wallet_entry_detail(entry: LedgerEntry, *, user_id: uuid.UUID) -> dict[str, 
         "fee": "0.00",
         "balance_after": str(_money(entry.balance_after)) if entry.balance_after is not None else None,
         "reference": transaction.reference,
-        "memo": transaction.memo or transaction.get_kind_display(),
+        "memo": _description(transaction, kind_label(transaction)),
         "note": "",
         "counterparty": None,
         "provider": "",
@@ -231,11 +255,13 @@ def wallet_statement(*, user: User, currency: str, period: StatementPeriod) -> d
             Q(transaction__created_at__gte=period.starts_at) & Q(transaction__created_at__lt=period.ends_before)
         )
         .select_related("transaction")
+        .prefetch_related("transaction__entries__account")
         .order_by("transaction__created_at", "pk")
     )
     balance = opening
     money_in = money_out = Decimal("0")
     totals: dict[str, Decimal] = {}
+    labels: dict[str, str] = {}
     movements: list[dict[str, Any]] = []
     for entry in rows:
         amount = _money(entry.amount)
@@ -245,14 +271,17 @@ def wallet_statement(*, user: User, currency: str, period: StatementPeriod) -> d
         else:
             money_out -= amount
         kind = entry.transaction.kind
+        label = kind_label(entry.transaction)
         totals[kind] = totals.get(kind, Decimal("0")) + amount
+        labels.setdefault(kind, str(entry.transaction.get_kind_display()))
         movements.append(
             {
                 "id": entry.pk,
                 "transaction_id": entry.transaction_id,
                 "date": entry.transaction.created_at.astimezone(period.tz).isoformat(),
                 "kind": kind,
-                "description": entry.transaction.memo or entry.transaction.get_kind_display(),
+                "label": label,
+                "description": _description(entry.transaction, label),
                 "reference": entry.transaction.reference,
                 "amount": str(amount),
                 "balance": str(balance),
@@ -271,4 +300,5 @@ def wallet_statement(*, user: User, currency: str, period: StatementPeriod) -> d
         "closing_balance": str(balance),
         "movements": movements,
         "totals": {kind: str(amount) for kind, amount in sorted(totals.items())},
+        "total_labels": {kind: labels[kind] for kind in sorted(totals)},
     }

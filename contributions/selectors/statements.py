@@ -7,6 +7,10 @@ taken outside the app, to its off-platform side; the balance is the running tota
 entries of the pot (e-money) and of the cash books (cash officials hold); its balance is theirs together. Each
 movement says how much of it was e-money and how much cash, and so do the opening and closing balances. Both
 group the same movements into totals by kind.
+
+What people read names things as they would: each movement has a `label` ("Registration fee", "Share-out")
+beside its ledger `kind`, a group statement's descriptions name the member ("Contribution from Amina Otieno"), and
+the CSV and PDF show labels, never the ledger's kinds.
 """
 
 import csv
@@ -14,6 +18,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from html import escape
 
 from django.db.models import Q
 from django.utils import timezone
@@ -29,6 +34,7 @@ TOTAL_KINDS = (
     "share_outs",
     "penalties",
     "deposits",
+    "registration_fees",
     "loans",
     "interest",
     "fees",
@@ -36,6 +42,21 @@ TOTAL_KINDS = (
     "expenses",
     "credit",
 )
+
+TOTAL_LABELS = {
+    "contributions": "Contributions",
+    "payouts": "Payouts",
+    "share_outs": "Share-outs",
+    "penalties": "Penalties",
+    "deposits": "Security deposits",
+    "registration_fees": "Registration fees",
+    "loans": "Loans",
+    "interest": "Interest",
+    "fees": "Fees",
+    "welfare": "Welfare fund",
+    "expenses": "Group spending",
+    "credit": "Member credit",
+}
 
 
 @dataclass
@@ -48,6 +69,7 @@ class Movement:
     parts: dict[str, Decimal] = field(default_factory=dict)
     cash: Decimal = Decimal("0")
     transaction_id: int | None = None
+    label: str = ""
 
     @property
     def e_money(self) -> Decimal:
@@ -90,6 +112,7 @@ class Statement:
                 {
                     "date": m.at.astimezone(self.group.tz).isoformat(),
                     "kind": m.kind,
+                    "label": m.label or m.kind,
                     "description": m.description,
                     "amount": str(m.amount),
                     "e_money": str(m.e_money),
@@ -138,8 +161,8 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
         elif kind in (AccountKind.GROUP_POT, AccountKind.GROUP_DEPOSIT_ESCROW):
             if posted.kind == TransactionKind.CONTRIBUTION:
                 add("contributions" if kind == AccountKind.GROUP_POT else "deposits", entry.amount)
-            elif posted.kind == TransactionKind.DEPOSIT_HOLD:
-                add("deposits", entry.amount)
+            elif posted.kind == TransactionKind.DEPOSIT_HOLD:  # a deposit is held in escrow, a fee is the pot's
+                add("deposits" if kind == AccountKind.GROUP_DEPOSIT_ESCROW else "registration_fees", entry.amount)
         elif (
             kind == AccountKind.USER_WALLET
             and posted.kind == TransactionKind.PAYOUT
@@ -170,8 +193,44 @@ def _parts(posted: LedgerTransaction, member_accounts: set[int] | None) -> dict[
     return parts
 
 
-def _describe(posted: LedgerTransaction) -> str:
-    return posted.memo or posted.get_kind_display()
+def _label(posted: LedgerTransaction) -> str:
+    """What a person calls the posting. Dues are a security deposit (held in escrow, an ajo's), a registration fee
+    (the pot's, a chama's) or both, paid or refunded."""
+    if posted.kind == TransactionKind.DEPOSIT_HOLD:
+        legs = {e.account.kind: e.amount for e in posted.entries.all() if e.amount}
+        deposit, fee = legs.get(AccountKind.GROUP_DEPOSIT_ESCROW), legs.get(AccountKind.GROUP_POT)
+        name = (
+            "Security deposit and registration fee"
+            if deposit and fee
+            else "Registration fee"
+            if fee
+            else "Security deposit"
+        )
+        return f"{name} refunded" if (deposit or fee or 0) < 0 else name
+    if posted.kind == TransactionKind.PAYOUT and "share_out" in posted.metadata:
+        return "Share-out"
+    return str(posted.get_kind_display())
+
+
+def _describe(
+    posted: LedgerTransaction, group: SavingsGroup, label: str, member: str = "", amount: Decimal = Decimal("0")
+) -> str:
+    """The posting's memo without the group's name (the statement is the group's), or the label; on a group
+    statement, with the member it was from or to."""
+    text = posted.memo.removeprefix(f"{group.name}: ").strip()
+    if not text or posted.kind == TransactionKind.DEPOSIT_HOLD:  # dues memos say "deposit and fee" whatever was paid
+        text = label
+    text = text[:1].upper() + text[1:]
+    if member:
+        text = f"{text} {'to' if amount < 0 else 'from'} {member}"
+    return text
+
+
+def _member_names(group: SavingsGroup) -> dict[int, str]:
+    return {
+        m.pk: m.user.get_full_name() or m.user.email
+        for m in Membership.objects.filter(group=group).select_related("user").only("pk", "user")
+    }
 
 
 def member_statement(*, membership: Membership, start: date, end: date) -> Statement:
@@ -199,14 +258,16 @@ def member_statement(*, membership: Membership, start: date, end: date) -> State
             opening += e_money + cash
             opening_cash += cash
             continue
+        label = _label(posted)
         movements.append(
             Movement(
                 posted.created_at,
                 posted.kind,
-                _describe(posted),
+                _describe(posted, group, label),
                 e_money + cash,
                 parts=_parts(posted, wallet_ids),
                 cash=cash,
+                label=label,
             )
         )
     return _finish(
@@ -242,6 +303,7 @@ def group_statement(*, group: SavingsGroup, start: date, end: date) -> Statement
     )
     opening = opening_cash = Decimal("0")
     movements: list[Movement] = []
+    names: dict[int, str] | None = None
     for entry in entries.prefetch_related("transaction__entries__account"):
         posted = entry.transaction
         cash = entry.amount if entry.account.kind == AccountKind.GROUP_CASH_BOOK else Decimal("0")
@@ -253,15 +315,21 @@ def group_statement(*, group: SavingsGroup, start: date, end: date) -> Statement
             movements[-1].amount += entry.amount
             movements[-1].cash += cash
             continue
+        label = _label(posted)
+        member = ""
+        if isinstance(posted.metadata.get("member"), int):
+            names = _member_names(group) if names is None else names
+            member = names.get(posted.metadata["member"], "")
         movements.append(
             Movement(
                 posted.created_at,
                 posted.kind,
-                _describe(posted),
+                _describe(posted, group, label, member, entry.amount),
                 entry.amount,
                 parts=_parts(posted, None),
                 cash=cash,
                 transaction_id=posted.pk,
+                label=label,
             )
         )
     return _finish(
@@ -307,19 +375,19 @@ def _finish(*, title, group, holder, start, end, opening, opening_cash, movement
 
 
 def statement_csv(data: dict) -> str:
-    """`Statement.as_dict()` as CSV: a header row, then one row per movement."""
+    """`Statement.as_dict()` as CSV: a header row, then one row per movement (its `kind` column the label)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["date", "kind", "description", "amount", "balance", "currency", "e_money", "cash"])
     for m in data["movements"]:
-        row = [m["date"], m["kind"], m["description"], m["amount"], m["balance"], data["currency"]]
+        row = [m["date"], m.get("label") or m["kind"], m["description"], m["amount"], m["balance"], data["currency"]]
         writer.writerow([*row, m["e_money"], m["cash"]])
     return out.getvalue()
 
 
 def statement_pdf(data: dict) -> bytes:
     """`Statement.as_dict()` as an A4 PDF: the holder, the period, opening balance, movements, closing balance
-    and totals by kind."""
+    and totals, with labels for people (never the ledger's kinds)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
@@ -330,14 +398,20 @@ def statement_pdf(data: dict) -> bytes:
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, title=data["title"], author="Pamoja")
     story = [
-        Paragraph(data["title"], styles["Title"]),
-        Paragraph(f"{data['holder']} · {data['start']} to {data['end']} · {currency}", styles["Normal"]),
+        Paragraph(escape(data["title"]), styles["Title"]),
+        Paragraph(f"{escape(data['holder'])} · {data['start']} to {data['end']} · {currency}", styles["Normal"]),
         Spacer(1, 12),
         Paragraph(f"Opening balance: {currency} {data['opening_balance']}", styles["Normal"]),
         Spacer(1, 6),
     ]
-    rows = [["Date", "Kind", "Description", "Amount", "Balance"]] + [
-        [m["date"][:10], m["kind"], Paragraph(m["description"], styles["BodyText"]), m["amount"], m["balance"]]
+    rows = [["Date", "Type", "Description", "Amount", "Balance"]] + [
+        [
+            m["date"][:10],
+            Paragraph(escape(m.get("label") or m["kind"]), styles["BodyText"]),
+            Paragraph(escape(m["description"]), styles["BodyText"]),
+            m["amount"],
+            m["balance"],
+        ]
         for m in data["movements"]
     ]
     table = Table(rows, colWidths=[62, 70, 200, 70, 70], repeatRows=1)
@@ -362,7 +436,9 @@ def statement_pdf(data: dict) -> bytes:
             styles["Normal"],
         ),
     ]
-    totals = [["Totals by kind", ""]] + [[kind, amount] for kind, amount in data["totals"].items()]
+    totals = [["Totals", ""]] + [
+        [TOTAL_LABELS.get(kind, kind.replace("_", " ").capitalize()), amount] for kind, amount in data["totals"].items()
+    ]
     story.append(Table(totals, colWidths=[200, 100], style=[("ALIGN", (1, 0), (1, -1), "RIGHT")]))
     document.build(story)
     return buffer.getvalue()

@@ -1,4 +1,5 @@
-"""`make run` from this checkout: web, worker and beat come up on the embedded defaults, and Ctrl-C stops them."""
+"""`make run` from this checkout: web, worker and beat come up on the embedded defaults, every process writes the
+same JSON log lines (UTC), and Ctrl-C stops them within seconds with no ERROR line."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -95,6 +97,35 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+# what every line has (config/logging.py JsonFormatter; the runner config/procfile.py adds `process`)
+LOG_KEYS = {"process", "level", "logger", "message", "request_id", "user_id", "time"}
+PROCESSES = {"web", "worker", "beat", "ws", "run"}  # the Procfile's four and the runner
+
+
+def json_log_lines(lines: list[str]) -> list[dict]:
+    records = []
+    for line in lines:
+        if not line.strip() or line.startswith("make: ***"):  # make's own word on its interrupted target
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            pytest.fail(f"not a JSON log line: {line[:300]!r}")
+        assert isinstance(record, dict), line[:300]
+        assert set(record) >= LOG_KEYS, f"missing {LOG_KEYS - set(record)}: {line[:300]}"
+        stamp = datetime.fromisoformat(record["time"])
+        assert stamp.utcoffset() == timedelta(0), f"not UTC: {line[:300]}"
+        records.append(record)
+    return records
+
+
+def process_log_lines(output: str) -> list[dict]:
+    """The lines after the runner starts (before it: make's own echo and migrate's words), each a JSON object."""
+    marker = "python -m config.procfile"
+    assert marker in output, output[-4000:]
+    return json_log_lines(output.split(marker, 1)[1].splitlines()[1:])
+
+
 def test_make_run_serves_docs_admin_and_ready_then_stops_on_ctrl_c(tmp_path):
     port = free_port()
     env = {
@@ -145,9 +176,12 @@ def test_make_run_serves_docs_admin_and_ready_then_stops_on_ctrl_c(tmp_path):
         assert "API docs:" in output and "Admin login: admin@pamoja.local" in output
         deposit_through_the_running_sandbox(base)
     finally:
+        before_stop = len(log_path.read_text().splitlines())
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        stop_started = time.monotonic()
         try:
             process.wait(timeout=60)
+            stop_seconds = time.monotonic() - stop_started
         finally:
             deadline = time.monotonic() + 30
             while group_alive(process.pid) and time.monotonic() < deadline:
@@ -156,3 +190,17 @@ def test_make_run_serves_docs_admin_and_ready_then_stops_on_ctrl_c(tmp_path):
             if not stopped:
                 os.killpg(process.pid, signal.SIGKILL)
     assert stopped, "make run left processes behind after Ctrl-C"
+    output = log_path.read_text()
+    assert process.returncode in {0, -signal.SIGINT}, output[-4000:]  # make itself dies of the SIGINT
+    assert stop_seconds < 15, f"Ctrl-C took {stop_seconds:.1f} s"
+
+    records = process_log_lines(output)
+    assert {r["process"] for r in records} == PROCESSES
+    # each process's lines have the same keys (its own `extra=` fields aside) and the same time zone, checked above
+    after_ctrl_c = json_log_lines(output.splitlines()[before_stop:])
+    errors = [r for r in after_ctrl_c if r["level"] in {"ERROR", "CRITICAL"}]
+    assert not errors, errors
+    (stopped_line,) = [r for r in after_ctrl_c if r["process"] == "run" and r["message"] == "stopped"]
+    assert stopped_line["exit_codes"] == {"web": 0, "worker": 0, "beat": 0, "ws": 0}
+    shutdown = {r["process"] for r in after_ctrl_c}
+    assert {"web", "worker"} <= shutdown, after_ctrl_c  # each said it was stopping, as a JSON line
