@@ -26,7 +26,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # the split view serves Swagger UI's start-up script as a file, so the page needs no inline script (CSP)
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # our template: drf-spectacular's without the Google Fonts links (the docs load nothing from another host)
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="pamoja/redoc.html"),
+        name="api-redoc",
+    ),
     path("metrics", metrics_view, name="prometheus-django-metrics"),  # token or allowed address unless DEBUG
     re_path(r"^api/", views.ApiNotFound.as_view(), name="api-not-found"),
     # where emailed links lead when no SPA is deployed (FRONTEND_URL left at SITE_URL): the SPA's own paths

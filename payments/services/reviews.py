@@ -28,7 +28,7 @@ def resolve_payment_review(*, review_id: Any, outcome: str, reason: str) -> Paym
     if outcome not in ReviewOutcome.values:
         raise ConflictError(f"Unknown outcome {outcome!r}.")
     with transaction.atomic():
-        review = PaymentReview.objects.select_for_update().select_related("charge").get(pk=review_id)
+        review = PaymentReview.objects.select_for_update(of=("self",)).select_related("charge").get(pk=review_id)
         if review.resolved:
             raise ConflictError("This review is already resolved.")
         charge = review.charge

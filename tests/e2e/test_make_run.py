@@ -3,6 +3,7 @@ same JSON log lines (UTC), and Ctrl-C stops them within seconds with no ERROR li
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -105,7 +106,8 @@ PROCESSES = {"web", "worker", "beat", "ws", "run"}  # the Procfile's four and th
 def json_log_lines(lines: list[str]) -> list[dict]:
     records = []
     for line in lines:
-        if not line.strip() or line.startswith("make: ***"):  # make's own word on its interrupted target
+        # make's own word on its interrupted target (`make[1]:` when `make test` runs this: make within make)
+        if not line.strip() or re.match(r"make(\[\d+\])?: \*\*\*", line):
             continue
         try:
             record = json.loads(line)
