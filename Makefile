@@ -10,7 +10,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?= -n auto
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: run test lint typecheck install demo demo-tour
+.PHONY: run test lint typecheck install demo demo-tour bench
 
 $(STAMP): requirements/base.txt requirements/prod.txt requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,3 +53,16 @@ demo: install
 
 demo-tour: demo
 	python manage.py demo_tour $(if $(DEMO_TOUR_URL),--base-url $(DEMO_TOUR_URL))
+
+# The whole platform under a mixed load (bench/load.py): gunicorn on PostgreSQL with Redis, an asyncio client, sign-ins,
+# wallet and transaction reads, transfers, contributions, bill orders and loyalty events for BENCH_SECONDS; prints
+# throughput and p50/p95/p99 per endpoint and the errors, then runs ledger_check (non-zero exit on either). Drops and
+# makes BENCH_DATABASE_URL's database (the role needs CREATEDB); empties BENCH_REDIS_URL's database index.
+BENCH_DATABASE_URL ?= postgres://pamoja@127.0.0.1:5432/pamoja_bench_load
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/11
+BENCH_SECONDS ?= 20
+BENCH_CLIENTS ?= 8
+
+bench: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+		python bench/load.py --seconds $(BENCH_SECONDS) --clients $(BENCH_CLIENTS)
