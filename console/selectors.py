@@ -1,4 +1,4 @@
-"""Reads for the staff console: what needs staff today, and the money dashboard.
+"""Reads for the staff console: what needs staff today, the money dashboard, a group's health and a member's detail.
 
 Every figure is aggregated in the database (a handful of GROUP BY queries, each a constant cost in queries however
 many rows there are); Python only folds the grouped rows into the shapes the templates and charts want.
@@ -13,7 +13,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin import AdminSite
+from django.contrib.auth import get_user_model
 from django.db.models import (
     CharField,
     Count,
@@ -34,28 +36,33 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from accounts.models import KycStatus, KycSubmission
+from accounts.models import Device, KycStatus, KycSubmission
 from billpay.models import BillOrder, OrderStatus
 from console.models import LedgerCheckRun
 from contributions.models import (
     Contribution,
     ContributionStatus,
+    Cycle,
     InstalmentStatus,
     Loan,
     LoanInstalment,
     LoanStatus,
+    PaybillPayment,
+    PaybillStatus,
     Penalty,
     PenaltyStatus,
     SettledBy,
 )
+from contributions.selectors import group_health
 from core.models import WebhookDelivery
-from groups.models import GroupStatus, SavingsGroup
+from groups.models import GroupStatus, Membership, SavingsGroup
 from payments.models import (
     AccountKind,
     Charge,
     ChargeStatus,
     LedgerAccount,
     LedgerEntry,
+    LedgerTransaction,
     PaymentReview,
     ReconciliationDecision,
     Transfer,
@@ -63,6 +70,7 @@ from payments.models import (
     Withdrawal,
     WithdrawalStatus,
 )
+from payments.selectors import wallet_balances_of, wallet_entries_of
 
 ZERO = Decimal("0")
 DAYS = 30
@@ -72,6 +80,8 @@ RECENT = timedelta(days=1)
 LEDGER_CHECK_STALE_AFTER = timedelta(hours=26)
 # What the hourly reconciliation decided when it could not settle or fail the payment: a person must look.
 UNDECIDED = ("provider_unreachable", "provider_has_no_record", "still_pending", "sent_to_review")
+# Paybill payments that named no member: their money sits in suspense until two officials assign it.
+PAYBILL_WAITING = (PaybillStatus.SUSPENSE, PaybillStatus.PROPOSED)
 
 
 # --- "What needs me today" (the admin index) ------------------------------------------------------------------
@@ -174,6 +184,19 @@ def todo_items(*, request: HttpRequest, site: AdminSite, now: datetime | None = 
                 failed,
                 _changelist(site, WebhookDelivery, signature_valid__exact="0", received_at__gte=_moment(since)),
                 alert=failed > 0,
+            )
+        )
+    if _may_view(request, site, PaybillPayment):
+        # Proposed ones are still in suspense: the money moves when a second official confirms.
+        waiting = PaybillPayment.objects.filter(status__in=PAYBILL_WAITING).aggregate(
+            n=Count("pk"), proposed=Count("pk", filter=Q(status=PaybillStatus.PROPOSED))
+        )
+        items.append(
+            TodoItem(
+                "Paybill payments waiting in suspense",
+                waiting["n"],
+                _changelist(site, PaybillPayment, status__in=",".join(PAYBILL_WAITING)),
+                f"{waiting['proposed']} proposed, waiting for a second official" if waiting["proposed"] else "",
             )
         )
     if _may_view(request, site, LedgerCheckRun):
@@ -479,4 +502,134 @@ def _charts(window: Window, flows: dict[str, Any], groups: dict[str, Any], loans
             "outstanding": [float(figures["outstanding"].amount) for figures in loans.values()],
             "in_arrears": [float(figures["in_arrears"].amount) for figures in loans.values()],
         },
+    }
+
+
+# --- Group health and member detail (read-only pages) ------------------------------------------------------------
+
+
+def _change_url(site: AdminSite, model: type[Model], pk: Any) -> str | None:
+    """The admin page of one row, or None when the model has no admin in this site."""
+    if not site.is_registered(model):
+        return None
+    opts = model._meta
+    try:
+        return reverse(f"{site.name}:{opts.app_label}_{opts.model_name}_change", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def group_health_page(*, group: SavingsGroup, request: HttpRequest, site: AdminSite) -> dict[str, Any]:
+    """A savings group's health for staff: `contributions.selectors.group_health` (what the group's officials see),
+    with links to the admin pages this staff member may open. Its queries grow with the group's own loans (the loan
+    book reads each loan's receivable), not with the rest of the platform."""
+    health = group_health(group=group)
+    may_users = _may_view(request, site, get_user_model())
+    may_loans = _may_view(request, site, Loan)
+    for defaulter in health["defaulters"]:
+        defaulter["url"] = reverse(f"{site.name}:member_detail", args=[defaulter["user"]]) if may_users else None
+    loans = health["loans"]
+    loans["in_arrears_links"] = [
+        {"pk": pk, "url": _change_url(site, Loan, pk) if may_loans else None} for pk in loans["in_arrears"]
+    ]
+    links = {
+        "group": _change_url(site, SavingsGroup, group.pk),
+        "cycles": _changelist(site, Cycle, group__exact=str(group.pk)) if _may_view(request, site, Cycle) else None,
+        "loans": _changelist(site, Loan, group__exact=str(group.pk)) if may_loans else None,
+        "paybill_waiting": (
+            _changelist(site, PaybillPayment, group__id__exact=str(group.pk), status__in=",".join(PAYBILL_WAITING))
+            if _may_view(request, site, PaybillPayment)
+            else None
+        ),
+    }
+    return {"group": group, "health": health, "links": links}
+
+
+RECENT_ROWS = 10
+
+
+def _sign_ins(request: HttpRequest, site: AdminSite, user: Any) -> list[dict[str, Any]] | None:
+    """django-axes' records of the user's password sign-ins (keyed by the email typed), newest first: sign-ins,
+    failures, and any lock-out counter now running. At most RECENT_ROWS of each (one query each); None when this
+    staff member may view none of them."""
+    history: list[dict[str, Any]] = []
+    shown = False
+    if _may_view(request, site, AccessAttempt):
+        shown = True
+        for attempt in AccessAttempt.objects.filter(username__iexact=user.email).order_by("-attempt_time")[
+            :RECENT_ROWS
+        ]:
+            failures = attempt.failures_since_start
+            outcome = f"{failures} failed attempt{'s' if failures != 1 else ''} counting towards a lock-out"
+            history.append({"record": attempt, "outcome": outcome, "alert": True})
+    if _may_view(request, site, AccessLog):
+        shown = True
+        for access in AccessLog.objects.filter(username__iexact=user.email).order_by("-attempt_time")[:RECENT_ROWS]:
+            history.append({"record": access, "outcome": "signed in", "alert": False})
+    if _may_view(request, site, AccessFailureLog):
+        shown = True
+        for failure in AccessFailureLog.objects.filter(username__iexact=user.email).order_by("-attempt_time")[
+            :RECENT_ROWS
+        ]:
+            outcome = "failed, locked out" if failure.locked_out else "failed"
+            history.append({"record": failure, "outcome": outcome, "alert": failure.locked_out})
+    history.sort(key=lambda row: row["record"].attempt_time, reverse=True)
+    return history if shown else None
+
+
+def member_detail(*, user: Any, request: HttpRequest, site: AdminSite) -> dict[str, Any]:
+    """What staff need to help one member: their groups, wallets, KYC, devices, sign-ins and latest transactions.
+
+    Each part is shown only to staff who may view its model (its ModelAdmin decides, else the permission), and each is
+    one query of a bounded number of rows; None marks a part this staff member may not see."""
+    may_groups = _may_view(request, site, SavingsGroup)
+    memberships = None
+    if _may_view(request, site, Membership):
+        memberships = [
+            {
+                "membership": membership,
+                "group_url": _change_url(site, SavingsGroup, membership.group_id) if may_groups else None,
+                "health_url": (
+                    reverse(f"{site.name}:group_health", args=[membership.group_id]) if may_groups else None
+                ),
+            }
+            for membership in Membership.objects.filter(user=user).select_related("group").order_by("-joined_at")
+        ]
+    wallets = None
+    if _may_view(request, site, LedgerAccount):
+        wallets = {
+            "balances": wallet_balances_of(user_id=user.pk),
+            "url": _changelist(site, LedgerAccount, q=str(user.pk)),
+        }
+    kyc = None
+    if _may_view(request, site, KycSubmission):
+        kyc = [
+            {"submission": submission, "url": _change_url(site, KycSubmission, submission.pk)}
+            for submission in KycSubmission.objects.filter(user=user).order_by("-created_at")[:RECENT_ROWS]
+        ]
+    devices = None
+    if _may_view(request, site, Device):
+        devices = list(Device.objects.filter(user=user).order_by("-last_seen_at")[:RECENT_ROWS])
+    transactions = None
+    if _may_view(request, site, LedgerTransaction):
+        transactions = [
+            {"entry": entry, "url": _change_url(site, LedgerTransaction, entry.transaction_id)}
+            for entry in wallet_entries_of(user_id=user.pk)[:RECENT_ROWS]
+        ]
+    money_lists = {
+        label: _changelist(site, model, q=user.email)
+        for label, model in (("deposits", Charge), ("withdrawals", Withdrawal), ("transfers", Transfer))
+        if _may_view(request, site, model)
+    }
+    return {
+        "member": user,
+        "user_url": _change_url(site, get_user_model(), user.pk),
+        "memberships": memberships,
+        "wallets": wallets,
+        "kyc": kyc,
+        "devices": devices,
+        "sign_ins": _sign_ins(request, site, user),
+        "transactions": transactions,
+        "money_lists": money_lists,
+        "recent_rows": RECENT_ROWS,
     }

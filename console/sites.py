@@ -1,4 +1,5 @@
-"""The admin site finance staff use: Django's, with a "what needs me today" index and the dashboard page."""
+"""The admin site finance staff use: Django's, with a "what needs me today" index, the dashboard, and read-only
+pages for a group's health and a member's detail."""
 
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path
 
 from console.selectors import todo_items
-from console.views import DashboardView
+from console.views import DashboardView, GroupHealthView, MemberDetailView
 
 
 class StaffAdminSite(admin.AdminSite):
@@ -17,6 +18,16 @@ class StaffAdminSite(admin.AdminSite):
     def get_urls(self) -> list[URLResolver | URLPattern]:
         return [
             path("dashboard/", self.admin_view(DashboardView.as_view(site=self)), name="dashboard"),
+            path(
+                "console/groups/<uuid:pk>/health/",
+                self.admin_view(GroupHealthView.as_view(site=self)),
+                name="group_health",
+            ),
+            path(
+                "console/members/<uuid:pk>/",
+                self.admin_view(MemberDetailView.as_view(site=self)),
+                name="member_detail",
+            ),
             *super().get_urls(),
         ]
 

@@ -1,5 +1,5 @@
 """Finance staff's view of a group's money (cycles, contributions, penalties, payouts, loans, recorded payments,
-swaps): read-only, filterable, exportable."""
+swaps, paybill payments): read-only, filterable, exportable."""
 
 from django.contrib import admin
 
@@ -8,6 +8,7 @@ from contributions.models import (
     Cycle,
     Loan,
     LoanInstalment,
+    PaybillPayment,
     Payout,
     Penalty,
     RecordedPayment,
@@ -84,3 +85,25 @@ class RecordedPaymentAdmin(ReadOnlyAdmin):
     list_filter = ("status", "method", "applies_to")
     search_fields = ("group__name", "receipt_number", "member__user__email")
     list_select_related = ("group", "member__user", "member__group")
+
+
+@admin.register(PaybillPayment)
+class PaybillPaymentAdmin(ReadOnlyAdmin):
+    """Payments into the M-Pesa paybill: find one by its receipt, the account the payer typed or their phone. Those
+    naming no member wait in suspense; officials assign them (one proposes, another confirms) through the app."""
+
+    list_display = (
+        "trans_id",
+        "paid_at",
+        "amount",
+        "bill_ref",
+        "msisdn",
+        "payer_name",
+        "group",
+        "membership",
+        "status",
+    )
+    list_filter = ("status", "group", "paid_at")
+    search_fields = ("trans_id", "bill_ref", "msisdn", "payer_name")
+    date_hierarchy = "paid_at"
+    list_select_related = ("group", "membership__user", "membership__group")

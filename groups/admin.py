@@ -1,6 +1,8 @@
 """Finance staff see groups and their members; changes go through the API's services, so the admin is read-only."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin
 from groups.models import GroupMessage, Meeting, Membership, SavingsGroup
@@ -17,9 +19,25 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+@admin.display(description="Health")
+def health_link(group: SavingsGroup) -> str:
+    """The staff console's group health page (console/sites.py names it; a URL name, not an import)."""
+    return format_html('<a href="{}">Health</a>', reverse("admin:group_health", args=[group.pk]))
+
+
 @admin.register(SavingsGroup)
 class SavingsGroupAdmin(ReadOnlyAdmin):
-    list_display = ("name", "kind", "currency", "contribution_amount", "frequency", "status", "time_zone", "created_at")
+    list_display = (
+        "name",
+        "kind",
+        "currency",
+        "contribution_amount",
+        "frequency",
+        "status",
+        "time_zone",
+        "created_at",
+        health_link,  # a callable, not a name: the CSV export leaves it out
+    )
     list_filter = ("kind", "status", "currency", "frequency", "payout_order", "default_policy")
     search_fields = ("name", "id", "invite_code")
     exclude = ("seed",)

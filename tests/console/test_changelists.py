@@ -20,6 +20,7 @@ from accounts.models import StaffAuditEntry
 from billpay.models import CategoryCode
 from console.services import record_ledger_check_run
 from contributions.models import Cycle, Payout, RecordedPayment, SwapRequest
+from contributions.services.paybill import receive_paybill_payment
 from core.models import ProcessedEvent
 from groups.models import GroupMessage, GroupStatus, Meeting, Membership, SavingsGroup
 from loyalty.services.campaigns import create_campaign
@@ -28,6 +29,7 @@ from loyalty.services.rules import create_rule
 from loyalty.services.tenants import create_api_key
 from notifications.models import ChannelPreference, QuietHours
 from payments.models import BankAccount, Card, IdempotencyRecord, VelocityRefusal
+from payments.providers.mpesa.adapter import C2BConfirmation
 from tests.console.conftest import build_world
 from tests.factories import UserFactory
 from tests.factories.billpay import BeneficiaryFactory, BillCategoryFactory, BillVariationFactory
@@ -123,6 +125,17 @@ def populate(copies: int) -> None:
         CrontabSchedule.objects.create(minute=str(n))
         SolarSchedule.objects.create(event="sunrise", latitude=Decimal(n), longitude=Decimal(n))
         _loyalty(n)
+        receive_paybill_payment(
+            confirmation=C2BConfirmation(
+                trans_id=f"RKC{tag}",
+                short_code="174379",
+                bill_ref="NOSUCHACCT",
+                amount=Decimal(500),
+                msisdn="254700999999",
+                payer_name="John Doe",
+                paid_at=now,
+            )
+        )
     # group life: a message, a meeting, a payout, a swap and a recorded cash payment per running group not yet done
     for group in SavingsGroup.objects.filter(status=GroupStatus.ACTIVE, messages__isnull=True):
         first, second, *_ = Membership.objects.filter(group=group).order_by("pk")
