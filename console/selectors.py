@@ -312,7 +312,7 @@ def _flow_rows(model: type[Model], provider: str | None, window: Window) -> Quer
     """One flow's last 30 days grouped by day, currency, status (and provider): one query, bounded rows."""
     keys = ["currency", "status", *([provider] if provider else [])]
     return (
-        model.objects.filter(created_at__gte=window.month_start)
+        model._default_manager.filter(created_at__gte=window.month_start)
         .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
         .values(*keys, "day")
         .annotate(n=Count("pk"), total=Sum("amount"))
@@ -370,13 +370,13 @@ def income(window: Window) -> dict[str, Any]:
             "month": row["month"] or ZERO,
         }
     penalties: dict[str, dict[str, Decimal]] = {}
-    rows = (
+    penalty_rows = (
         Penalty.objects.filter(status=PenaltyStatus.PAID, paid_at__gte=window.month_start)
         .values(currency=F("membership__group__currency"))
         .annotate(month=Sum("amount"), today=Sum("amount", filter=Q(paid_at__gte=window.today_start)))
         .order_by()
     )
-    for row in rows:
+    for row in penalty_rows:
         penalties[row["currency"]] = {"today": row["today"] or ZERO, "month": row["month"] or ZERO}
     return {"ledger": dict(ledger), "penalties": dict(sorted(penalties.items()))}
 
@@ -480,7 +480,7 @@ def _charts(window: Window, flows: dict[str, Any], groups: dict[str, Any], loans
         }
         for currency, series in sorted(flows["daily"].items())
     }
-    rates = {
+    rates: dict[str, list[Any]] = {
         "labels": [],
         "data": [],
     }

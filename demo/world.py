@@ -269,7 +269,6 @@ def build_world(*, stdout: TextIO) -> None:
     print_logins(stdout=stdout)
 
 
-
 def _build(*, stdout: TextIO) -> None:
     today = local_today(NAIROBI)
     start = today - relativedelta(months=1) - timedelta(days=14)  # cycle 1 due ~6 weeks ago, cycle 2 ~2 weeks ago
