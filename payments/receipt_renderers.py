@@ -9,13 +9,14 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, A5
+from reportlab.lib.pagesizes import A5
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils import encoders
 
-GREEN = colors.HexColor("#1f6f50")
+from core.statement_documents import spreadsheet_safe
+from core.statement_documents import statement_pdf as document_pdf
 
 
 def _slug(text: str) -> str:
@@ -128,7 +129,7 @@ def statement_csv(data: dict[str, Any]) -> str:
             [
                 m["date"],
                 m.get("label") or m["kind"],
-                _safe_cell(m["description"]),
+                spreadsheet_safe(m["description"]),
                 m["reference"],
                 m["amount"],
                 m["balance"],
@@ -139,64 +140,21 @@ def statement_csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def _safe_cell(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (a memo or note someone typed)."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def statement_pdf(data: dict[str, Any]) -> bytes:
     """The statement on A4: holder and period, opening balance, movements with running balance, closing balance,
     money in and out, totals by kind."""
     currency = data["currency"]
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, title=data["title"], author="Pamoja")
-    story: list[Any] = [
-        Paragraph(data["title"], styles["Title"]),
-        Paragraph(
-            escape(f"{data['holder']} · {data['start']} to {data['end']} ({data['time_zone']}) · {currency}"),
-            styles["Normal"],
-        ),
-        Spacer(1, 12),
-        Paragraph(f"Opening balance: {currency} {data['opening_balance']}", styles["Normal"]),
-        Spacer(1, 6),
-    ]
-    rows: list[list[Any]] = [["Date", "Type", "Description", "Amount", "Balance"]] + [
-        [
-            m["date"][:10],
-            Paragraph(escape(m.get("label") or m["kind"]), styles["BodyText"]),
-            Paragraph(escape(m["description"]), styles["BodyText"]),
-            m["amount"],
-            m["balance"],
-        ]
-        for m in data["movements"]
-    ]
-    table = Table(rows, colWidths=[62, 80, 190, 70, 70], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), GREEN),
-                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                ("ALIGN", (3, 0), (-1, -1), "RIGHT"),
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
+    labels = data.get("total_labels", {})
+    return document_pdf(
+        title=data["title"],
+        subtitle=f"{data['holder']} · {data['start']} to {data['end']} ({data['time_zone']}) · {currency}",
+        currency=currency,
+        opening_balance=data["opening_balance"],
+        movements=data["movements"],
+        closing_balance=data["closing_balance"],
+        closing_note=f"Money in {currency} {data['money_in']} · money out {currency} {data['money_out']}",
+        totals=[(labels.get(kind, kind), amount) for kind, amount in data["totals"].items()],
     )
-    story += [
-        table,
-        Spacer(1, 12),
-        Paragraph(f"Closing balance: {currency} {data['closing_balance']}", styles["Heading3"]),
-        Paragraph(
-            f"Money in {currency} {data['money_in']} · money out {currency} {data['money_out']}", styles["Normal"]
-        ),
-    ]
-    if data["totals"]:
-        labels = data.get("total_labels", {})
-        totals = [["Totals", ""]] + [[labels.get(kind, kind), amount] for kind, amount in data["totals"].items()]
-        story.append(Table(totals, colWidths=[200, 100], style=[("ALIGN", (1, 0), (1, -1), "RIGHT")]))
-    document.build(story)
-    return buffer.getvalue()
 
 
 class _StatementRenderer(_DownloadRenderer):

@@ -18,13 +18,14 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from html import escape
 
 from django.db.models import Q
 from django.utils import timezone
 
 from contributions.services.ledger import pot_of
 from core.money import minor_unit
+from core.statement_documents import spreadsheet_safe
+from core.statement_documents import statement_pdf as document_pdf
 from groups.models import Membership, SavingsGroup
 from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
 
@@ -380,65 +381,28 @@ def statement_csv(data: dict) -> str:
     writer = csv.writer(out)
     writer.writerow(["date", "kind", "description", "amount", "balance", "currency", "e_money", "cash"])
     for m in data["movements"]:
-        row = [m["date"], m.get("label") or m["kind"], m["description"], m["amount"], m["balance"], data["currency"]]
+        description = spreadsheet_safe(m["description"])
+        row = [m["date"], m.get("label") or m["kind"], description, m["amount"], m["balance"], data["currency"]]
         writer.writerow([*row, m["e_money"], m["cash"]])
     return out.getvalue()
 
 
 def statement_pdf(data: dict) -> bytes:
-    """`Statement.as_dict()` as an A4 PDF: the holder, the period, opening balance, movements, closing balance
-    and totals, with labels for people (never the ledger's kinds)."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
+    """`Statement.as_dict()` as an A4 PDF, with labels for people (never the ledger's kinds)."""
     currency = data["currency"]
-    styles = getSampleStyleSheet()
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=A4, title=data["title"], author="Pamoja")
-    story = [
-        Paragraph(escape(data["title"]), styles["Title"]),
-        Paragraph(f"{escape(data['holder'])} · {data['start']} to {data['end']} · {currency}", styles["Normal"]),
-        Spacer(1, 12),
-        Paragraph(f"Opening balance: {currency} {data['opening_balance']}", styles["Normal"]),
-        Spacer(1, 6),
-    ]
-    rows = [["Date", "Type", "Description", "Amount", "Balance"]] + [
-        [
-            m["date"][:10],
-            Paragraph(escape(m.get("label") or m["kind"]), styles["BodyText"]),
-            Paragraph(escape(m["description"]), styles["BodyText"]),
-            m["amount"],
-            m["balance"],
-        ]
-        for m in data["movements"]
-    ]
-    table = Table(rows, colWidths=[62, 70, 200, 70, 70], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#1f6f50")),
-                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                ("ALIGN", (3, 0), (-1, -1), "RIGHT"),
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    story += [
-        table,
-        Spacer(1, 12),
-        Paragraph(f"Closing balance: {currency} {data['closing_balance']}", styles["Heading3"]),
-        Paragraph(
+    return document_pdf(
+        title=data["title"],
+        subtitle=f"{data['holder']} · {data['start']} to {data['end']} · {currency}",
+        currency=currency,
+        opening_balance=data["opening_balance"],
+        movements=data["movements"],
+        closing_balance=data["closing_balance"],
+        closing_note=(
             f"of which e-money {currency} {data['by_channel']['e_money']['closing']}, "
-            f"cash held by officials {currency} {data['by_channel']['cash']['closing']}",
-            styles["Normal"],
+            f"cash held by officials {currency} {data['by_channel']['cash']['closing']}"
         ),
-    ]
-    totals = [["Totals", ""]] + [
-        [TOTAL_LABELS.get(kind, kind.replace("_", " ").capitalize()), amount] for kind, amount in data["totals"].items()
-    ]
-    story.append(Table(totals, colWidths=[200, 100], style=[("ALIGN", (1, 0), (1, -1), "RIGHT")]))
-    document.build(story)
-    return buffer.getvalue()
+        totals=[
+            (TOTAL_LABELS.get(kind, kind.replace("_", " ").capitalize()), amount)
+            for kind, amount in data["totals"].items()
+        ],
+    )

@@ -56,7 +56,9 @@ def _match(bill_ref: str, msisdn: str) -> tuple[SavingsGroup | None, Membership 
         return None, None
     members = group.memberships.filter(status=MembershipStatus.ACTIVE).select_related("user", "group")
     if member_number:
-        return group, members.filter(pk=int(member_number)).first() if member_number.isdigit() else None
+        # ASCII digits of a bigint at most: anything else names nobody (and must never fail the callback)
+        named = member_number.isascii() and member_number.isdigit() and len(member_number) <= 18
+        return group, members.filter(pk=int(member_number)).first() if named else None
     phone = "+" + msisdn.lstrip("+") if msisdn.isdigit() or msisdn.startswith("+") else ""
     found = [m for m in members if phone and m.user.phone_number == phone]
     return group, found[0] if len(found) == 1 else None

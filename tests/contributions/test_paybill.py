@@ -130,6 +130,16 @@ def test_a_callback_without_our_token_or_with_a_bad_body_changes_nothing(paybill
     assert not PaybillPayment.objects.exists() and not LedgerTransaction.objects.filter(metadata__has_key="paybill")
 
 
+def test_a_member_number_that_names_nobody_parks_the_payment_and_never_fails_the_callback(paybill_chama):
+    _gid, _people, _ids, account = paybill_chama
+    for n, suffix in enumerate(["9" * 40, "²", "12a", ""]):
+        with at("2027-01-05T10:15", NAIROBI):
+            answer = deliver(confirmation(f"RKTQDM7X{n:02d}", f"{account}-{suffix}"))
+        assert answer.status_code == 200 and answer.json()["ResultCode"] == 0, answer.content
+    assert set(PaybillPayment.objects.values_list("status", flat=True)) == {"suspense"}
+    assert ledger_discrepancies() == []
+
+
 def test_validation_accepts_only_an_account_that_names_a_running_group(paybill_chama):
     _gid, _people, _ids, account = paybill_chama
     client = APIClient()
