@@ -528,6 +528,9 @@ SANDBOX_PROVIDER_SECRETS = {
     "VTPASS_PUBLIC_KEY": "PK_vtpass_sandbox",
     "VTPASS_SECRET_KEY": "SK_vtpass_sandbox",
     "VTPASS_CALLBACK_TOKEN": "vtpass-sandbox-callback",
+    "WHATSAPP_APP_SECRET": "whatsapp-sandbox-app-secret",
+    "WHATSAPP_VERIFY_TOKEN": "whatsapp-sandbox-verify-token",
+    "WHATSAPP_ACCESS_TOKEN": "whatsapp-sandbox-access-token",
 }
 PAYSTACK_SECRET_KEY = env.str("PAYSTACK_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["PAYSTACK_SECRET_KEY"])
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
@@ -624,6 +627,20 @@ VTPASS_CALLBACK_TOKEN = env.str("VTPASS_CALLBACK_TOKEN", default=SANDBOX_PROVIDE
 # After this many calls in a row with no usable answer, bill orders are refused (503) for the cool-down, in seconds.
 BILLPAY_BREAKER_THRESHOLD = env.int("BILLPAY_BREAKER_THRESHOLD", default=5)
 BILLPAY_BREAKER_COOLDOWN = env.int("BILLPAY_BREAKER_COOLDOWN", default=60)
+
+# Loyalty channels. WhatsApp Cloud API: one Meta app for the platform, each tenant's number a phone-number id under
+# it (set on the tenant). Deliveries are signed with the app secret; the verify token answers Meta's subscription
+# check; replies go through the Graph API with the access token, or, with PROVIDERS_SANDBOX on, are only recorded.
+WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default=SANDBOX_PROVIDER_SECRETS["WHATSAPP_APP_SECRET"])
+WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default=SANDBOX_PROVIDER_SECRETS["WHATSAPP_VERIFY_TOKEN"])
+WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default=SANDBOX_PROVIDER_SECRETS["WHATSAPP_ACCESS_TOKEN"])
+WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v21.0").rstrip("/")
+# USSD (Africa's Talking): a session idle longer than this, in seconds, has been closed by the gateway.
+USSD_SESSION_TIMEOUT = env.int("USSD_SESSION_TIMEOUT", default=180)
+# Merchants' webhook endpoints: the timeout of one delivery, in seconds, and whether private, loopback and
+# link-local addresses are allowed (only in sandbox mode, for a receiver on this machine; never in production).
+LOYALTY_WEBHOOK_TIMEOUT = env.float("LOYALTY_WEBHOOK_TIMEOUT", default=15.0)
+LOYALTY_WEBHOOKS_ALLOW_PRIVATE = env.bool("LOYALTY_WEBHOOKS_ALLOW_PRIVATE", default=False) and PROVIDERS_SANDBOX
 
 # Notifications. SMS through Africa's Talking or Twilio, push through FCM HTTP v1; "sandbox" (the default) sends
 # nothing and records what would have gone. Email goes through EMAIL_URL above.

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from loyalty import views
 
@@ -33,4 +33,13 @@ urlpatterns += [
     path(TENANT + "customers/<int:customer_id>/points/spend/", views.PointsSpendApi.as_view(), name="loyalty-points"),
     path(TENANT + "issuances/<int:issuance_id>/redeem/", views.IssuanceRedeemApi.as_view(), name="loyalty-redeem"),
     path(TENANT + "issuances/<int:issuance_id>/cancel/", views.IssuanceCancelApi.as_view(), name="loyalty-cancel"),
+]
+
+# part 2: the customer channels (public), merchants' webhook endpoints, tiers, referrals and consent, analytics
+urlpatterns += [
+    path("channels/whatsapp/", include("loyalty.channels.whatsapp_urls")),
+    path("channels/ussd/", include("loyalty.channels.ussd_urls")),
+    path(TENANT, include("loyalty.webhook_urls")),
+    path(TENANT, include("loyalty.program_urls")),
+    path(TENANT, include("loyalty.analytics_urls")),
 ]

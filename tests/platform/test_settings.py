@@ -32,6 +32,9 @@ PRODUCTION_KEYS = {
             "VTPASS_PUBLIC_KEY",
             "VTPASS_CALLBACK_TOKEN",
             "VTPASS_SECRET_KEY",
+            "WHATSAPP_APP_SECRET",
+            "WHATSAPP_VERIFY_TOKEN",
+            "WHATSAPP_ACCESS_TOKEN",
         )
     },
 }
