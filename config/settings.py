@@ -531,6 +531,7 @@ SANDBOX_PROVIDER_SECRETS = {
     "WHATSAPP_APP_SECRET": "whatsapp-sandbox-app-secret",
     "WHATSAPP_VERIFY_TOKEN": "whatsapp-sandbox-verify-token",
     "WHATSAPP_ACCESS_TOKEN": "whatsapp-sandbox-access-token",
+    "USSD_CALLBACK_TOKEN": "ussd-sandbox-callback",
 }
 PAYSTACK_SECRET_KEY = env.str("PAYSTACK_SECRET_KEY", default=SANDBOX_PROVIDER_SECRETS["PAYSTACK_SECRET_KEY"])
 PAYSTACK_BASE_URL = env.str("PAYSTACK_BASE_URL", default="https://api.paystack.co")
@@ -635,7 +636,10 @@ WHATSAPP_APP_SECRET = env.str("WHATSAPP_APP_SECRET", default=SANDBOX_PROVIDER_SE
 WHATSAPP_VERIFY_TOKEN = env.str("WHATSAPP_VERIFY_TOKEN", default=SANDBOX_PROVIDER_SECRETS["WHATSAPP_VERIFY_TOKEN"])
 WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default=SANDBOX_PROVIDER_SECRETS["WHATSAPP_ACCESS_TOKEN"])
 WHATSAPP_GRAPH_URL = env.str("WHATSAPP_GRAPH_URL", default="https://graph.facebook.com/v21.0").rstrip("/")
-# USSD (Africa's Talking): a session idle longer than this, in seconds, has been closed by the gateway.
+# USSD (Africa's Talking): the gateway signs nothing, and a forged request could read a customer's reward codes, so
+# the callback URL set in its dashboard is `channels/ussd/<this secret>/`. A session idle longer than
+# USSD_SESSION_TIMEOUT seconds has been closed by the gateway.
+USSD_CALLBACK_TOKEN = env.str("USSD_CALLBACK_TOKEN", default=SANDBOX_PROVIDER_SECRETS["USSD_CALLBACK_TOKEN"])
 USSD_SESSION_TIMEOUT = env.int("USSD_SESSION_TIMEOUT", default=180)
 # Merchants' webhook endpoints: the timeout of one delivery, in seconds, and whether private, loopback and
 # link-local addresses are allowed (only in sandbox mode, for a receiver on this machine; never in production).

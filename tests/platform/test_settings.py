@@ -35,6 +35,7 @@ PRODUCTION_KEYS = {
             "WHATSAPP_APP_SECRET",
             "WHATSAPP_VERIFY_TOKEN",
             "WHATSAPP_ACCESS_TOKEN",
+            "USSD_CALLBACK_TOKEN",
         )
     },
 }
