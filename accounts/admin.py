@@ -8,7 +8,7 @@ from django.db import transaction
 from accounts.kyc import decide_kyc_submission
 from accounts.models import KycSubmission, StaffAuditEntry, User
 from accounts.registration import end_all_sessions
-from accounts.services import record_staff_action, suspend_user, verify_user
+from accounts.services import ban_user, reactivate_user, record_staff_action, suspend_user, verify_user
 from accounts.signed_in import signed_in_user
 from accounts.two_factor import check_code
 from core.admin import (
@@ -81,11 +81,19 @@ class UserAdmin(DjangoUserAdmin):
         "is_staff",
         "date_joined",
     )
-    list_filter = ("is_verified", "is_active", "kyc_tier", "is_staff", "is_superuser", "groups")
+    list_filter = (
+        "is_verified",
+        "is_active",
+        ("banned_at", admin.EmptyFieldListFilter),
+        "kyc_tier",
+        "is_staff",
+        "is_superuser",
+        "groups",
+    )
     search_fields = ("email", "first_name", "last_name", "phone_number")
     readonly_fields = ("id", "date_joined", "last_login")
     date_hierarchy = "date_joined"
-    actions = ["verify_selected", "suspend_selected"]
+    actions = ["verify_selected", "suspend_selected", "ban_selected", "reactivate_selected"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # a member's money and history stay: suspend instead
@@ -141,12 +149,70 @@ class UserAdmin(DjangoUserAdmin):
             apply=suspend,
         )
 
+    @admin.action(
+        description="Ban selected users for good, ending their sessions (asks for a reason)", permissions=["view"]
+    )
+    def ban_selected(self, request, queryset):
+        staff = signed_in_user(request)
+
+        def ban(user, data):
+            if user.pk == staff.pk:
+                raise ConflictError("You cannot ban yourself.")
+            with transaction.atomic():
+                ban_user(user_id=user.pk)
+                record_staff_action(actor=staff, action="user.ban", target=user, reason=data["reason"], request=request)
+            return "banned; every session ended."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[SUSPEND_USERS],
+            title="Ban users",
+            explanation=(
+                "As a suspension, and for good: a banned user is never reactivated. Every session of theirs ends now; "
+                "their money stays where it is until finance settles it."
+            ),
+            button="Ban users",
+            apply=ban,
+        )
+
+    @admin.action(description="Reactivate selected suspended users (asks for a reason)", permissions=["view"])
+    def reactivate_selected(self, request, queryset):
+        staff = signed_in_user(request)
+
+        def reactivate(user, data):
+            with transaction.atomic():
+                reactivate_user(user_id=user.pk)
+                record_staff_action(
+                    actor=staff, action="user.reactivate", target=user, reason=data["reason"], request=request
+                )
+            return "reactivated; they sign in again."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[SUSPEND_USERS],
+            title="Reactivate users",
+            explanation=(
+                "Each suspended user may sign in again (their old sessions stay ended). Banned users are refused."
+            ),
+            button="Reactivate users",
+            apply=reactivate,
+        )
+
     fieldsets = (
         (None, {"fields": ("id", "email", "password")}),
         ("Person", {"fields": ("first_name", "last_name", "phone_number", "is_verified")}),
-        ("Access", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Access", {"fields": ("is_active", "banned_at", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
+
+    def get_readonly_fields(self, request, obj=None):
+        # a ban is for good: not even the change form reactivates
+        banned = obj is not None and obj.banned_at is not None
+        return (*self.readonly_fields, "banned_at", *(("is_active",) if banned else ()))
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():

@@ -55,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     last_name = models.CharField(max_length=150, blank=True, default="")
     is_verified = models.BooleanField(default=False, help_text="The email address has been confirmed.")
     is_active = models.BooleanField(default=True)
+    banned_at = models.DateTimeField(
+        null=True, blank=True, help_text="Banned by staff: inactive for good (a suspension can be lifted, a ban not)."
+    )
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin.")
     date_joined = models.DateTimeField(default=timezone.now)
     language = models.CharField(max_length=2, choices=[("en", "English"), ("sw", "Kiswahili")], default="en")

@@ -278,6 +278,33 @@ def suspend_user(*, user_id) -> User:
     return user
 
 
+def ban_user(*, user_id) -> User:
+    """Staff: as a suspension (no sign-in, every session ended now), and for good: a banned user is never
+    reactivated. Money stays where it is (finance settles it separately)."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if user.banned_at is not None:
+            raise ConflictError("Already banned.")
+        user.is_active = False
+        user.banned_at = timezone.now()
+        user.save(update_fields=["is_active", "banned_at"])
+        end_all_sessions(user=user)
+    return user
+
+
+def reactivate_user(*, user_id) -> User:
+    """Staff: lift a suspension. Sessions ended by it stay ended: the user signs in again. A ban is never lifted."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if user.banned_at is not None:
+            raise ConflictError("A banned user cannot be reactivated.")
+        if user.is_active:
+            raise ConflictError("Not suspended.")
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return user
+
+
 def register_device(*, user: User, fcm_token: str, platform: str, name: str = "") -> Device:
     """One row per FCM token: a phone that changes hands (or accounts) moves to its new user."""
     device, _ = Device.objects.update_or_create(

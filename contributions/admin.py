@@ -1,8 +1,16 @@
 """Finance staff's view of a group's money (cycles, contributions, penalties, payouts, loans, recorded payments,
 swaps, paybill payments): read-only, filterable, exportable."""
 
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from accounts.services import record_staff_action
+from accounts.signed_in import signed_in_user
 from contributions.models import (
     Contribution,
     Cycle,
@@ -14,7 +22,8 @@ from contributions.models import (
     RecordedPayment,
     SwapRequest,
 )
-from core.admin import ReadOnlyAdmin
+from contributions.services.paybill import assign_paybill_payment_by_staff
+from core.admin import MONEY_CORRECTIONS, ReadOnlyAdmin, ReasonForm, export_as_csv, run_correction
 
 
 @admin.register(Cycle)
@@ -87,6 +96,10 @@ class RecordedPaymentAdmin(ReadOnlyAdmin):
     list_select_related = ("group", "member__user", "member__group")
 
 
+class PaybillAssignmentForm(ReasonForm):
+    member = forms.IntegerField(min_value=1, help_text="The member number (membership id) the payment is from.")
+
+
 @admin.register(PaybillPayment)
 class PaybillPaymentAdmin(ReadOnlyAdmin):
     """Payments into the M-Pesa paybill: find one by its receipt, the account the payer typed or their phone. Those
@@ -107,3 +120,38 @@ class PaybillPaymentAdmin(ReadOnlyAdmin):
     search_fields = ("trans_id", "bill_ref", "msisdn", "payer_name")
     date_hierarchy = "paid_at"
     list_select_related = ("group", "membership__user", "membership__group")
+    actions = [export_as_csv, "assign_selected"]
+
+    @admin.action(
+        description="Assign selected payments in suspense to a member (asks for a reason)", permissions=["view"]
+    )
+    def assign_selected(self, request: HttpRequest, queryset: QuerySet[PaybillPayment]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def assign(payment: PaybillPayment, data: dict[str, Any]) -> str:
+            with transaction.atomic():
+                assigned = assign_paybill_payment_by_staff(payment_id=payment.pk, membership_id=data["member"])
+                record_staff_action(
+                    actor=staff,
+                    action="paybill.assign",
+                    target=payment,
+                    reason=data["reason"],
+                    request=request,
+                    details={"member": data["member"], "group": str(assigned.group_id)},
+                )
+            return f"applied to member {data['member']} ({assigned.settled} of it paid dues)."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[MONEY_CORRECTIONS],
+            title="Assign paybill payments",
+            explanation=(
+                "Each payment moves from suspense to the member's wallet and pays their oldest dues, once. A payment "
+                "that names a group goes only to a member of that group."
+            ),
+            button="Assign payments",
+            apply=assign,
+            form_class=PaybillAssignmentForm,
+        )

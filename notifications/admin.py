@@ -1,12 +1,17 @@
 """Staff see every notification and delivery, read-only, with secrets never shown; "resend" puts selected
-deliveries back in the queue (needs the change permission on deliveries)."""
+deliveries back in the queue (needs the change permission on deliveries), with a reason kept in the audit log."""
 
-from django.contrib import admin, messages
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
+from accounts.services import record_staff_action
 from accounts.signed_in import signed_in_user
-from core.admin import ReadOnlyAdmin, export_as_csv
+from core.admin import ReadOnlyAdmin, export_as_csv, run_correction
+from core.errors import ConflictError
 from notifications.models import ChannelPreference, Delivery, Notification, QuietHours
 from notifications.services import resend
 
@@ -51,14 +56,29 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def recipient(self, delivery: Delivery) -> str:
         return str(delivery.notification.user) if delivery.notification else delivery.address
 
-    @admin.action(description="Resend selected deliveries", permissions=["view"])
-    def resend_selected(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        # "view": the admin is read-only, so Django would hide a "change" action; the real check is here.
-        if not signed_in_user(request).has_perm(RESEND_PERMISSION):
-            self.message_user(request, "You may not resend deliveries.", level=messages.ERROR)
-            return
-        count = sum(resend(delivery_id=delivery.pk) for delivery in queryset)
-        self.message_user(request, f"{count} deliveries queued to send again.")
+    @admin.action(description="Resend selected deliveries (asks for a reason)", permissions=["view"])
+    def resend_selected(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def send_again(delivery: Delivery, data: dict[str, Any]) -> str:
+            with transaction.atomic():
+                if not resend(delivery_id=delivery.pk):
+                    raise ConflictError("It is being sent right now.")
+                record_staff_action(
+                    actor=staff, action="delivery.resend", target=delivery, reason=data["reason"], request=request
+                )
+            return "queued to send again."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[RESEND_PERMISSION],
+            title="Resend deliveries",
+            explanation="Each goes again now, whatever became of it (the member may get it twice).",
+            button="Resend deliveries",
+            apply=send_again,
+        )
 
 
 @admin.register(ChannelPreference)

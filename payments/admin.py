@@ -31,6 +31,7 @@ from payments.models import (
 from payments.services import reverse_transaction
 from payments.services.reviews import ReviewOutcome, resolve_payment_review
 from payments.services.velocity import reject_held_withdrawal, release_held_withdrawal
+from payments.services.withdrawals import requery_withdrawal, retry_failed_withdrawal
 
 if TYPE_CHECKING:
     # django-stubs makes inlines generic in their models; Django's class is not subscriptable at runtime.
@@ -119,11 +120,11 @@ class WithdrawalAdmin(ReadOnlyAdmin):
     search_fields = ("reference", "provider_reference", "receipt_code", "user__email", "phone_number")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
-    actions = [export_as_csv, "release_held", "reject_held"]
+    actions = [export_as_csv, "release_held", "reject_held", "retry_failed", "requery_selected"]
 
     @admin.action(description="Release selected held withdrawals (send them to the provider)", permissions=["view"])
     def release_held(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
-        return self._decide_held(
+        return self._decide_withdrawals(
             request,
             queryset,
             "withdrawal.release",
@@ -134,7 +135,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Reject selected held withdrawals (money back to the wallet)", permissions=["view"])
     def reject_held(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
-        return self._decide_held(
+        return self._decide_withdrawals(
             request,
             queryset,
             "withdrawal.reject",
@@ -143,7 +144,52 @@ class WithdrawalAdmin(ReadOnlyAdmin):
             "The amount and fee go back to each member's wallet; the member is told the withdrawal was not approved.",
         )
 
-    def _decide_held(
+    @admin.action(
+        description="Send selected failed withdrawals again (a new one, same destination)", permissions=["view"]
+    )
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
+        return self._decide_withdrawals(
+            request,
+            queryset,
+            "withdrawal.retry",
+            lambda withdrawal, reason: retry_failed_withdrawal(withdrawal_id=withdrawal.pk),
+            "Send failed withdrawals again",
+            "Each failed withdrawal (a payout the provider refused, say) is sent once more to the same bank account or "
+            "M-Pesa number, as a new withdrawal from the member's wallet, where its money came back. It pays its fee "
+            "and meets the member's limits; each is sent again at most once.",
+        )
+
+    @admin.action(description="Requery selected withdrawals in flight with the provider", permissions=["view"])
+    def requery_selected(self, request: HttpRequest, queryset: QuerySet[Withdrawal]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def requery(withdrawal: Withdrawal, data: dict[str, Any]) -> str:
+            outcome = requery_withdrawal(withdrawal_id=withdrawal.pk)
+            record_staff_action(
+                actor=staff,
+                action="withdrawal.requery",
+                target=withdrawal,
+                reason=data["reason"],
+                request=request,
+                details={"outcome": outcome},
+            )
+            return f"{outcome.replace('_', ' ')}."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[MONEY_CORRECTIONS, "payments.change_withdrawal"],
+            title="Requery withdrawals",
+            explanation=(
+                "Each withdrawal in flight is asked about at the provider (or, never sent, sent now); what the "
+                "provider answers settles it, as its webhook would have."
+            ),
+            button="Requery withdrawals",
+            apply=requery,
+        )
+
+    def _decide_withdrawals(
         self,
         request: HttpRequest,
         queryset: QuerySet[Withdrawal],
@@ -152,7 +198,7 @@ class WithdrawalAdmin(ReadOnlyAdmin):
         title: str,
         explanation: str,
     ) -> HttpResponse | None:
-        """Each held withdrawal decided once, under its row lock (payments.services.velocity), and audited."""
+        """Each withdrawal decided once, under its row lock (payments.services), and audited."""
         staff = signed_in_user(request)
 
         def apply(withdrawal: Withdrawal, data: dict[str, Any]) -> str:

@@ -372,6 +372,14 @@ class Withdrawal(models.Model):
     device_hash = models.CharField(
         max_length=64, blank=True, default="", help_text="sha256 of the requester's X-Device-Id; empty when none."
     )
+    retry_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="retry",
+        help_text="The failed withdrawal staff sent again as this one (once each).",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

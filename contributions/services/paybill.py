@@ -181,6 +181,29 @@ def confirm_assignment(*, actor: Membership, payment: PaybillPayment) -> Paybill
     return payment
 
 
+def assign_paybill_payment_by_staff(*, payment_id: int, membership_id: int) -> PaybillPayment:
+    """Finance staff: a payment waiting in suspense goes to the member staff established it is from (the payer's
+    call, the M-Pesa statement). One that names a group goes only to an active member of that group; one that names
+    none (a mistyped account) to an active member of any running KES group. Applied once, like any assignment."""
+    with transaction.atomic():
+        payment = PaybillPayment.objects.select_for_update(of=("self",)).get(pk=payment_id)
+        if payment.status not in (PaybillStatus.SUSPENSE, PaybillStatus.PROPOSED):
+            raise PaybillStateError("This payment is applied already.", details={"status": payment.status})
+        membership = (
+            Membership.objects.filter(pk=membership_id, status=MembershipStatus.ACTIVE).select_related("group").first()
+        )
+        if membership is None:
+            raise PaybillStateError("No active member has this member number.", details={"member": membership_id})
+        if payment.group_id is not None and membership.group_id != payment.group_id:
+            raise PaybillStateError("This payment names another group: it goes to one of that group's members.")
+        if membership.group.status != GroupStatus.ACTIVE or membership.group.currency != "KES":
+            raise GroupStateError("Only a running group saving in Kenya shillings takes paybill payments.")
+        payment.group = membership.group
+        _apply(payment, membership, status=PaybillStatus.ASSIGNED)
+        payment.save(update_fields=["group"])
+    return payment
+
+
 def accepts_paybill_account(bill_ref: str) -> bool:
     """Daraja's validation (when Safaricom enables it): take a payment only if its account names a group."""
     group, _member = _match(bill_ref, "")

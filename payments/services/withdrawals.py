@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.enqueue import enqueue_on_commit
+from core.errors import ConflictError
 from core.money import parse_amount
 from notifications.rendering import money_text
 from notifications.services import notify
@@ -42,6 +43,7 @@ def start_withdrawal(
     bank_account: BankAccount | None = None,
     phone_number: str | None = None,
     device_id: str | None = None,
+    retry_of: Withdrawal | None = None,
 ) -> Withdrawal:
     """Move amount + fee from the wallet to in-flight now; the provider transfer goes out after commit (or, held
     for review, once staff release it: payments.services.velocity)."""
@@ -83,6 +85,7 @@ def start_withdrawal(
             hold_transaction=hold,
             device_hash=device_hash(device_id),
             status=WithdrawalStatus.HELD if review else WithdrawalStatus.PROCESSING,
+            retry_of=retry_of,
         )
         if review:
             hold_withdrawal_for_review(withdrawal=withdrawal, reason=review)
@@ -92,6 +95,43 @@ def start_withdrawal(
         if not review:
             enqueue_on_commit(submit_withdrawal, str(withdrawal_id))  # broker down: reconciliation submits it
     return withdrawal
+
+
+def retry_failed_withdrawal(*, withdrawal_id: uuid.UUID | str) -> Withdrawal:
+    """Staff: send a failed withdrawal (a payout the provider refused, say) again to the same destination, as a new
+    withdrawal from the member's wallet, where the failed one's money came back. Once per failed withdrawal
+    (`retry_of` is unique, checked under the failed one's lock); the new one meets every limit the member's own
+    would and pays its fee."""
+    with transaction.atomic():
+        failed = (
+            Withdrawal.objects.select_for_update(of=("self",))
+            .select_related("user", "bank_account")
+            .get(pk=withdrawal_id)
+        )
+        if failed.status != WithdrawalStatus.FAILED or failed.return_transaction_id is None:
+            raise ConflictError(
+                "Only a failed withdrawal whose money came back is sent again.", details={"status": failed.status}
+            )
+        if Withdrawal.objects.filter(retry_of=failed).exists():
+            raise ConflictError("This withdrawal was sent again already.")
+        return start_withdrawal(
+            user=failed.user,
+            amount=failed.amount,
+            currency=failed.currency,
+            bank_account=failed.bank_account,
+            phone_number=failed.phone_number or None,
+            retry_of=failed,
+        )
+
+
+def requery_withdrawal(*, withdrawal_id: uuid.UUID | str) -> str:
+    """Staff: one in flight is asked about (sent already) or sent now (never sent); anything else is settled."""
+    withdrawal = Withdrawal.objects.get(pk=withdrawal_id)
+    if withdrawal.status != WithdrawalStatus.PROCESSING:
+        raise ConflictError("Only a withdrawal in flight is requeried.", details={"status": withdrawal.status})
+    if withdrawal.submitted_at is None:
+        return submit_withdrawal_to_provider(withdrawal_id=withdrawal.pk)
+    return verify_withdrawal(withdrawal=withdrawal)
 
 
 def submit_withdrawal_to_provider(*, withdrawal_id: uuid.UUID | str) -> str:

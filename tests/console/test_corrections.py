@@ -10,7 +10,7 @@ from django.test import Client
 from accounts.models import StaffAuditEntry
 from payments.models import Charge, ChargeStatus, PaymentReview, Withdrawal, WithdrawalStatus
 from payments.selectors import wallet_balance
-from payments.services.velocity import NEW_DEVICE_REVIEW, hold_withdrawal_for_review
+from payments.services.velocity import NEW_DEVICE_REVIEW, hold_withdrawal_for_review, reject_held_withdrawal
 from payments.services.withdrawals import start_withdrawal
 from tests.factories import UserFactory
 from tests.fixtures.money import fund_wallet
@@ -137,3 +137,46 @@ def test_a_held_withdrawal_is_released_with_a_reason(held, django_capture_on_com
     held.refresh_from_db()
     assert held.status == WithdrawalStatus.SUCCEEDED
     assert StaffAuditEntry.objects.get().action == "withdrawal.release"
+
+
+def test_a_failed_payout_is_sent_again_once_to_the_same_destination(
+    held, django_capture_on_commit_callbacks, ledger_is_clean
+):
+    reject_held_withdrawal(withdrawal_id=held.pk)  # failed: its money is back in the wallet
+    client = finance()
+    action = {"action": "retry_failed", "_selected_action": [held.pk], "reason": "provider outage is over"}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(WITHDRAWALS, action)
+        answer = client.post(WITHDRAWALS, action, follow=True)
+    assert any("sent again already" in str(m) for m in answer.context["messages"])
+    retry = Withdrawal.objects.get(retry_of=held)
+    assert (retry.amount, retry.phone_number, retry.status) == (
+        held.amount,
+        held.phone_number,
+        WithdrawalStatus.SUCCEEDED,
+    )
+    assert wallet_balance(user_id=held.user_id, currency="KES") == Decimal("10000.00") - retry.amount - retry.fee
+    assert list(StaffAuditEntry.objects.values_list("action", flat=True)) == ["withdrawal.retry"]
+
+
+def test_only_a_failed_withdrawal_is_sent_again(held, ledger_is_clean):
+    finance().post(WITHDRAWALS, {"action": "retry_failed", "_selected_action": [held.pk], "reason": "try it"})
+    assert not Withdrawal.objects.filter(retry_of=held).exists() and not StaffAuditEntry.objects.exists()
+
+
+def test_a_withdrawal_in_flight_is_requeried_and_settles(
+    providers_in_process, django_capture_on_commit_callbacks, ledger_is_clean
+):
+    member = UserFactory(kyc_tier=2)
+    fund_wallet(member, "5000.00")
+    withdrawal = start_withdrawal(user=member, amount=Decimal("1000.00"), currency="KES", phone_number="+254700000007")
+    assert withdrawal.submitted_at is None  # its task never ran (a broker outage)
+    with django_capture_on_commit_callbacks(execute=True):
+        finance().post(
+            WITHDRAWALS,
+            {"action": "requery_selected", "_selected_action": [withdrawal.pk], "reason": "stuck since noon"},
+        )
+    withdrawal.refresh_from_db()
+    assert withdrawal.status == WithdrawalStatus.SUCCEEDED
+    entry = StaffAuditEntry.objects.get()
+    assert (entry.action, entry.reason) == ("withdrawal.requery", "stuck since noon")

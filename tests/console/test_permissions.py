@@ -70,7 +70,7 @@ def test_the_roles_are_made_by_the_migration():
     assert {"console.run_money_corrections", "payments.view_ledgertransaction", "accounts.view_user"} <= perms[
         "Finance"
     ]
-    assert "console.verify_users" not in perms["Finance"]
+    assert "console.verify_users" in perms["Finance"]  # the console's front line confirms members too
     assert {"console.verify_users", "notifications.change_delivery", "accounts.view_user"} <= perms["Support"]
     assert "groups.view_savingsgroup" in perms["Support"]
     assert not {p for p in perms["Support"] if p.split(".")[0] in {"payments", "contributions", "billpay", "loyalty"}}
@@ -148,17 +148,17 @@ def verify(client: Client, member: User):
     )
 
 
-def test_only_support_verifies_a_user():
-    member = UserFactory(is_verified=False)
-    for role in ("Finance", "Auditor"):
-        verify(staff_in(role)[1], member)
-        member.refresh_from_db()
-        assert not member.is_verified
-    _, client = staff_in("Support")
-    verify(client, member)
+def test_support_and_finance_verify_a_user_and_auditors_cannot():
+    member, other = UserFactory(is_verified=False), UserFactory(is_verified=False)
+    verify(staff_in("Auditor")[1], member)
     member.refresh_from_db()
-    assert member.is_verified
-    assert StaffAuditEntry.objects.get().action == "user.verify"
+    assert not member.is_verified
+    verify(staff_in("Support")[1], member)
+    verify(staff_in("Finance")[1], other)
+    member.refresh_from_db()
+    other.refresh_from_db()
+    assert member.is_verified and other.is_verified
+    assert list(StaffAuditEntry.objects.values_list("action", flat=True)) == ["user.verify", "user.verify"]
 
 
 def test_only_support_resends_a_notification():
@@ -170,11 +170,13 @@ def test_only_support_resends_a_notification():
         _, client = staff_in(role)
         answer = client.post(
             "/admin/notifications/delivery/",
-            {"action": "resend_selected", "_selected_action": [delivery.pk]},
+            {"action": "resend_selected", "_selected_action": [delivery.pk], "reason": "member lost the SMS"},
             follow=True,
         )
         shown = [str(m) for m in answer.context["messages"]]
         assert any("queued to send again" in m for m in shown) is allowed, (role, shown)
+    entry = StaffAuditEntry.objects.get()
+    assert (entry.action, entry.reason) == ("delivery.resend", "member lost the SMS")
 
 
 def test_only_finance_suspends_a_user_and_that_ends_their_sessions():
@@ -258,3 +260,36 @@ def test_a_staff_session_ends_after_30_minutes_idle_but_an_api_sign_in_does_not(
             "/api/v1/auth/refresh/", {"refresh": tokens["refresh"]}, content_type="application/json"
         )
         assert refreshed.status_code == 200, refreshed.content
+
+
+def test_finance_bans_a_user_for_good_and_reactivates_only_the_suspended():
+    banned, suspended = UserFactory(), UserFactory(is_active=False)
+    _, client = staff_in("Finance")
+    client.post(
+        "/admin/accounts/user/", {"action": "ban_selected", "_selected_action": [banned.pk], "reason": "fraud ring"}
+    )
+    banned.refresh_from_db()
+    assert not banned.is_active and banned.banned_at is not None and banned.tokens_valid_after is not None
+    answer = client.post(
+        "/admin/accounts/user/",
+        {"action": "reactivate_selected", "_selected_action": [banned.pk, suspended.pk], "reason": "appeal upheld"},
+        follow=True,
+    )
+    shown = [str(m) for m in answer.context["messages"]]
+    assert any("cannot be reactivated" in m for m in shown), shown
+    banned.refresh_from_db()
+    suspended.refresh_from_db()
+    assert (banned.is_active, suspended.is_active) == (False, True)
+    assert sorted(StaffAuditEntry.objects.values_list("action", flat=True)) == ["user.ban", "user.reactivate"]
+    page = client.get(f"/admin/accounts/user/{banned.pk}/change/")
+    assert b'name="is_active"' not in page.content  # not even the change form lifts a ban
+
+
+def test_support_and_auditors_cannot_ban():
+    member = UserFactory()
+    for role in ("Support", "Auditor"):
+        staff_in(role)[1].post(
+            "/admin/accounts/user/", {"action": "ban_selected", "_selected_action": [member.pk], "reason": "fraud ring"}
+        )
+    member.refresh_from_db()
+    assert member.is_active and member.banned_at is None

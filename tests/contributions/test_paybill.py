@@ -6,21 +6,27 @@ from decimal import Decimal
 
 import pytest
 import respx
+from django.contrib.auth.models import Group
+from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts.models import StaffAuditEntry
 from contributions.models import Contribution, PaybillPayment
 from contributions.paybill_callbacks import receive_confirmation
+from groups.models import Membership
 from payments.models import AccountKind, LedgerTransaction
 from payments.providers.base import ProviderRejectedError
 from payments.providers.mpesa.adapter import MpesaConfig, MpesaProvider, parse_c2b_confirmation
 from payments.selectors import ledger_discrepancies
 from payments.services import get_house_account, get_wallet
+from tests.factories import UserFactory
 from tests.fixtures.groups import NAIROBI, at
 from tests.fixtures.threads import run_threads
 
 pytestmark = pytest.mark.django_db
 
 TOKEN = "sandbox-paybill-token"
+PAYBILL_ADMIN = "/admin/contributions/paybillpayment/"
 
 
 def confirmation(trans_id, account, amount="1000", msisdn="254700999999"):
@@ -214,3 +220,53 @@ def test_daraja_c2b_documented_payloads():
         route.respond(400, json={"requestId": "1", "errorCode": "400.003.02", "errorMessage": "Bad Request"})
         with pytest.raises(ProviderRejectedError):
             provider.register_c2b_urls(confirmation_url="https://x/c", validation_url="https://x/v")
+
+
+def test_finance_staff_assign_a_payment_that_names_no_group_once_with_a_reason(paybill_chama):
+    gid, (_chair, _treasurer, member), ids, _account = paybill_chama
+    with at("2027-01-05T10:15", NAIROBI):
+        assert deliver(confirmation("RKTQDM7W6V", "NOSUCHACCT", msisdn="254799000112")).status_code == 200
+    payment = PaybillPayment.objects.get()
+    assert (payment.status, payment.group_id) == ("suspense", None)
+    staff = UserFactory(is_staff=True)
+    staff.groups.add(Group.objects.get(name="Finance"))
+    client = Client()
+    action = {"action": "assign_selected", "_selected_action": [payment.pk], "member": ids[member]}
+    with at("2027-01-05T12:00", NAIROBI):
+        client.force_login(staff)
+        page = client.post(PAYBILL_ADMIN, action)
+        assert page.status_code == 200 and b"Yes, assign payments" in page.content  # asks for the reason first
+        client.post(PAYBILL_ADMIN, {**action, "reason": "payer called with the M-Pesa SMS"})
+        again = client.post(PAYBILL_ADMIN, {**action, "reason": "payer called with the M-Pesa SMS"}, follow=True)
+    assert any("applied already" in str(m) for m in again.context["messages"])
+    payment.refresh_from_db()
+    assert (payment.status, payment.membership_id, str(payment.group_id)) == ("assigned", ids[member], str(gid))
+    assert cycle_one(member, gid)["status"] == "paid"
+    entry = StaffAuditEntry.objects.get()
+    assert (entry.action, entry.reason) == ("paybill.assign", "payer called with the M-Pesa SMS")
+    assert ledger_discrepancies() == []
+
+
+def test_staff_cannot_move_a_payment_away_from_the_group_it_names_and_support_cannot_assign(paybill_chama):
+    gid, (_chair, _treasurer, member), ids, account = paybill_chama
+    with at("2027-01-05T10:15", NAIROBI):
+        deliver(confirmation("RKTQDM7W6W", account, msisdn="254799000113"))
+    payment = PaybillPayment.objects.get()
+    outsider = Membership.objects.exclude(group_id=gid).filter(status="active").first()
+    for role, member_id in (("Support", ids[member]), ("Finance", outsider.pk if outsider else 10**9)):
+        staff = UserFactory(is_staff=True)
+        staff.groups.add(Group.objects.get(name=role))
+        client = Client()
+        with at("2027-01-05T12:00", NAIROBI):
+            client.force_login(staff)
+            client.post(
+                PAYBILL_ADMIN,
+                {
+                    "action": "assign_selected",
+                    "_selected_action": [payment.pk],
+                    "member": member_id,
+                    "reason": "a guess",
+                },
+            )
+    payment.refresh_from_db()
+    assert payment.status == "suspense" and not StaffAuditEntry.objects.exists()

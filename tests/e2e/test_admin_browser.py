@@ -1,10 +1,9 @@
 """The finance-staff console in a real browser (issue 18): Debian's chromium, driven by playwright, on a live server.
 
-A Finance member signs in with password and two-factor code, finds a member by phone, opens a ledger transaction,
-reverses it with a reason (the wallet's balance changes, the staff audit log has the entry), resolves a payment
-review, and sees the dashboard's charts drawn. A Support member (verifying users is Support's part, not Finance's:
-console/migrations/0002_staff_groups.py) finds the same member by phone and verifies them, and is refused the
-reversal. Screenshots of each step go to the test's temporary folder.
+A Finance member signs in with password and two-factor code, finds a member by phone and verifies them, opens a
+ledger transaction, reverses it with a reason (the wallet's balance changes, the staff audit log has the entry),
+resolves a payment review, and sees the dashboard's charts drawn. A Support member finds the same member by phone
+and is refused the reversal. Screenshots of each step go to the test's temporary folder.
 
 Needs /usr/bin/chromium (`apt-get install chromium`; `.ci/run` installs it): skipped with that reason locally when
 it is missing, a failure on CI (PAMOJA_FORBID_SKIPS=1)."""
@@ -196,6 +195,15 @@ def test_finance_and_support_work_the_console_in_a_browser(staff_roles, live_ser
     assert str(member.pk) in tab.page.url
     tab.shot("member")
 
+    tab.search("/admin/accounts/user/", PHONE)  # verify them
+    tab.run_action("verify_selected", [member.pk], {"reason": "checked the email by phone"}, "Yes, verify users")
+    expect(tab.page.locator("ul.messagelist")).to_contain_text("verified")
+    member.refresh_from_db()
+    assert member.is_verified
+    entry = StaffAuditEntry.objects.get(action="user.verify")
+    assert (entry.actor, entry.target_id, entry.reason) == (finance, str(member.pk), "checked the email by phone")
+    tab.shot("member-verified")
+
     tab.search("/admin/payments/ledgeraccount/", str(member.pk))  # the member's wallet, and its balance
     expect(tab.page.locator("#result_list tbody tr")).to_have_count(1)
     expect(tab.page.locator("#result_list td.field-balance")).to_have_text("500.00")
@@ -217,7 +225,7 @@ def test_finance_and_support_work_the_console_in_a_browser(staff_roles, live_ser
     expect(tab.page.locator("#result_list td.field-balance")).to_have_text("900.00")
     tab.shot("wallet-after")
 
-    assert tab.open("/admin/accounts/staffauditentry/") == 200  # the audit entry
+    assert tab.open("/admin/accounts/staffauditentry/?action=ledger.reverse") == 200  # the audit entry
     audit = tab.page.locator("#result_list tbody tr")
     expect(audit).to_have_count(1)
     expect(audit.first).to_contain_text("ledger.reverse")
@@ -261,14 +269,8 @@ def test_finance_and_support_work_the_console_in_a_browser(staff_roles, live_ser
     tab = Console(context.new_page(), base, tmp_path, "support")
     tab.sign_in(support)
 
-    tab.search("/admin/accounts/user/", PHONE)  # find the member by phone and verify them
+    tab.search("/admin/accounts/user/", PHONE)  # Support finds the member by phone too
     expect(tab.page.locator("#result_list tbody tr")).to_have_count(1)
-    tab.run_action("verify_selected", [member.pk], {"reason": "checked the email by phone"}, "Yes, verify users")
-    expect(tab.page.locator("ul.messagelist")).to_contain_text("verified")
-    member.refresh_from_db()
-    assert member.is_verified
-    entry = StaffAuditEntry.objects.get(action="user.verify")
-    assert (entry.actor, entry.target_id, entry.reason) == (support, str(member.pk), "checked the email by phone")
 
     # refused the reversal: the ledger is not theirs to see, and the action posted anyway is refused
     assert tab.open(f"/admin/payments/ledgertransaction/{untouched.pk}/change/") == 403

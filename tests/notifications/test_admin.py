@@ -50,7 +50,7 @@ def test_staff_find_a_delivery_by_email_without_seeing_its_secret(failed_email, 
 def test_resend_needs_the_permission(failed_email, messages_delivered, mailoutbox):
     clerk = UserFactory(is_staff=True)
     clerk.user_permissions.add(Permission.objects.get(codename="view_delivery"))
-    action = {"action": "resend_selected", "_selected_action": [failed_email.pk]}
+    action = {"action": "resend_selected", "_selected_action": [failed_email.pk], "reason": "member asked again"}
     client_for(clerk).post(DELIVERIES, action)
     failed_email.refresh_from_db()
     assert failed_email.status == DeliveryStatus.FAILED and mailoutbox == []
