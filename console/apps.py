@@ -14,11 +14,13 @@ class ConsoleConfig(AppConfig):
         # imported here: the app registry must be ready before models load.
         from celery.signals import task_postrun
 
-        from console.signals import record_ledger_check_task
+        from console.signals import record_ledger_check_command, record_ledger_check_task
+        from payments.signals import ledger_checked
 
         # The nightly `payments.ledger_check` task only logs and emails; this keeps its result where the admin
         # index can show it, without payments knowing about the console.
         task_postrun.connect(record_ledger_check_task, dispatch_uid="console.record_ledger_check")
+        ledger_checked.connect(record_ledger_check_command, dispatch_uid="console.record_ledger_check_command")
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -17,3 +17,8 @@ def record_ledger_check_task(
         record_ledger_check_run(discrepancies=retval, task_id=task_id or "")
     else:
         record_ledger_check_run(discrepancies=None, error=f"{state or 'error'}: {retval!r}", task_id=task_id or "")
+
+
+def record_ledger_check_command(sender: Any = None, discrepancies: int = 0, **kwargs: Any) -> None:
+    """After `manage.py ledger_check` run by hand."""
+    record_ledger_check_run(discrepancies=discrepancies, task_id="manage.py ledger_check")

@@ -3,9 +3,11 @@ in a fixed number of queries however many rows there are, and neither opens to a
 
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.contrib import admin
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -98,6 +100,12 @@ def test_the_last_ledger_check_run_is_recorded_and_shown():
     assert run.discrepancies == 0 and run.error == ""
     item = _todo(staff_client(superuser=True).get(INDEX))["Ledger check"]
     assert item.detail.startswith("the books balance") and item.url.startswith("/admin/console/ledgercheckrun/")
+
+
+def test_a_ledger_check_run_by_hand_is_recorded_too():
+    call_command("ledger_check", stdout=StringIO())
+    run = LedgerCheckRun.objects.get()
+    assert (run.discrepancies, run.task_id) == (0, "manage.py ledger_check")
 
 
 def test_a_stale_or_failing_ledger_check_is_an_alert():

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.selectors import ledger_discrepancies
+from payments.signals import ledger_checked
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         problems = ledger_discrepancies()
         for problem in problems:
             self.stderr.write(problem)
+        ledger_checked.send(sender=self.__class__, discrepancies=len(problems))
         if problems:
             raise CommandError(f"ledger_check: {len(problems)} discrepancies")
         self.stdout.write(self.style.SUCCESS("ledger_check: the books balance and e-money is backed"))
