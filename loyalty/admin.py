@@ -7,25 +7,39 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from core.admin import ReadOnlyAdmin
+from accounts.services import record_staff_action
+from accounts.signed_in import signed_in_user
+from core.admin import MONEY_CORRECTIONS, ReadOnlyAdmin, export_as_csv, run_correction
 from loyalty.models import (
     ApiKey,
     Budget,
     Campaign,
+    ConsentRecord,
     Customer,
+    DailyStats,
+    EndpointDelivery,
     Event,
     Issuance,
+    Referral,
     Reward,
     Rule,
     Tenant,
     TenantStaff,
+    Tier,
+    TierChange,
+    UssdSession,
+    WebhookEndpoint,
+    WhatsAppConversation,
+    WhatsAppMessage,
 )
 from loyalty.rules import RuleError
 from loyalty.services.rules import compiled
-from loyalty.tenancy import all_tenants
+from loyalty.services.webhooks import redeliver
+from loyalty.tenancy import all_tenants, tenant_context
 
 
 def _seeing_all_tenants(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -148,3 +162,154 @@ class IssuanceAdmin(TenantScopedAdmin):
     search_fields = ("code", "customer__phone", "tenant__name")
     list_select_related = ("tenant", "customer", "reward")
     date_hierarchy = "created_at"
+
+
+@admin.register(DailyStats)
+class DailyStatsAdmin(TenantScopedAdmin):
+    list_display = (
+        "day",
+        "tenant",
+        "events",
+        "new_customers",
+        "issuances",
+        "redemptions",
+        "budget_used",
+        "computed_at",
+    )
+    search_fields = ("tenant__name",)
+    list_select_related = ("tenant",)
+    date_hierarchy = "day"
+
+
+@admin.register(WhatsAppConversation)
+class WhatsAppConversationAdmin(TenantScopedAdmin):
+    list_display = ("wa_id", "tenant", "customer", "state", "last_inbound_at", "updated_at")
+    list_filter = ("state",)
+    search_fields = ("wa_id", "customer__phone", "tenant__name")
+    list_select_related = ("tenant", "customer")
+    date_hierarchy = "updated_at"
+
+
+@admin.register(WhatsAppMessage)
+class WhatsAppMessageAdmin(TenantScopedAdmin):
+    list_display = ("created_at", "tenant", "conversation", "direction", "kind", "template", "status", "error")
+    list_filter = ("direction", "status", "kind")
+    search_fields = ("wamid", "conversation__wa_id", "tenant__name")
+    list_select_related = ("tenant", "conversation")
+    date_hierarchy = "created_at"
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(TenantScopedAdmin):
+    list_display = ("url", "tenant", "active", "disabled_reason", "events", "previous_secret_until", "created_at")
+    list_filter = ("active",)
+    search_fields = ("url", "description", "tenant__name")
+    list_select_related = ("tenant",)
+    exclude = ("secret", "previous_secret")
+
+
+@admin.register(EndpointDelivery)
+class EndpointDeliveryAdmin(TenantScopedAdmin):
+    list_display = (
+        "id",
+        "tenant",
+        "endpoint",
+        "message",
+        "state",
+        "attempts",
+        "last_status_code",
+        "last_duration_ms",
+        "last_error",
+        "next_attempt_at",
+        "succeeded_at",
+        "created_at",
+    )
+    list_filter = ("state", "message__event_type", "last_status_code")
+    search_fields = ("message__msg_id", "endpoint__url", "tenant__name")
+    list_select_related = ("tenant", "endpoint", "message")
+    date_hierarchy = "created_at"
+    actions = [export_as_csv, "redeliver_selected"]
+
+    @admin.action(description="Redeliver selected (asks for a reason)", permissions=["view"])
+    def redeliver_selected(self, request: HttpRequest, queryset: QuerySet[EndpointDelivery]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def again(delivery: EndpointDelivery, data: dict[str, Any]) -> str:
+            with transaction.atomic(), tenant_context(delivery.tenant_id):
+                redeliver(tenant=delivery.tenant, delivery=delivery)
+                record_staff_action(
+                    actor=staff,
+                    action="loyalty.webhook_redeliver",
+                    target=delivery,
+                    reason=data["reason"],
+                    request=request,
+                    details={"endpoint": delivery.endpoint_id, "msg_id": delivery.message.msg_id},
+                )
+            return "queued for a fresh attempt."
+
+        return run_correction(
+            self,
+            request,
+            queryset,
+            permissions=[MONEY_CORRECTIONS, "loyalty.change_endpointdelivery"],
+            title="Redeliver webhooks",
+            explanation=(
+                "Each delivery gets one fresh attempt now, dead ones too, signed as before with the same webhook-id. "
+                "A delivery whose endpoint is switched off is refused."
+            ),
+            button="Redeliver",
+            apply=again,
+        )
+
+
+@admin.register(Tier)
+class TierAdmin(TenantScopedAdmin):
+    list_display = ("name", "tenant", "threshold", "created_at")
+    search_fields = ("name", "tenant__name")
+    list_select_related = ("tenant",)
+
+
+@admin.register(TierChange)
+class TierChangeAdmin(TenantScopedAdmin):
+    list_display = ("customer", "tenant", "from_tier", "to_tier", "total", "at")
+    search_fields = ("customer__phone", "tenant__name")
+    list_select_related = ("tenant", "customer", "from_tier", "to_tier")
+    date_hierarchy = "at"
+
+
+@admin.register(Referral)
+class ReferralAdmin(TenantScopedAdmin):
+    list_display = ("id", "tenant", "referrer", "referee", "status", "reason", "created_at", "rewarded_at")
+    list_filter = ("status",)
+    search_fields = ("referrer__phone", "referee__phone", "tenant__name")
+    list_select_related = ("tenant", "referrer", "referee")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(TenantScopedAdmin):
+    list_display = ("customer", "tenant", "channel", "granted", "source", "recorded_at")
+    list_filter = ("channel", "granted")
+    search_fields = ("customer__phone", "tenant__name")
+    list_select_related = ("tenant", "customer")
+    date_hierarchy = "recorded_at"
+
+
+@admin.register(UssdSession)
+class UssdSessionAdmin(TenantScopedAdmin):
+    list_display = (
+        "session_id",
+        "tenant",
+        "phone",
+        "customer",
+        "screen",
+        "language",
+        "inputs_seen",
+        "started_at",
+        "updated_at",
+        "ended_at",
+    )
+    list_filter = ("screen", "language")
+    search_fields = ("session_id", "phone", "tenant__name")
+    list_select_related = ("tenant", "customer")
+    date_hierarchy = "started_at"

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from loyalty import analytics_views
+
+urlpatterns = [
+    path("analytics/", analytics_views.AnalyticsApi.as_view(), name="loyalty-analytics"),
+]

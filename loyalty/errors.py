@@ -66,3 +66,12 @@ class IssuanceStateError(ConflictError):
 class InsufficientPointsError(ConflictError):
     code = "insufficient_points"
     message = "The customer does not have enough points."
+
+
+class ReferralCodeUnknownError(ApplicationError):
+    """Well-formed, but no customer of this tenant has the code (a business fact, as a biller not knowing a meter
+    number is)."""
+
+    code = "referral_code_unknown"
+    message = "No customer of this programme has this referral code."
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY

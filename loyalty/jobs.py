@@ -10,8 +10,10 @@ from datetime import datetime
 from django.utils import timezone
 
 from loyalty.models import Tenant
+from loyalty.services.analytics import roll_up_recent_days
 from loyalty.services.issuances import expire_due_issuances, warn_expiring_issuances
 from loyalty.services.points import expire_points as expire_tenant_points
+from loyalty.services.tiers import review_held_tiers
 from loyalty.tenancy import all_tenants, tenant_context
 
 logger = logging.getLogger("pamoja.loyalty")
@@ -51,3 +53,16 @@ def expire_points(*, now: datetime | None = None) -> int:
     """Expire every tenant's points past their validity; returns how many customers lost points."""
     at = now or timezone.now()
     return _each_tenant("expire_points", lambda tenant: expire_tenant_points(tenant=tenant, now=at))
+
+
+def roll_up_yesterday(*, now: datetime | None = None) -> int:
+    """Roll up every tenant's yesterday (in its own zone) into `DailyStats`, the day before again for events reported
+    late, and any day of the last 366 without a row yet; returns how many tenant-days were stored."""
+    at = now or timezone.now()
+    return _each_tenant("roll_up_yesterday", lambda tenant: roll_up_recent_days(tenant=tenant, now=at))
+
+
+def review_tiers(*, now: datetime | None = None) -> int:
+    """Review every customer holding a tier (totals fall with time, with no event); returns how many changed."""
+    at = now or timezone.now()
+    return _each_tenant("review_tiers", lambda tenant: review_held_tiers(tenant=tenant, now=at))

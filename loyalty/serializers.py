@@ -15,12 +15,15 @@ from loyalty.models import (
     Issuance,
     IssuanceState,
     IssuanceTransition,
+    ReferralStatus,
     Reward,
     RewardType,
     Rule,
     StaffRole,
     Tenant,
     TenantStaff,
+    TierBasis,
+    TierDowngrade,
 )
 
 PHONE_REGIONS = ("KE", "NG", "GH", "UG", "TZ", "RW", "ZA", "ZW")
@@ -56,7 +59,8 @@ class TenantSerializer(serializers.ModelSerializer[Tenant]):
     class Meta:
         model = Tenant
         fields = ["id", "name", "display_name", "currency", "time_zone", "auto_enrol", "points_validity_days"]
-        fields += ["role", "created_at"]
+        fields += ["tier_basis", "tier_period_days", "tier_downgrade", "tier_grace_days"]
+        fields += ["referral_reward", "referral_event_type", "role", "created_at"]
 
     def get_role(self, tenant: Tenant) -> str | None:
         return self.context.get("roles", {}).get(tenant.pk)
@@ -77,6 +81,16 @@ class TenantChangeSerializer(serializers.Serializer[Any]):
     time_zone = TimeZoneField(required=False)
     auto_enrol = serializers.BooleanField(required=False)
     points_validity_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    tier_basis = serializers.ChoiceField(choices=TierBasis.choices, required=False)
+    tier_period_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
+    tier_downgrade = serializers.ChoiceField(choices=TierDowngrade.choices, required=False)
+    tier_grace_days = serializers.IntegerField(required=False, min_value=0, max_value=3650)
+    referral_reward = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_ROW_ID, help_text="A reward id; null: no referrals."
+    )
+    referral_event_type = serializers.RegexField(
+        r"^[a-z0-9][a-z0-9_.:-]{0,63}$", max_length=64, required=False, help_text="The referee's qualifying event."
+    )
 
 
 class StaffSerializer(serializers.ModelSerializer[TenantStaff]):
@@ -119,15 +133,38 @@ class ApiKeyInputSerializer(serializers.Serializer[Any]):
 
 
 class CustomerSerializer(serializers.ModelSerializer[Customer]):
+    tier = serializers.CharField(source="tier.name", allow_null=True, read_only=True, help_text="The tier's name.")
+
     class Meta:
         model = Customer
         fields = ["id", "phone", "external_ref", "status", "channel", "points", "attributes", "created_at"]
+        fields += ["tier", "referral_code"]
+
+
+class CustomerReferralSerializer(serializers.Serializer[Any]):
+    status = serializers.CharField(help_text=f"One of: {', '.join(ReferralStatus.values)}.")
+    reason = serializers.CharField(help_text="Why refused: same_phone or same_device.")
+
+
+class CustomerEnrolledSerializer(CustomerSerializer):
+    referral = CustomerReferralSerializer(
+        allow_null=True, read_only=True, help_text="The referral the code made (null: no code given)."
+    )
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "referral"]
 
 
 class CustomerInputSerializer(serializers.Serializer[Any]):
     phone = PhoneField()
     external_ref = serializers.CharField(max_length=80, required=False, help_text="Your own id for the customer.")
     attributes = DataField(required=False, help_text="What rules may read as `customer.attributes`.")
+    referral_code = serializers.RegexField(
+        r"^[A-Za-z0-9]{1,16}$", max_length=16, required=False, help_text="The code of the customer who referred them."
+    )
+    device_id = serializers.CharField(
+        max_length=128, required=False, allow_blank=True, help_text="The device they enrol on (self-referral check)."
+    )
 
 
 class CustomerChangeSerializer(serializers.Serializer[Any]):

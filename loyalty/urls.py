@@ -1,10 +1,10 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from loyalty import views
 
 TENANT = "loyalty/tenants/<uuid:tenant_id>/"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("loyalty/tenants/", views.TenantListApi.as_view(), name="loyalty-tenants"),
     path(TENANT, views.TenantDetailApi.as_view(), name="loyalty-tenant"),
     path(TENANT + "staff/", views.StaffListApi.as_view(), name="loyalty-staff"),

@@ -30,8 +30,10 @@ from loyalty.serializers import (
     CampaignSerializer,
     CodesAddedSerializer,
     CustomerChangeSerializer,
+    CustomerEnrolledSerializer,
     CustomerInputSerializer,
     CustomerQuerySerializer,
+    CustomerReferralSerializer,
     CustomerSerializer,
     EventAnswerSerializer,
     EventInputSerializer,
@@ -57,7 +59,18 @@ from loyalty.serializers import (
     TopUpInputSerializer,
     TransitionSerializer,
 )
-from loyalty.services import budgets, campaigns, customers, events, issuances, points, rewards, rules, tenants
+from loyalty.services import (
+    budgets,
+    campaigns,
+    customers,
+    events,
+    issuances,
+    points,
+    referrals,
+    rewards,
+    rules,
+    tenants,
+)
 from loyalty.tenancy import enter_tenant
 from payments.endpoints import money_endpoint
 
@@ -205,7 +218,7 @@ class CustomerListApi(TenantApi, ListAPIView[Customer]):
             return Customer.objects.none()
         query = CustomerQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.customers_of(tenant=self.tenant, **query.validated_data)
+        return selectors.customers_of(tenant=self.tenant, **query.validated_data).select_related("tier")
 
     @extend_schema(
         summary="The tenant's customers, newest first",
@@ -217,11 +230,14 @@ class CustomerListApi(TenantApi, ListAPIView[Customer]):
 
     @extend_schema(
         summary="Enrol a customer",
+        description="With another customer's `referral_code`, the answer's `referral` says whether the referral "
+        "stands (`pending` until the first qualifying event) or is refused as a self-referral.",
         request=CustomerInputSerializer,
         responses={
-            201: CustomerSerializer,
+            201: CustomerEnrolledSerializer,
             **TENANT_ERRORS,
             409: OpenApiResponse(description="`conflict`: the phone or external reference is in this tenant already."),
+            422: OpenApiResponse(description="`referral_code_unknown`: no customer of this tenant has the code."),
         },
     )
     def post(self, request: Request, tenant_id: Any) -> Response:
@@ -229,7 +245,11 @@ class CustomerListApi(TenantApi, ListAPIView[Customer]):
         data.is_valid(raise_exception=True)
         channel = Channel.API if self.caller.role == "api_key" else Channel.STAFF
         customer = customers.create_customer(tenant=self.tenant, channel=channel, **data.validated_data)
-        return Response(CustomerSerializer(customer).data, status=status.HTTP_201_CREATED)
+        referral = referrals.referral_of_referee(tenant=self.tenant, referee=customer)
+        body = {**CustomerSerializer(customer).data, "referral": CustomerReferralSerializer(referral).data}
+        if referral is None:
+            body["referral"] = None
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class CustomerDetailApi(TenantApi):
@@ -238,6 +258,7 @@ class CustomerDetailApi(TenantApi):
     @extend_schema(summary="A customer", responses={200: CustomerSerializer, **TENANT_ERRORS})
     def get(self, request: Request, tenant_id: Any, customer_id: int) -> Response:
         customer = selectors.customer_of(tenant=self.tenant, customer_id=row_id_in_range(customer_id))
+        referrals.referral_code_of(tenant=self.tenant, customer=customer)  # made now for one enrolled before codes
         return Response(CustomerSerializer(customer).data)
 
     @extend_schema(

@@ -90,11 +90,11 @@ class WalletStatementSerializer(serializers.Serializer[Any]):
 
 
 class DepositListSerializer(serializers.ModelSerializer[Charge]):
-    amount = serializers.CharField()
+    amount = serializers.CharField(read_only=True)
     # plain strings: the same choices as a component's elsewhere would collide in the schema's enum names
-    status = serializers.CharField(help_text="`pending`, `succeeded` or `failed`.")
-    provider = serializers.CharField(help_text="`paystack`, `flutterwave` or `mpesa`.")
-    currency = serializers.CharField()
+    status = serializers.CharField(read_only=True, help_text="`pending`, `succeeded` or `failed`.")
+    provider = serializers.CharField(read_only=True, help_text="`paystack`, `flutterwave` or `mpesa`.")
+    currency = serializers.CharField(read_only=True)
 
     class Meta:
         model = Charge
@@ -113,10 +113,10 @@ class DepositListSerializer(serializers.ModelSerializer[Charge]):
 
 
 class TransferListSerializer(serializers.ModelSerializer[Transfer]):
-    amount = serializers.CharField()
+    amount = serializers.CharField(read_only=True)
     direction = serializers.SerializerMethodField()
-    status = serializers.CharField(help_text="`completed` or `reversed`.")
-    currency = serializers.CharField()
+    status = serializers.CharField(read_only=True, help_text="`completed` or `reversed`.")
+    currency = serializers.CharField(read_only=True)
     sender = serializers.UUIDField(source="sender_id")
     recipient = serializers.UUIDField(source="recipient_id")
 

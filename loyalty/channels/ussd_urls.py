@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from loyalty.channels.ussd_views import UssdCallbackApi
+
+urlpatterns = [
+    path("<str:token>/", UssdCallbackApi.as_view(), name="loyalty-ussd"),
+]

@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from loyalty.channels import whatsapp_views
+
+urlpatterns = [
+    path("", whatsapp_views.WhatsAppWebhookApi.as_view(), name="loyalty-whatsapp-webhook"),
+]

@@ -55,7 +55,9 @@ from loyalty.models import (
     StaffRole,
     Tenant,
     TenantStaff,
+    WebhookEventType,
 )
+from loyalty.services.webhooks import publish
 from loyalty.tenancy import all_tenants
 from notifications.rendering import money_text
 from notifications.services import notify
@@ -396,6 +398,20 @@ def _alert_on_threshold(*, tenant: Tenant, budget: Budget, start: datetime, used
             "cap": money_text(budget.total_amount, budget.currency),
         },
         key=f"budget:{budget.pk}:{start.isoformat()}",
+    )
+    publish(
+        tenant=tenant,
+        event_type=WebhookEventType.BUDGET_THRESHOLD,
+        payload={
+            "budget_id": budget.pk,
+            "budget_name": budget.name,
+            "currency": budget.currency,
+            "used": str(used),
+            "threshold": str(threshold),
+            "total_amount": str(budget.total_amount),
+            "hard_cap": budget.hard_cap,
+            "period_start": start.isoformat(),
+        },
     )
 
 

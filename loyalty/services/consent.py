@@ -5,6 +5,8 @@ where it was given. A service message (an answer to the customer, a reward they 
 unless the customer opted out of the channel; a marketing message goes only to a customer who opted in. A customer
 who is `opted_out` of the programme gets nothing."""
 
+from django.db.models import QuerySet
+
 from loyalty.errors import LoyaltyInputError
 from loyalty.models import ConsentChannel, ConsentRecord, Customer, CustomerStatus, Tenant
 
@@ -44,3 +46,8 @@ def may_message(*, tenant: Tenant, customer: Customer, channel: str, marketing: 
         return False
     state = consent_state(tenant=tenant, customer=customer, channel=channel)
     return state is True if marketing else state is not False
+
+
+def consent_history(*, tenant: Tenant, customer: Customer) -> QuerySet[ConsentRecord]:
+    """Every record of the customer, newest first: what they chose, when and where."""
+    return ConsentRecord.objects.filter(tenant=tenant, customer=customer).order_by("-recorded_at", "-id")

@@ -7,8 +7,10 @@ from django.db import IntegrityError, transaction
 
 from core.phone_numbers import normalize_phone_number
 from loyalty.errors import CustomerExistsError, LoyaltyInputError
-from loyalty.models import Channel, Customer, CustomerStatus, Tenant
+from loyalty.models import Channel, Customer, CustomerStatus, Tenant, WebhookEventType
 from loyalty.selectors import customer_of
+from loyalty.services.referrals import new_referral_code, record_referral, referrer_by_code
+from loyalty.services.webhooks import customer_payload, publish
 
 
 def e164(phone: str) -> str:
@@ -25,17 +27,28 @@ def create_customer(
     external_ref: str | None = None,
     channel: str = Channel.API,
     attributes: dict[str, Any] | None = None,
+    referral_code: str | None = None,
+    device_id: str = "",
 ) -> Customer:
-    """A phone already in the tenant, or an external reference already used there, is a conflict (409)."""
+    """A phone already in the tenant, or an external reference already used there, is a conflict (409). The new
+    customer gets their own referral code; `referral_code`, another customer's, records who referred them
+    (`loyalty.services.referrals`: an unknown code is refused, a self-referral is recorded refused)."""
+    referrer = referrer_by_code(tenant=tenant, code=referral_code) if referral_code else None
     try:
         with transaction.atomic():
-            return Customer.objects.create(
+            customer = Customer.objects.create(
                 tenant=tenant,
                 phone=e164(phone),
                 external_ref=(external_ref or "").strip() or None,
                 channel=channel,
                 attributes=attributes or {},
+                referral_code=new_referral_code(tenant=tenant),
+                device_id=(device_id or "").strip()[:128],
             )
+            if referrer is not None:
+                record_referral(tenant=tenant, referrer=referrer, referee=customer)
+            publish(tenant=tenant, event_type=WebhookEventType.CUSTOMER_ENROLLED, payload=customer_payload(customer))
+            return customer
     except IntegrityError:
         raise CustomerExistsError(details={"phone": phone, "external_ref": external_ref}) from None
 

@@ -31,6 +31,7 @@ from loyalty.errors import (
 from loyalty.models import Channel, Customer, CustomerStatus, Event, Issuance, Reward, Rule, Tenant
 from loyalty.rules import FEATURES_KEY, FeatureRequest, Features, RuleError, local_clock, required_features
 from loyalty.selectors import customer_by_phone
+from loyalty.services import referrals, tiers
 from loyalty.services.customers import create_customer, e164
 from loyalty.services.issuances import issue_reward
 from loyalty.services.rules import compiled, live_rules
@@ -120,7 +121,13 @@ def ingest_event(
             raise
         return _replay(first, customer=customer, event_type=event_type, event_data=event_data)
 
-    issuances, skipped = _evaluate(tenant=tenant, event=event, actor=actor)
+    # the rules see the tier the customer had when the event arrived; the event's points then count for the next
+    referral = referrals.pending_referral(tenant=tenant, event=event)
+    also_lock = {tenant.referral_reward_id} if referral is not None and tenant.referral_reward_id else set()
+    issuances, skipped = _evaluate(tenant=tenant, event=event, actor=actor, also_lock=also_lock)
+    if referral is not None:
+        issuances += referrals.reward_referral(tenant=tenant, referral=referral, event=event)[:1]  # the referee's
+    tiers.review_tier(tenant=tenant, customer=who, at=timezone.now())
     event.answer = _answer(event, issuances, skipped)
     event.save(update_fields=["answer"])
     return Ingested(event=event, created=True)
@@ -140,7 +147,10 @@ def _same_phone(customer: int | str, first: Event) -> bool:
         return False
 
 
-def _evaluate(*, tenant: Tenant, event: Event, actor: str) -> tuple[list[Issuance], list[dict[str, Any]]]:
+def _evaluate(
+    *, tenant: Tenant, event: Event, actor: str, also_lock: set[int] | None = None
+) -> tuple[list[Issuance], list[dict[str, Any]]]:
+    """`also_lock`: rewards given after the rules (a referral's), locked in the same id order as the rules'."""
     customer = Customer.objects.select_for_update().get(tenant=tenant, pk=event.customer_id)
     if customer.status != CustomerStatus.ACTIVE:
         return [], [{"rule": None, "reason": f"customer_{customer.status}"}]
@@ -158,7 +168,12 @@ def _evaluate(*, tenant: Tenant, event: Event, actor: str) -> tuple[list[Issuanc
     wanted = required_features(c for _, c in compiled_rules)
     data = {
         "event": {"type": event.event_type, "data": event.data, "occurred_at": event.occurred_at.isoformat()},
-        "customer": {"status": customer.status, "attributes": customer.attributes, "points": customer.points},
+        "customer": {
+            "status": customer.status,
+            "attributes": customer.attributes,
+            "points": customer.points,
+            **tiers.tier_facts(tenant=tenant, customer=customer),
+        },
         FEATURES_KEY: features_for(tenant=tenant, event=event, wanted=wanted),
     }
     issued: list[Issuance] = []
@@ -168,7 +183,9 @@ def _evaluate(*, tenant: Tenant, event: Event, actor: str) -> tuple[list[Issuanc
     # in one transaction would otherwise take a reward's lock while holding the accounts, the reverse of another
     # event's order (a deadlock under load).
     list(
-        Reward.objects.select_for_update().filter(tenant=tenant, pk__in={r.reward_id for r in matching}).order_by("pk")
+        Reward.objects.select_for_update()
+        .filter(tenant=tenant, pk__in={r.reward_id for r in matching} | (also_lock or set()))
+        .order_by("pk")
     )
     capped = [rule.pk for rule in matching if (rule.caps or {}).get("global")]
     if capped:  # then the rules whose global count is read, for the same reason

@@ -40,6 +40,7 @@ from loyalty.errors import (
     RewardUnavailableError,
 )
 from loyalty.models import (
+    ConsentChannel,
     Customer,
     CustomerStatus,
     Event,
@@ -51,10 +52,13 @@ from loyalty.models import (
     Rule,
     Tenant,
     VoucherCode,
+    WebhookEventType,
 )
 from loyalty.services.budgets import charge_cost, release_cost, reserve_cost
+from loyalty.services.consent import may_message
 from loyalty.services.points import credit_points
 from loyalty.services.rewards import check_low_stock
+from loyalty.services.webhooks import issuance_payload, publish
 from notifications.catalog import Channel
 from notifications.services import notify_address
 
@@ -235,11 +239,19 @@ def issue_reward(
             for old, new, reason in steps
         )
         check_low_stock(tenant=tenant, reward=reward)
+        _announce(tenant, issuance, WebhookEventType.REWARD_ISSUED)
+        if points:
+            _announce(tenant, issuance, WebhookEventType.REWARD_REDEEMED)
         if not points:
             _text_customer(
                 tenant, customer, "loyalty_reward_issued", f"issued:{issuance.pk}", reward=reward.name, code=code
             )
     return issuance
+
+
+def _announce(tenant: Tenant, issuance: Issuance, event_type: str) -> None:
+    """Tell the tenant's webhook endpoints, in the issuance's transaction (sent only if it commits)."""
+    publish(tenant=tenant, event_type=event_type, payload=issuance_payload(issuance))
 
 
 def _customer_language(customer: Customer) -> str:
@@ -249,8 +261,11 @@ def _customer_language(customer: Customer) -> str:
 
 
 def _text_customer(tenant: Tenant, customer: Customer, event: str, key: str, **context: str) -> None:
-    """An SMS from the merchant to an active customer; sent once the issuing transaction commits."""
+    """An SMS from the merchant to an active customer who has not opted out of SMS; sent once the issuing
+    transaction commits."""
     if customer.status != CustomerStatus.ACTIVE:
+        return
+    if not may_message(tenant=tenant, customer=customer, channel=ConsentChannel.SMS):
         return
     notify_address(
         channel=Channel.SMS,
@@ -309,6 +324,7 @@ def redeem_issuance(*, tenant: Tenant, issuance_id: int | str, actor: str, code:
             raise LoyaltyInputError("The code does not match this reward.", details={"code": ["Wrong code."]})
         _move(issuance=issuance, to_state=State.REDEEMED, actor=actor)
         charge_cost(budget=issuance.reward.budget, issuance=issuance)
+        _announce(tenant, issuance, WebhookEventType.REWARD_REDEEMED)
     return issuance
 
 
@@ -323,6 +339,8 @@ def _release(*, tenant: Tenant, issuance: Issuance, to_state: str, actor: str, r
             reward.stock += 1
             check_low_stock(tenant=tenant, reward=reward, alert=False)
     release_cost(budget=reward.budget, issuance=issuance)
+    if to_state == State.EXPIRED:
+        _announce(tenant, issuance, WebhookEventType.REWARD_EXPIRED)
 
 
 def cancel_issuance(*, tenant: Tenant, issuance_id: int | str, actor: str, reason: str = "") -> Issuance:

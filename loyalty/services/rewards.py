@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from core.money import AmountError, parse_amount
 from loyalty.errors import LoyaltyInputError, LoyaltyObjectNotFoundError, LoyaltyStateError
-from loyalty.models import Budget, Campaign, DiscountKind, Reward, RewardType, Tenant, VoucherCode
+from loyalty.models import Budget, Campaign, DiscountKind, Reward, RewardType, Tenant, VoucherCode, WebhookEventType
 from loyalty.services.budgets import alert_admins
+from loyalty.services.webhooks import publish
 
 MAX_CODES_PER_UPLOAD = 10_000
 MAX_CODE_LENGTH = 64
@@ -285,4 +286,16 @@ def check_low_stock(*, tenant: Tenant, reward: Reward, alert: bool = True) -> No
         event="loyalty_reward_low_stock",
         context={"reward": reward.name, "left": str(left), "threshold": str(reward.low_stock_threshold)},
         key=f"low-stock:{reward.pk}:{now.isoformat()}",
+    )
+    publish(
+        tenant=tenant,
+        event_type=WebhookEventType.VOUCHER_LOW_STOCK,
+        payload={
+            "reward_id": reward.pk,
+            "reward_name": reward.name,
+            "reward_type": reward.reward_type,
+            "left": left,
+            "threshold": reward.low_stock_threshold,
+            "at": now.isoformat(),
+        },
     )

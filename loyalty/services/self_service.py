@@ -88,4 +88,3 @@ def set_language(*, customer: Customer, language: str) -> Customer:
     customer.language = language
     customer.save(update_fields=["language", "updated_at"])
     return customer
-

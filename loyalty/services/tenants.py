@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from loyalty.errors import ApiKeyLimitError, LoyaltyInputError, LoyaltyObjectNotFoundError
-from loyalty.models import ApiKey, StaffRole, Tenant, TenantStaff
+from loyalty.models import ApiKey, Reward, StaffRole, Tenant, TenantStaff
 from loyalty.selectors import api_key_of, staff_member
 from loyalty.tenancy import tenant_context
 
@@ -68,6 +68,8 @@ def create_tenant(
 
 
 UPDATABLE = frozenset({"name", "display_name", "time_zone", "auto_enrol", "points_validity_days"})
+UPDATABLE |= {"tier_basis", "tier_period_days", "tier_downgrade", "tier_grace_days", "referral_event_type"}
+UPDATABLE |= {"referral_reward"}  # a reward id of this tenant, or None: referrals off
 
 
 def update_tenant(*, tenant: Tenant, **fields: object) -> Tenant:
@@ -77,6 +79,12 @@ def update_tenant(*, tenant: Tenant, **fields: object) -> Tenant:
         raise _field_error(sorted(unknown)[0], "This setting cannot be changed.")
     if "time_zone" in fields:
         _check_zone(str(fields["time_zone"]))
+    wanted = fields.get("referral_reward")
+    if wanted is not None:
+        reward = Reward.objects.filter(tenant=tenant, pk=wanted if isinstance(wanted, int) else 0).first()
+        if reward is None:  # another tenant's is not found either
+            raise LoyaltyObjectNotFoundError("No such reward.", details={"referral_reward": wanted})
+        fields["referral_reward"] = reward
     for name, value in fields.items():
         setattr(tenant, name, value.strip() if isinstance(value, str) else value)
     tenant.save(update_fields=list(fields))

@@ -23,6 +23,20 @@ from contributions.models import Cycle, Payout, RecordedPayment, SwapRequest
 from contributions.services.paybill import receive_paybill_payment
 from core.models import ProcessedEvent
 from groups.models import GroupMessage, GroupStatus, Meeting, Membership, SavingsGroup
+from loyalty.models import (
+    ConsentRecord,
+    Customer,
+    DailyStats,
+    EndpointDelivery,
+    Referral,
+    Tier,
+    TierChange,
+    UssdSession,
+    WebhookEndpoint,
+    WebhookMessage,
+    WhatsAppConversation,
+    WhatsAppMessage,
+)
 from loyalty.services.campaigns import create_campaign
 from loyalty.services.issuances import issue_reward
 from loyalty.services.rules import create_rule
@@ -68,6 +82,24 @@ def _loyalty(n: int) -> None:
             reward_id=reward.pk,
         )
         issue_reward(tenant=tenant, customer=customer, reward=reward, actor="test")
+        referee = Customer.objects.create(tenant=tenant, phone=f"+26377{n:07d}")
+        tier = Tier.objects.create(tenant=tenant, name=f"Gold {n}", threshold=Decimal(100))
+        TierChange.objects.create(tenant=tenant, customer=customer, to_tier=tier, total=Decimal(120))
+        Referral.objects.create(tenant=tenant, referrer=customer, referee=referee)
+        ConsentRecord.objects.create(tenant=tenant, customer=customer, channel="sms", granted=True, source="api")
+        DailyStats.objects.create(tenant=tenant, day=timezone.localdate() - timedelta(days=n + 1), events=n)
+        UssdSession.objects.create(tenant=tenant, session_id=f"ATUid_{n}", phone=customer.phone, customer=customer)
+        chat = WhatsAppConversation.objects.create(tenant=tenant, wa_id=customer.phone[1:], customer=customer)
+        WhatsAppMessage.objects.create(
+            tenant=tenant, conversation=chat, direction="in", wamid=f"wamid.{n}", body="BALANCE", status="received"
+        )
+        endpoint = WebhookEndpoint.objects.create(
+            tenant=tenant, url=f"https://hooks{n}.example.com/in", events=["reward.issued"], secret="whsec_x"
+        )
+        message = WebhookMessage.objects.create(
+            tenant=tenant, msg_id=f"msg_{uuid.uuid4().hex}", event_type="reward.issued", payload={}
+        )
+        EndpointDelivery.objects.create(tenant=tenant, endpoint=endpoint, message=message)
 
 
 def populate(copies: int) -> None:

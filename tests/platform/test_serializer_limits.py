@@ -29,6 +29,7 @@ from loyalty.models import (
     ApiKey,
     Budget,
     Campaign,
+    ConsentRecord,
     Customer,
     Event,
     IssuanceTransition,
@@ -36,6 +37,9 @@ from loyalty.models import (
     Reward,
     Rule,
     Tenant,
+    Tier,
+    UssdSession,
+    WebhookEndpoint,
 )
 from notifications.models import QuietHours
 from payments.models import BankAccount, Charge, Transfer, Withdrawal
@@ -45,25 +49,36 @@ pytestmark = pytest.mark.django_db
 E164_MAX = 16  # "+" and at most 15 digits
 
 
+def _serializer_modules(config) -> list[str]:
+    """A project app's `serializers` module and every `*_serializers` module in it (its subpackages too)."""
+    root = Path(config.path)
+    return sorted(
+        ".".join([config.name, *path.relative_to(root).with_suffix("").parts])
+        for path in root.rglob("*serializers.py")
+        if path.stem == "serializers" or path.stem.endswith("_serializers")
+    )
+
+
 def _project_serializers() -> list[type[serializers.BaseSerializer]]:
-    """Every serializer class defined in a project app's `serializers` module."""
+    """Every serializer class defined in a project app's serializer modules."""
     found = []
     for config in apps.get_app_configs():
         if not Path(config.path).is_relative_to(Path(settings.BASE_DIR)) or ".venv" in Path(config.path).parts:
             continue
-        try:
-            module = importlib.import_module(f"{config.name}.serializers")
-        except ModuleNotFoundError:
-            continue
-        for cls in vars(module).values():
-            if (
-                inspect.isclass(cls)
-                and issubclass(cls, serializers.BaseSerializer)
-                and cls.__module__ == module.__name__
-                and not getattr(cls, "__abstractmethods__", None)
-            ):
-                found.append(cls)
+        for name in _serializer_modules(config):
+            found += _serializers_in(importlib.import_module(name))
     return found
+
+
+def _serializers_in(module) -> list[type[serializers.BaseSerializer]]:
+    return [
+        cls
+        for cls in vars(module).values()
+        if inspect.isclass(cls)
+        and issubclass(cls, serializers.BaseSerializer)
+        and cls.__module__ == module.__name__
+        and not getattr(cls, "__abstractmethods__", None)
+    ]
 
 
 SERIALIZERS = _project_serializers()
@@ -206,6 +221,19 @@ SAVED_TO: dict[tuple[str, str], models.Field] = {
     ("QuietHoursSerializer", "time_zone"): QuietHours._meta.get_field("time_zone"),
     ("ResolutionInputSerializer", "reason"): Resolution._meta.get_field("reason"),
     ("ResolutionInputSerializer", "new_rules"): Resolution._meta.get_field("new_rules"),
+    ("CustomerInputSerializer", "device_id"): Customer._meta.get_field("device_id"),
+    ("TenantChangeSerializer", "referral_event_type"): Tenant._meta.get_field("referral_event_type"),
+    ("TierInputSerializer", "name"): Tier._meta.get_field("name"),
+    ("TierInputSerializer", "benefits"): Tier._meta.get_field("benefits"),
+    ("TierChangeInputSerializer", "name"): Tier._meta.get_field("name"),
+    ("TierChangeInputSerializer", "benefits"): Tier._meta.get_field("benefits"),
+    ("ConsentInputSerializer", "source"): ConsentRecord._meta.get_field("source"),
+    ("WebhookEndpointInputSerializer", "url"): WebhookEndpoint._meta.get_field("url"),
+    ("WebhookEndpointInputSerializer", "description"): WebhookEndpoint._meta.get_field("description"),
+    ("WebhookEndpointChangeSerializer", "url"): WebhookEndpoint._meta.get_field("url"),
+    ("WebhookEndpointChangeSerializer", "description"): WebhookEndpoint._meta.get_field("description"),
+    ("UssdStepInputSerializer", "sessionId"): UssdSession._meta.get_field("session_id"),
+    ("UssdStepInputSerializer", "serviceCode"): Tenant._meta.get_field("ussd_service_code"),
 }
 
 # Phone numbers: the serializer takes spaces and dashes, then saves E.164 (at most 16 characters).
@@ -216,6 +244,7 @@ SAVED_AS_E164: dict[tuple[str, str], models.Field] = {
     ("WithdrawInputSerializer", "phone_number"): Withdrawal._meta.get_field("phone_number"),
     ("ContributionPayInputSerializer", "phone_number"): Charge._meta.get_field("phone_number"),
     ("PayoutDestinationInputSerializer", "phone_number"): PayoutDestination._meta.get_field("phone_number"),
+    ("UssdStepInputSerializer", "phoneNumber"): UssdSession._meta.get_field("phone"),
 }
 
 # The profile's request schema is given per media type (JSON without the avatar, multipart with parts that may be
@@ -278,6 +307,10 @@ NOT_SAVED_AS_GIVEN: dict[tuple[str, str], str] = {
     ("RewardInputSerializer", "terms"): "a text column",
     ("EventInputSerializer", "customer"): "a lookup (an id or a phone)",
     ("RedeemInputSerializer", "code"): "checked against the issuance's code",
+    ("CustomerInputSerializer", "referral_code"): "a lookup (another customer's code)",
+    ("ConsentInputSerializer", "channel"): "one of three channel names, saved as that name",
+    ("UssdStepInputSerializer", "networkCode"): "not saved",
+    ("UssdStepInputSerializer", "text"): "the keypad inputs, read and not saved",
 }
 
 
