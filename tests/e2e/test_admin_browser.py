@@ -71,6 +71,10 @@ def staff_roles(transactional_db) -> None:
                 else:
                     found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
             group.permissions.set(found)
+    later = importlib.import_module("console.migrations.0003_finance_verifies_and_new_views")
+    finance = Group.objects.get(name="Finance")  # and what that later migration added
+    for app_label, codename in later.FINANCE_ALSO:
+        finance.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
 def staff(role: str) -> User:
