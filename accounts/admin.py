@@ -98,108 +98,94 @@ class UserAdmin(DjangoUserAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a member's money and history stay: suspend instead
 
-    @admin.action(description="Verify selected users (asks for a reason)", permissions=["view"])
-    def verify_selected(self, request, queryset):
+    def _correct_users(
+        self, request, queryset, *, change, action, done, permission, title, explanation, not_yourself=False
+    ):
+        """One user correction: `change(user_id=…)` (an accounts service) and its audit entry in one transaction,
+        for each selected user, after a reason and a confirmation."""
         staff = signed_in_user(request)
 
-        def verify(user, data):
+        def apply(user, data):
+            if not_yourself and user.pk == staff.pk:
+                raise ConflictError(f"You cannot {title.split()[0].lower()} yourself.")
             with transaction.atomic():
-                verify_user(user_id=user.pk)
-                record_staff_action(
-                    actor=staff, action="user.verify", target=user, reason=data["reason"], request=request
-                )
-            return "verified."
+                change(user_id=user.pk)
+                record_staff_action(actor=staff, action=action, target=user, reason=data["reason"], request=request)
+            return done
 
         return run_correction(
             self,
             request,
             queryset,
-            permissions=[VERIFY_USERS],
+            permissions=[permission],
+            title=title,
+            explanation=explanation,
+            button=title,
+            apply=apply,
+        )
+
+    @admin.action(description="Verify selected users (asks for a reason)", permissions=["view"])
+    def verify_selected(self, request, queryset):
+        return self._correct_users(
+            request,
+            queryset,
+            change=verify_user,
+            action="user.verify",
+            done="verified.",
+            permission=VERIFY_USERS,
             title="Verify users",
             explanation="Each is marked verified, as if they had followed the emailed link.",
-            button="Verify users",
-            apply=verify,
         )
 
     @admin.action(description="Suspend selected users and end their sessions (asks for a reason)", permissions=["view"])
     def suspend_selected(self, request, queryset):
-        staff = signed_in_user(request)
-
-        def suspend(user, data):
-            if user.pk == staff.pk:
-                raise ConflictError("You cannot suspend yourself.")
-            with transaction.atomic():
-                suspend_user(user_id=user.pk)
-                record_staff_action(
-                    actor=staff, action="user.suspend", target=user, reason=data["reason"], request=request
-                )
-            return "suspended; every session ended."
-
-        return run_correction(
-            self,
+        return self._correct_users(
             request,
             queryset,
-            permissions=[SUSPEND_USERS],
+            change=suspend_user,
+            action="user.suspend",
+            done="suspended; every session ended.",
+            permission=SUSPEND_USERS,
             title="Suspend users",
             explanation=(
                 "Each can no longer sign in, and every signed-in app, browser and admin session of theirs ends now. "
                 "Their money stays where it is."
             ),
-            button="Suspend users",
-            apply=suspend,
+            not_yourself=True,
         )
 
     @admin.action(
         description="Ban selected users for good, ending their sessions (asks for a reason)", permissions=["view"]
     )
     def ban_selected(self, request, queryset):
-        staff = signed_in_user(request)
-
-        def ban(user, data):
-            if user.pk == staff.pk:
-                raise ConflictError("You cannot ban yourself.")
-            with transaction.atomic():
-                ban_user(user_id=user.pk)
-                record_staff_action(actor=staff, action="user.ban", target=user, reason=data["reason"], request=request)
-            return "banned; every session ended."
-
-        return run_correction(
-            self,
+        return self._correct_users(
             request,
             queryset,
-            permissions=[SUSPEND_USERS],
+            change=ban_user,
+            action="user.ban",
+            done="banned; every session ended.",
+            permission=SUSPEND_USERS,
             title="Ban users",
             explanation=(
                 "As a suspension, and for good: a banned user is never reactivated. Every session of theirs ends now; "
                 "their money stays where it is until finance settles it."
             ),
-            button="Ban users",
-            apply=ban,
+            not_yourself=True,
         )
 
     @admin.action(description="Reactivate selected suspended users (asks for a reason)", permissions=["view"])
     def reactivate_selected(self, request, queryset):
-        staff = signed_in_user(request)
-
-        def reactivate(user, data):
-            with transaction.atomic():
-                reactivate_user(user_id=user.pk)
-                record_staff_action(
-                    actor=staff, action="user.reactivate", target=user, reason=data["reason"], request=request
-                )
-            return "reactivated; they sign in again."
-
-        return run_correction(
-            self,
+        return self._correct_users(
             request,
             queryset,
-            permissions=[SUSPEND_USERS],
+            change=reactivate_user,
+            action="user.reactivate",
+            done="reactivated; they sign in again.",
+            permission=SUSPEND_USERS,
             title="Reactivate users",
             explanation=(
                 "Each suspended user may sign in again (their old sessions stay ended). Banned users are refused."
             ),
-            button="Reactivate users",
-            apply=reactivate,
         )
 
     fieldsets = (

@@ -8,12 +8,14 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from accounts.models import StaffAuditEntry
+from core.errors import ConflictError
 from payments.models import Charge, ChargeStatus, PaymentReview, Withdrawal, WithdrawalStatus
 from payments.selectors import wallet_balance
 from payments.services.velocity import NEW_DEVICE_REVIEW, hold_withdrawal_for_review, reject_held_withdrawal
-from payments.services.withdrawals import start_withdrawal
+from payments.services.withdrawals import retry_failed_withdrawal, start_withdrawal
 from tests.factories import UserFactory
 from tests.fixtures.money import fund_wallet
+from tests.fixtures.threads import run_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +182,20 @@ def test_a_withdrawal_in_flight_is_requeried_and_settles(
     assert withdrawal.status == WithdrawalStatus.SUCCEEDED
     entry = StaffAuditEntry.objects.get()
     assert (entry.action, entry.reason) == ("withdrawal.requery", "stuck since noon")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_payout_sent_again_by_four_staff_at_once_goes_once(providers_in_process, monkeypatch, ledger_is_clean):
+    member = UserFactory(kyc_tier=2)
+    fund_wallet(member, "10000.00")
+    with monkeypatch.context() as never_sent:  # the first one never reaches the provider: it is held, then rejected
+        never_sent.setattr("payments.services.withdrawals.enqueue_on_commit", lambda *args, **kwargs: None)
+        failed = start_withdrawal(user=member, amount=Decimal("6000.00"), currency="KES", phone_number="+254700000006")
+    Withdrawal.objects.filter(pk=failed.pk).update(status=WithdrawalStatus.HELD)
+    reject_held_withdrawal(withdrawal_id=failed.pk)
+    results = run_threads(4, lambda _i: retry_failed_withdrawal(withdrawal_id=failed.pk))
+    assert sum(isinstance(r, Withdrawal) for r in results) == 1, results
+    assert all(isinstance(r, Withdrawal | ConflictError) for r in results), results
+    retry = Withdrawal.objects.get(retry_of=failed)
+    assert wallet_balance(user_id=member.pk, currency="KES") == Decimal("10000.00") - retry.amount - retry.fee

@@ -11,8 +11,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import StaffAuditEntry
+from contributions.errors import PaybillStateError
 from contributions.models import Contribution, PaybillPayment
 from contributions.paybill_callbacks import receive_confirmation
+from contributions.services.paybill import assign_paybill_payment_by_staff
 from groups.models import Membership
 from payments.models import AccountKind, LedgerTransaction
 from payments.providers.base import ProviderRejectedError
@@ -270,3 +272,22 @@ def test_staff_cannot_move_a_payment_away_from_the_group_it_names_and_support_ca
             )
     payment.refresh_from_db()
     assert payment.status == "suspense" and not StaffAuditEntry.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_staff_assigning_one_payment_at_once_apply_it_once(paybill_chama):
+    _gid, (_chair, _treasurer, member), ids, _account = paybill_chama
+    with at("2027-01-05T10:15", NAIROBI):
+        deliver(confirmation("RKTQDM7W6Y", "NOSUCHACCT", msisdn="254799000114"))
+        payment = PaybillPayment.objects.get()
+        results = run_threads(
+            4, lambda _i: assign_paybill_payment_by_staff(payment_id=payment.pk, membership_id=ids[member])
+        )
+    assert sum(isinstance(r, PaybillPayment) for r in results) == 1, results
+    assert all(isinstance(r, PaybillPayment | PaybillStateError) for r in results), results
+    applied = LedgerTransaction.objects.filter(
+        metadata__paybill="RKTQDM7W6Y", idempotency_key__startswith="paybill-apply"
+    )
+    assert applied.count() == 1
+    assert ledger_discrepancies() == []
