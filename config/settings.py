@@ -97,7 +97,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "config.metrics.RequestMetricsMiddleware",  # django-prometheus' After middleware, fewer series
 ]
 
 ROOT_URLCONF = "config.urls"

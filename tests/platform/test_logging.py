@@ -5,6 +5,9 @@ import json
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from config.logging import JsonFormatter, RedactSecretsFilter, RequestContextFilter, redact_text
 from config.request_context import request_id_var
@@ -93,3 +96,53 @@ def test_json_bodies_in_text_are_redacted():
     text = '{"email": "a@b.co", "password": "s3cret!", "pin": "4321"}'
     cleaned = redact_text(text)
     assert "s3cret!" not in cleaned and "4321" not in cleaned and "a@b.co" in cleaned
+
+
+# --- the shortcut for text that holds no secret (issue 20) -------------------------------------------------------
+
+SECRET_SHAPES = [
+    "password=hunter2",
+    'PIN: "9731"',
+    "Access = abc",
+    "api_key=sk_live_1",
+    "Authorization: Basic dXNlcjpwdw==",
+    "bearer abc.def",
+    "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2ln",
+    "4084 0840 8408 4081",
+    "4084-0840-8408-4081",
+]
+
+
+def _full_patterns(text: str) -> str:
+    """redact_text without its shortcut: what the patterns alone make of `text`."""
+    from config import logging as log_config
+
+    for pattern, replacement in log_config._TEXT_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return log_config._CARD_CANDIDATE.sub(log_config._mask_card, text)
+
+
+@pytest.mark.parametrize("secret", SECRET_SHAPES)
+def test_the_shortcut_never_skips_a_secret(secret):
+    assert redact_text(secret) == _full_patterns(secret) != secret
+    for text in (f"GET /api/v1/x/?{secret} 200", secret.upper(), f"ok {secret.swapcase()} ok"):
+        assert redact_text(text) == _full_patterns(text)
+
+
+def test_access_lines_pass_unchanged():
+    for text in ("GET /api/v1/health/ 200", "POST /api/v1/wallet/transfer/ 201", "GET /api/v1/groups/42/ 404"):
+        assert redact_text(text) == text
+
+
+_PIECES = st.sampled_from(
+    ["password", "Passwd", "secret", "TOKEN", "access", "refresh", "pin", "otp", "cvv", "cvc", "card_number",
+     "apikey", "api_key", "Bearer", "basic", "eyJ", "=", ":", '"', " ", "-", "4", "0", "8", "1", "abc",
+     "\u017f", "\u212a", "\u0664", "/", "."]  # long s, Kelvin sign, Arabic-Indic four: Unicode folds and digits
+)  # fmt: skip
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=24).map("".join))
+def test_redact_text_equals_the_patterns_alone(text):
+    """The shortcut (no keyword, no 13 digits, ASCII) only ever skips text the patterns would leave as it is."""
+    assert redact_text(text) == _full_patterns(text)
