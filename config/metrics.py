@@ -63,7 +63,7 @@ class RequestMetricsMiddleware(PrometheusAfterMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         self._child(self.metrics.requests_by_method, self._method(request)).inc()
-        request.prometheus_after_middleware_event = Time()
+        request.prometheus_after_middleware_event = Time()  # type: ignore[attr-defined]  # read back by the parent too
 
     def process_view(self, request: HttpRequest, view_func: Any, *view_args: Any, **view_kwargs: Any) -> None:
         name = self._get_view_name(request)
