@@ -35,7 +35,7 @@ from typing import Any
 
 import phonenumbers
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -446,15 +446,12 @@ def orders_due_for_check(*, now: Any = None) -> list[uuid.UUID]:
     )
 
 
-def spent_today(user: User, currency: str, since: datetime) -> Decimal:
-    """What the user's bill orders have taken out of their wallet since `since`, less those whose money came back:
-    the daily KYC limit counts them with transfers and withdrawals (registered in BillPayConfig.ready)."""
-    total = (
-        BillOrder.objects.filter(user=user, currency=currency, created_at__gte=since)
-        .exclude(status__in=[OrderStatus.FAILED, OrderStatus.REFUNDED, OrderStatus.REVERSED])
-        .aggregate(total=Sum("amount"))["total"]
+def spent_today(user: User, currency: str, since: datetime) -> QuerySet[BillOrder]:
+    """The user's bill orders since `since` whose money left their wallet and did not come back: the daily KYC limit
+    sums their amounts with transfers and withdrawals, in one statement (registered in BillPayConfig.ready)."""
+    return BillOrder.objects.filter(user=user, currency=currency, created_at__gte=since).exclude(
+        status__in=[OrderStatus.FAILED, OrderStatus.REFUNDED, OrderStatus.REVERSED]
     )
-    return total or Decimal("0")
 
 
 # --- what backs the ledger (registered with payments in BillPayConfig.ready) ----------------------------------

@@ -1,13 +1,16 @@
 """What a user may move out of a wallet per transaction and per day, by KYC tier (accounts.kyc.money_limits).
 
 Today's outgoing total is transfers and withdrawals, plus what other apps send out of wallets through providers of
-their own (bill orders): such an app registers a source (`register_outgoing_source`) in its `AppConfig.ready`."""
+their own (bill orders): such an app registers a source (`register_outgoing_source`) in its `AppConfig.ready`: a
+query of the rows that count, whose `amount`s are summed in the same statement as the transfers and withdrawals."""
 
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.kyc import money_limits
@@ -16,8 +19,8 @@ from core.app_hooks import Registry
 from core.errors import LimitExceededError
 from payments.models import Transfer, Withdrawal, WithdrawalStatus
 
-# (user, currency, since) → what the app's own payments out of that user's wallet add up to since then
-OutgoingSource = Callable[[User, str, datetime], Decimal]
+# (user, currency, since) → the app's own payments out of that user's wallet since then that count (an `amount` each)
+OutgoingSource = Callable[[User, str, datetime], QuerySet[Any]]
 _outgoing_sources: Registry[OutgoingSource] = Registry("outgoing payments source")
 
 
@@ -35,9 +38,7 @@ def check_outgoing_limit(*, user: User, amount: Decimal, currency: str) -> None:
             details={**details, "period": "transaction", "limit": str(single)},
         )
     start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    used = _sent_and_withdrawn(user=user, currency=currency, since=start_of_day) + sum(
-        (source(user, currency, start_of_day) for source in _outgoing_sources.values()), Decimal("0")
-    )
+    used = _sent_today(user=user, currency=currency, since=start_of_day)
     if used + amount > daily:
         raise LimitExceededError(
             f"Your daily limit is {currency} {daily:,}; {currency} {max(daily - used, 0):,} is left today.",
@@ -53,16 +54,21 @@ _SENT_AND_WITHDRAWN = (
 )
 
 
-def _sent_and_withdrawn(*, user: User, currency: str, since: datetime) -> Decimal:
-    """Transfers sent plus withdrawals not failed since `since`, in one round trip on each table's (user,
-    created_at) index: on every money request, so plain SQL rather than two ORM aggregates."""
+def _sent_today(*, user: User, currency: str, since: datetime) -> Decimal:
+    """Transfers sent, withdrawals not failed and every registered source's payments since `since`, in one round
+    trip (each table on its (user, created_at) index): on every money request, so one plain statement rather than
+    an ORM aggregate per table."""
     user_id = User._meta.pk.get_db_prep_value(user.pk, connection)
     moment = connection.ops.adapt_datetimefield_value(since)
+    sql = _SENT_AND_WITHDRAWN
+    params = [user_id, currency, moment, user_id, currency, moment, WithdrawalStatus.FAILED.value]
+    for n, source in enumerate(_outgoing_sources.values()):
+        source_sql, source_params = source(user, currency, since).values("amount").query.sql_with_params()
+        # the ORM's own SQL and parameters: no value is written into the text
+        sql += f" + (SELECT COALESCE(SUM(amount), 0) FROM ({source_sql}) AS source_{n})"  # noqa: S608
+        params += source_params
     with connection.cursor() as cursor:
-        cursor.execute(
-            _SENT_AND_WITHDRAWN,
-            [user_id, currency, moment, user_id, currency, moment, WithdrawalStatus.FAILED.value],
-        )
+        cursor.execute(sql, params)
         (total,) = cursor.fetchone()
     if not total:  # nothing today: a plain 0, as the ORM's empty sum was (messages show the limit unchanged)
         return Decimal("0")

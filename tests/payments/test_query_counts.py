@@ -22,11 +22,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 POSTGRES = connection.vendor == "postgresql"
 
 # A transfer: the user (JWT); BEGIN; [PostgreSQL: the key's advisory lock]; the key's record; the PIN token spent;
-# the recipient; both wallets locked in one select; today's transfers and withdrawals in one select; today's bill
-# orders (billpay's registered source); the last day's transfers counted and summed per window for the velocity
+# the recipient; both wallets locked in one select; today's transfers, withdrawals and bill orders (billpay's
+# registered source) in one select; the last day's transfers counted and summed per window for the velocity
 # limits (issue 17: one select); the ledger transaction, its entries, both balances; the transfer; the
 # recipient's notification (in its own savepoint: three); the key's record; COMMIT.
-TRANSFER = 19 if POSTGRES else 18
+TRANSFER = 18 if POSTGRES else 17
 # A wallet read: the user (JWT); the balances.
 WALLET = 2
 # A contribution paid from the wallet (contributions' code, not tuned in issue 20): the user; BEGIN; [advisory lock];
