@@ -35,21 +35,25 @@ _TEXT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
 ]
 _CARD_CANDIDATE = re.compile(r"\b(?:\d[ -]?){13,19}\b")
-# Words and shapes every pattern above needs (their keywords, `eyJ`, 13 digits): ASCII text with none of them (most
-# text: every access-log line) skips the patterns. Other text always goes through them (Unicode case folding and
-# digits are theirs to judge).
+# Words and shapes every pattern above needs (their keywords, `eyJ`, a run of 13 digits): ASCII text with none of
+# them (most text: every access-log line and request id) skips the patterns. Other text always goes through them
+# (Unicode case folding and digits are theirs to judge).
 _SECRET_WORDS = (
     "passw", "secret", "token", "access", "refresh", "pin", "otp", "cvv", "cvc", "card", "apikey", "api_key",
     "bearer", "basic", "eyj",
 )  # fmt: skip
 _WITHOUT_DIGITS = str.maketrans("", "", "0123456789")
+_THIRTEEN_DIGITS = re.compile(r"(?:[0-9][ -]?){13}")  # ASCII: the card pattern's shortest run
 
 
 def _may_hold_secret(text: str) -> bool:
     if not text.isascii():
         return True
     lowered = text.lower()
-    return any(word in lowered for word in _SECRET_WORDS) or len(text) - len(text.translate(_WITHOUT_DIGITS)) >= 13
+    if any(word in lowered for word in _SECRET_WORDS):
+        return True
+    # a run of 13 digits, looked for only where there are 13 digits at all (a request id's hex has about 20)
+    return len(text) - len(text.translate(_WITHOUT_DIGITS)) >= 13 and _THIRTEEN_DIGITS.search(text) is not None
 
 
 _PLAIN = (int, float, bool, type(None))
