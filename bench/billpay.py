@@ -26,16 +26,13 @@ of PROFILE requests of each kind when a ratio is above LIMIT (or with --profile)
 # The project's modules are imported inside the functions: each script first points Django at its own database
 # (`setup_django`), and models can only be imported after that.
 
-import base64
 import cProfile
-import hashlib
 import json
 import math
 import multiprocessing
 import os
 import platform
 import pstats
-import secrets
 import statistics
 import sys
 import time
@@ -43,7 +40,8 @@ import uuid
 from collections import deque
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_environment import production_environment, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # ahead of bench/, whose billpay.py (this file) would shadow the `billpay` app
@@ -67,28 +65,17 @@ PATHS = {"transfer": "/api/v1/wallet/transfer/", "bill": "/api/v1/bills/orders/"
 
 
 def configure_environment() -> None:
-    """DEBUG off as in production (so its required keys are made up here), the providers as in-process sandboxes."""
-    key = os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))  # set once: the clients inherit it
-    os.environ.setdefault(
-        "FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).decode()
-    )
-    os.environ.setdefault("FIELD_HASH_KEY", hashlib.sha256(f"hash:{key}".encode()).hexdigest())
-    os.environ.update(
-        {
-            "DATABASE_URL": BENCH_URL,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",  # the test client speaks plain HTTP; production sits behind TLS
-            "PROVIDERS_SANDBOX": "true",
-            "SANDBOX_DELIVERY": "inprocess",
-            "SANDBOX_STK_DELAY": "0",
-            "CELERY_TASK_ALWAYS_EAGER": "true",
-            "LOG_LEVEL": "INFO",  # production's: access lines are formatted, then written to /dev/null below
-            "THROTTLE_USER": "1000000/min",
-            "THROTTLE_RECIPIENT_LOOKUP": "1000000/hour",
-            "VELOCITY_LIMITS": "{}",  # no limit; the velocity counts still run on every transfer
-            "VELOCITY_DEVICE_LIMITS": "{}",
-        }
+    """Production settings (bench_environment), the providers as in-process sandboxes, Celery eager."""
+    production_environment(
+        database_url=BENCH_URL,
+        SANDBOX_DELIVERY="inprocess",
+        SANDBOX_STK_DELAY="0",
+        CELERY_TASK_ALWAYS_EAGER="true",
+        LOG_LEVEL="INFO",  # production's: access lines are formatted, then written to /dev/null below
+        THROTTLE_USER="1000000/min",
+        THROTTLE_RECIPIENT_LOOKUP="1000000/hour",
+        VELOCITY_LIMITS="{}",  # no limit; the velocity counts still run on every transfer
+        VELOCITY_DEVICE_LIMITS="{}",
     )
 
 
@@ -117,16 +104,6 @@ def setup_django() -> None:
     loud = logging.StreamHandler(sys.stderr)
     loud.setLevel(logging.WARNING)  # a failed purchase call is logged, not raised: keep it visible
     root.addHandler(loud)
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    parts = urlsplit(BENCH_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(clients: int) -> list[list[tuple[str, str]]]:
@@ -360,7 +337,7 @@ def profile(driver, kind: str) -> tuple[float, dict[str, float], list[tuple[floa
 def main() -> None:
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     configure_environment()
-    recreate_database()
+    recreate_database(BENCH_URL)
     setup_django()
     import django
     import psycopg

@@ -25,7 +25,8 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_environment import recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # ahead of bench/, whose groups.py would shadow the `groups` app
@@ -68,16 +69,6 @@ def setup_django() -> None:
     import django
 
     django.setup()
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    parts = urlsplit(BENCH_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 RULES = dict(kind="chama", currency="KES", contribution_amount=AMOUNT, frequency="weekly", member_limit=MEMBERS)
@@ -188,7 +179,7 @@ def each_group(group_ids, job) -> tuple[float, int]:
 
 
 def run_size(n: int, out) -> None:
-    recreate_database()
+    recreate_database(BENCH_URL)
     setup_django()
     from django.conf import settings
     from django.core.management import call_command

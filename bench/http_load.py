@@ -26,7 +26,6 @@ Needs wrk (`apt-get install wrk`) and a role that may create databases; makes (a
 """
 
 import argparse
-import base64
 import hashlib
 import os
 import platform
@@ -41,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from bench_environment import production_environment, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -229,37 +230,22 @@ def psql(url: str, sql: str) -> str:
 
 
 def recreate_databases() -> None:
-    admin = urlunsplit(urlsplit(BENCH_URL)._replace(path="/postgres"))
     for url in (database_url(), database_url("_bare")):
-        name = urlsplit(url).path.lstrip("/")
-        psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        psql(admin, f'CREATE DATABASE "{name}"')
+        recreate_database(url)
 
 
 def configure_environment(run_dir: str) -> None:
-    """DEBUG off as in production (its required keys made up here); both gunicorns inherit all of it."""
-    key = os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
-    os.environ.setdefault(
-        "FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).decode()
-    )
-    os.environ.setdefault("FIELD_HASH_KEY", hashlib.sha256(f"hash:{key}".encode()).hexdigest())
-    os.environ.update(
-        {
-            "DATABASE_URL": database_url(),
-            "BARE_DATABASE_URL": database_url("_bare"),
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on 127.0.0.1; production sits behind TLS
-            "PROVIDERS_SANDBOX": "true",  # with DEBUG off, else startup insists on real provider secrets
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "INFO",  # production's: one JSON access line per request
-            "RUN_DIR": run_dir,  # the filesystem broker's folders (notifications enqueue there), not the repo's .run
-            "THROTTLE_USER": "100000000/min",  # lifted, not removed: the counters still run
-            "THROTTLE_ANON": "100000000/min",
-            "THROTTLE_RECIPIENT_LOOKUP": "100000000/min",
-            "VELOCITY_LIMITS": "{}",  # no limit; the velocity counts still run on every transfer
-            "VELOCITY_DEVICE_LIMITS": "{}",
-        }
+    """Production settings (bench_environment); both gunicorns inherit all of it."""
+    production_environment(
+        database_url=database_url(),
+        run_dir=run_dir,  # notifications enqueue there
+        BARE_DATABASE_URL=database_url("_bare"),
+        LOG_LEVEL="INFO",  # production's: one JSON access line per request
+        THROTTLE_USER="100000000/min",  # lifted, not removed: the counters still run
+        THROTTLE_ANON="100000000/min",
+        THROTTLE_RECIPIENT_LOOKUP="100000000/min",
+        VELOCITY_LIMITS="{}",  # no limit; the velocity counts still run on every transfer
+        VELOCITY_DEVICE_LIMITS="{}",
     )
 
 

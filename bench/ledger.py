@@ -20,7 +20,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_environment import recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://pamoja@127.0.0.1:5432/pamoja_bench")
@@ -37,17 +38,6 @@ def setup_django() -> None:
     import django
 
     django.setup()
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    parts = urlsplit(BENCH_URL)
-    name = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(clients: int) -> dict:
@@ -169,7 +159,7 @@ def _timed(worker, shape, client, accounts, ready, out) -> None:
 
 
 def main() -> None:
-    recreate_database()
+    recreate_database(BENCH_URL)
     setup_django()
     from django.core.management import call_command
     from django.db import connection

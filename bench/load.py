@@ -60,9 +60,9 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import http_load  # bench/http_load.py: the production-like settings, migrate, gunicorn start and stop
+from bench_environment import recreate_database
 
 ROOT = http_load.ROOT  # http_load put the project ahead of bench/ on sys.path
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://pamoja@127.0.0.1:5432/pamoja_bench_load")
@@ -106,13 +106,6 @@ def import_bench(name: str) -> Any:
 
 
 bench_loyalty = import_bench("loyalty")
-
-
-def recreate_database() -> None:
-    name = urlsplit(BENCH_URL).path.lstrip("/")
-    admin = urlunsplit(urlsplit(BENCH_URL)._replace(path="/postgres"))
-    http_load.psql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    http_load.psql(admin, f'CREATE DATABASE "{name}"')
 
 
 def flush_redis() -> tuple[int, int]:
@@ -424,7 +417,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="pamoja-bench-load-"))
     configure_environment(str(work / "run"))
-    recreate_database()
+    recreate_database(BENCH_URL)
     flush_redis()
     began = time.monotonic()
     http_load.setup_pamoja()  # django.setup, logs silenced, migrate

@@ -39,18 +39,15 @@ minutes) until no CI run (`bash .ci/run`) and no pytest run is active, and print
 # (`setup_django`), and models can only be imported after that.
 
 import asyncio
-import base64
 import contextlib
 import copy
 import cProfile
-import hashlib
 import json
 import math
 import os
 import platform
 import pstats
 import random
-import secrets
 import shutil
 import signal
 import socket
@@ -65,7 +62,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_environment import production_environment, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # ahead of bench/, whose loyalty.py (this file) would shadow the `loyalty` app
@@ -138,25 +136,13 @@ RULE_SETUP: list[tuple[str, str, dict[str, Any], int]] = [
 
 
 def configure_environment(run_dir: str) -> None:
-    """DEBUG off as in production (so its required keys are made up here); gunicorn inherits all of it."""
-    key = os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
-    os.environ.setdefault(
-        "FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).decode()
-    )
-    os.environ.setdefault("FIELD_HASH_KEY", hashlib.sha256(f"hash:{key}".encode()).hexdigest())
-    os.environ.update(
-        {
-            "DATABASE_URL": BENCH_URL,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on 127.0.0.1; production sits behind TLS
-            "PROVIDERS_SANDBOX": "true",  # with DEBUG off, else startup insists on real provider secrets
-            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "LOG_LEVEL": "INFO",  # production's: one JSON access line per request
-            "RUN_DIR": run_dir,  # the filesystem broker's folders (nothing here should enqueue), not the repo's .run
-            "THROTTLE_USER": "1000000/min",  # an API key is throttled as a user
-            "THROTTLE_ANON": "1000000/min",
-        }
+    """Production settings (bench_environment); gunicorn inherits all of it."""
+    production_environment(
+        database_url=BENCH_URL,
+        run_dir=run_dir,  # nothing here should enqueue
+        LOG_LEVEL="INFO",  # production's: one JSON access line per request
+        THROTTLE_USER="1000000/min",  # an API key is throttled as a user
+        THROTTLE_ANON="1000000/min",
     )
 
 
@@ -203,16 +189,6 @@ def wait_for_ci() -> float:
 
 def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    parts = urlsplit(BENCH_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 # --- seed ----------------------------------------------------------------------------------------------------------
@@ -862,7 +838,7 @@ def main() -> None:
     configure_environment(run_dir)
     waited = wait_for_ci()
     load_at_start = load_average()
-    recreate_database()
+    recreate_database(BENCH_URL)
     setup_django()
     import django
     import gunicorn

@@ -22,11 +22,8 @@ and the nightly job's part for this tenant (its first night, then a usual one).
 # The project's modules are imported inside the functions: the script first points Django at its own database
 # (`setup_django`), and models can only be imported after that.
 
-import base64
-import hashlib
 import os
 import platform
-import secrets
 import statistics
 import sys
 import tempfile
@@ -35,7 +32,8 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_environment import production_environment, recreate_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # ahead of bench/, whose loyalty.py would shadow the `loyalty` app
@@ -86,24 +84,7 @@ DISCOUNT_REDEEMED = 0.5715  # of 70,000 discounts: ~40,000 redemptions
 
 
 def configure_environment(run_dir: str) -> None:
-    """DEBUG off as in production (so its required keys are made up here)."""
-    key = os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
-    os.environ.setdefault(
-        "FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).decode()
-    )
-    os.environ.setdefault("FIELD_HASH_KEY", hashlib.sha256(f"hash:{key}".encode()).hexdigest())
-    os.environ.update(
-        {
-            "DATABASE_URL": BENCH_URL,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "PROVIDERS_SANDBOX": "true",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-            "LOG_LEVEL": "WARNING",
-            "RUN_DIR": run_dir,
-        }
-    )
+    production_environment(database_url=BENCH_URL, run_dir=run_dir, LOG_LEVEL="WARNING")
 
 
 def setup_django() -> None:
@@ -113,16 +94,6 @@ def setup_django() -> None:
 
     warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic for a bench
     django.setup()
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    parts = urlsplit(BENCH_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 # --- the world -------------------------------------------------------------------------------------------------------
@@ -382,7 +353,7 @@ def main() -> None:
     run_dir = tempfile.mkdtemp(prefix="analytics-bench-")
     configure_environment(run_dir)
     if not REUSE:
-        recreate_database()
+        recreate_database(BENCH_URL)
     setup_django()
     import django
     import psycopg

@@ -21,8 +21,6 @@ Phases:
 
 # The project's modules are imported inside the functions: the script first points Django at its own database.
 
-import base64
-import hashlib
 import os
 import secrets
 import sys
@@ -33,7 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from bench_environment import production_environment, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,33 +43,12 @@ THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 4
 
 
 def configure_environment(run_dir: str) -> None:
-    key = os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
-    os.environ.setdefault(
-        "FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(hashlib.sha256(key.encode()).digest()).decode()
+    production_environment(
+        database_url=BENCH_URL,
+        run_dir=run_dir,  # the on-commit enqueues land there, unused
+        LOYALTY_WEBHOOKS_ALLOW_PRIVATE="true",  # the receiver listens on 127.0.0.1
+        LOG_LEVEL="WARNING",
     )
-    os.environ.setdefault("FIELD_HASH_KEY", hashlib.sha256(f"hash:{key}".encode()).hexdigest())
-    os.environ.update(
-        {
-            "DATABASE_URL": BENCH_URL,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "PROVIDERS_SANDBOX": "true",
-            "LOYALTY_WEBHOOKS_ALLOW_PRIVATE": "true",  # the receiver listens on 127.0.0.1
-            "LOG_LEVEL": "WARNING",
-            "RUN_DIR": run_dir,  # the filesystem broker's folders: the on-commit enqueues land here, unused
-        }
-    )
-
-
-def recreate_database() -> None:
-    import psycopg
-
-    parts = urlsplit(BENCH_URL)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 class Receiver:
@@ -115,7 +93,7 @@ class Receiver:
 
 def main() -> None:
     configure_environment(tempfile.mkdtemp(prefix="webhook-bench-"))
-    recreate_database()
+    recreate_database(BENCH_URL)
     import django
 
     django.setup()

@@ -65,18 +65,9 @@ def _amount_limit(window_limits: dict[str, Any], currency: str) -> Decimal | Non
     return Decimal(str(configured)) if configured is not None else None
 
 
-_ITEM_TABLES = {  # kind: (table, its user column, the rows that never count): the rows of `_items`, in plain SQL
-    TRANSFER: (Transfer._meta.db_table, "sender_id", ""),
-    WITHDRAWAL: (Withdrawal._meta.db_table, "user_id", " AND status <> %s"),
-}
-
-
 @functools.cache
-def _window_totals_sql(kind: str, with_device: bool) -> str:
-    """One select of the longest window's items of `kind`: per scope and window, a count and a sum in the currency.
-    Plain SQL, built once per shape: it runs on every transfer and withdrawal, where the ORM's aggregate of eight
-    filtered expressions cost more Python than the rest of the limits together (issue 20)."""
-    table, user_column, excluded = _ITEM_TABLES[kind]
+def _window_columns(with_device: bool) -> str:
+    """Per scope and window, a count and a sum in the currency, over the items' rows: built once per shape."""
     columns = []
     for scope in ("user", "device") if with_device else ("user",):
         device = " AND device_hash = %s" if scope == "device" else ""
@@ -85,25 +76,26 @@ def _window_totals_sql(kind: str, with_device: bool) -> str:
             columns.append(
                 f"SUM(amount) FILTER (WHERE created_at > %s{device} AND currency = %s) AS {scope}_{window}_amount"
             )
-    where = f"{user_column} = %s AND created_at > %s{excluded}"
-    return f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"  # noqa: S608 (names of ours, values as parameters)
+    return ", ".join(columns)
 
 
 def _window_totals(*, user: User, kind: str, currency: str, hashed: str, now: datetime) -> dict[str, Any]:
-    """`{scope}_{window}_count` and `_amount` for the user's items of `kind` (and, with `hashed`, the device's)."""
-    if kind not in _ITEM_TABLES:
-        raise ValueError(f"No velocity limits for {kind!r}.")
+    """`{scope}_{window}_count` and `_amount` over the user's items of `kind` in the longest window (`_items`, the
+    one definition of what counts), and with `hashed` the device's: one select. The counts are plain SQL around the
+    items' query: on every transfer and withdrawal, the ORM's aggregate of eight filtered expressions cost more
+    Python than the rest of the limits together (issue 20)."""
+    items = _items(user=user, kind=kind, since=now - max(WINDOWS.values()))
+    items_sql, items_params = items.values("created_at", "amount", "currency", "device_hash").query.sql_with_params()
     moment = connection.ops.adapt_datetimefield_value
     params: list[Any] = []
     for scope in ("user", "device") if hashed else ("user",):
         device = [hashed] if scope == "device" else []
         for length in WINDOWS.values():
             params += [moment(now - length), *device, moment(now - length), *device, currency]
-    params += [User._meta.pk.get_db_prep_value(user.pk, connection), moment(now - max(WINDOWS.values()))]
-    if kind == WITHDRAWAL:
-        params.append(WithdrawalStatus.FAILED.value)
+    # the ORM's own SQL and parameters: no value is written into the text
+    sql = f"SELECT {_window_columns(bool(hashed))} FROM ({items_sql}) AS items"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(_window_totals_sql(kind, bool(hashed)), params)
+        cursor.execute(sql, [*params, *items_params])
         names = [column[0] for column in cursor.description]
         return dict(zip(names, cursor.fetchone(), strict=True))
 
