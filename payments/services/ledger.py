@@ -1,12 +1,13 @@
 """Posting to the double-entry ledger: the one way money moves."""
 
+import functools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DecimalField, Value, When
 
 from core.money import minor_unit
@@ -96,13 +97,88 @@ def check_posting(legs: Sequence[Leg], locked: Mapping[int, LedgerAccount]) -> C
 
 
 def write_posting(posting: CheckedPosting, *, transaction_row: LedgerTransaction) -> LedgerTransaction:
-    """Write a checked posting: the transaction row (unsaved; inserted here unless already saved), one bulk insert
-    of the entries, one update of the guarded balances. Call inside the transaction that holds the locks; raises
-    nothing but database errors, so a caller may run it without a savepoint of its own."""
-    if transaction_row.pk is None:
-        transaction_row.save(force_insert=True)
+    """Write a checked posting under a fresh key (`transaction_row`: unsaved). Call inside the transaction that
+    holds the locks; raises nothing but database errors, so a caller may run it without a savepoint of its own."""
+    if not _insert_posting(posting, transaction_row):
+        raise IntegrityError(f"A posting under {transaction_row.idempotency_key!r} already exists.")
+    return transaction_row
+
+
+def _insert_posting(posting: CheckedPosting, row: LedgerTransaction) -> bool:
+    """Insert the transaction row, its entries and the guarded balances, or nothing at all when a posting under the
+    row's key exists (then False). PostgreSQL does it in one statement; SQLite in the ORM's four."""
+    if connection.vendor == "postgresql":
+        written = _insert_posting_statement(posting, row)
+    else:
+        written = _insert_posting_orm(posting, row)
+    if written:
+        for leg in posting.legs:
+            if leg.account.pk in posting.balances:
+                leg.account.balance = posting.balances[leg.account.pk]
+    return written
+
+
+_METADATA_FIELD = LedgerTransaction._meta.get_field("metadata")
+
+
+@functools.cache
+def _posting_sql(legs: int, balances: int) -> str:
+    """One data-modifying statement per shape: the transaction row (nothing if its key exists), the entries in leg
+    order (their ids keep the order of the legs), the guarded balances; it returns the new row's id and time."""
+    quote_name = connection.ops.quote_name
+    transactions = quote_name(LedgerTransaction._meta.db_table)
+    entries = quote_name(LedgerEntry._meta.db_table)
+    accounts = quote_name(LedgerAccount._meta.db_table)
+    leg_rows = ", ".join(f"({position}, %s::bigint, %s::numeric, %s::numeric)" for position in range(legs))
+    sql = (
+        f"WITH new_transaction AS ("  # noqa: S608 (table names and placeholders only)
+        f"INSERT INTO {transactions} (kind, idempotency_key, reference, memo, metadata, reverses_id) "
+        f"VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, created_at), "
+        f"new_entries AS (INSERT INTO {entries} (transaction_id, account_id, amount, balance_after) "
+        f"SELECT new_transaction.id, leg.account_id, leg.amount, leg.balance_after "
+        f"FROM new_transaction, (VALUES {leg_rows}) AS leg (position, account_id, amount, balance_after) "
+        f"ORDER BY leg.position)"
+    )
+    if balances:
+        balance_rows = ", ".join(["(%s::bigint, %s::numeric)"] * balances)
+        sql += (
+            f", new_balances AS (UPDATE {accounts} AS account SET balance = new.balance "  # noqa: S608
+            f"FROM new_transaction, (VALUES {balance_rows}) AS new (id, balance) WHERE account.id = new.id)"
+        )
+    return f"{sql} SELECT id, created_at FROM new_transaction"  # noqa: S608
+
+
+def _insert_posting_statement(posting: CheckedPosting, row: LedgerTransaction) -> bool:
+    params: list[Any] = [
+        row.kind,
+        row.idempotency_key,
+        row.reference,
+        row.memo,
+        _METADATA_FIELD.get_db_prep_save(row.metadata, connection),
+        row.reverses_id,
+    ]
+    for leg, after in zip(posting.legs, posting.balance_after, strict=True):
+        params += (leg.account.pk, leg.amount, after)
+    for pk, balance in posting.balances.items():
+        params += (pk, balance)
+    with connection.cursor() as cursor:
+        cursor.execute(_posting_sql(len(posting.legs), len(posting.balances)), params)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk, row.created_at = inserted
+    row._state.adding = False
+    row._state.db = connection.alias
+    return True
+
+
+def _insert_posting_orm(posting: CheckedPosting, row: LedgerTransaction) -> bool:
+    """SQLite runs writing transactions one at a time (IMMEDIATE), so a look for the key before the insert is final."""
+    if LedgerTransaction.objects.filter(idempotency_key=row.idempotency_key).exists():
+        return False
+    row.save(force_insert=True)
     LedgerEntry.objects.bulk_create(
-        LedgerEntry(transaction=transaction_row, account=leg.account, amount=leg.amount, balance_after=after)
+        LedgerEntry(transaction=row, account=leg.account, amount=leg.amount, balance_after=after)
         for leg, after in zip(posting.legs, posting.balance_after, strict=True)
     )
     balances = posting.balances
@@ -115,10 +191,7 @@ def write_posting(posting: CheckedPosting, *, transaction_row: LedgerTransaction
                 *(When(pk=pk, then=Value(balance)) for pk, balance in balances.items()), output_field=MONEY_FIELD
             )
         )
-    for leg in posting.legs:
-        if leg.account.pk in balances:
-            leg.account.balance = balances[leg.account.pk]
-    return transaction_row
+    return True
 
 
 def post_transaction(
@@ -142,12 +215,13 @@ def post_transaction(
     _check_legs(legs)
     with transaction.atomic():
         locked = lock_accounts([leg.account for leg in legs])
-        if locked:  # without a lock the insert below finds an earlier posting under the key (IntegrityError)
-            existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing
-
-        posting = check_posting(legs, locked)
+        try:
+            posting = check_posting(legs, locked)
+        except InsufficientFundsError:
+            earlier = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+            if earlier is not None:  # a retry of a posting that has since spent the money it moved
+                return earlier
+            raise
         row = LedgerTransaction(
             kind=kind,
             idempotency_key=idempotency_key,
@@ -156,17 +230,10 @@ def post_transaction(
             metadata=dict(metadata or {}),
             reverses=reverses,
         )
-        if not locked:
-            try:
-                with transaction.atomic():
-                    row.save(force_insert=True)
-            except IntegrityError:
-                concurrent = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
-                if concurrent is None:  # another unique rule (a second reversal of one original)
-                    raise
-                return concurrent
-        # With locks, they serialise every posting that shares these accounts, so the key lookup above is final.
-        return write_posting(posting, transaction_row=row)
+        if _insert_posting(posting, row):
+            return row
+        # The key was taken: earlier, or by a concurrent posting that has committed (the insert waited for it).
+        return LedgerTransaction.objects.get(idempotency_key=idempotency_key)
 
 
 def reverse_transaction(

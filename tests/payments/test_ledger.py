@@ -5,12 +5,20 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from core.money import AmountError
 from payments.errors import AlreadyReversedError, InsufficientFundsError, UnbalancedTransactionError
 from payments.models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, TransactionKind
-from payments.services import Leg, get_house_account, get_wallet, post_transaction, post_transfer, reverse_transaction
+from payments.services import (
+    Leg,
+    get_house_account,
+    get_wallet,
+    ledger,
+    post_transaction,
+    post_transfer,
+    reverse_transaction,
+)
 from payments.services.audit import run_ledger_check
 from tests.factories import UserFactory
 from tests.fixtures.money import fund_wallet
@@ -177,3 +185,66 @@ def test_reversing_a_transfer_marks_it_reversed(ledger_is_clean):
     reverse_transaction(original=transfer.ledger_transaction, reason="wrong member")
     transfer.refresh_from_db()
     assert transfer.status == "reversed"
+
+
+def test_a_retry_after_the_money_moved_on_returns_the_posting_not_a_refusal(ledger_is_clean):
+    source = fund_wallet(UserFactory(), "100.00")
+    target = get_wallet(user_id=UserFactory().pk, currency="KES")
+    legs = [Leg(source, D("-80.00")), Leg(target, D("80.00"))]
+    first = post_transaction(kind=TransactionKind.TRANSFER, legs=legs, idempotency_key="spent")
+    before = counts()
+    assert post_transaction(kind=TransactionKind.TRANSFER, legs=legs, idempotency_key="spent").pk == first.pk
+    assert counts() == before
+    with pytest.raises(InsufficientFundsError):  # the same legs under a new key are refused: 20.00 is left
+        post_transaction(kind=TransactionKind.TRANSFER, legs=legs, idempotency_key="new")
+
+
+def test_entries_keep_the_order_of_the_legs_and_each_balance_after_it(ledger_is_clean):
+    source = fund_wallet(UserFactory(), "100.00")
+    target = get_wallet(user_id=UserFactory().pk, currency="KES")
+    suspense = get_house_account(kind=AccountKind.SUSPENSE, currency="KES")
+    legs = [Leg(source, D("-10.00")), Leg(target, D("4.00")), Leg(suspense, D("1.00")), Leg(target, D("5.00"))]
+    posted = post_transaction(kind=TransactionKind.TRANSFER, legs=legs, idempotency_key="ordered", metadata={"n": 1})
+    rows = list(posted.entries.order_by("id").values_list("account_id", "amount", "balance_after"))
+    assert rows == [
+        (source.pk, D("-10.00"), D("90.00")),
+        (target.pk, D("4.00"), D("4.00")),
+        (suspense.pk, D("1.00"), None),
+        (target.pk, D("5.00"), D("9.00")),
+    ]
+    stored = LedgerTransaction.objects.get(pk=posted.pk)
+    assert (stored.created_at, stored.metadata, stored.kind) == (posted.created_at, {"n": 1}, TransactionKind.TRANSFER)
+    assert LedgerAccount.objects.get(pk=target.pk).balance == target.balance == D("9.00")
+    assert LedgerAccount.objects.get(pk=source.pk).balance == source.balance == D("90.00")
+
+
+@pytest.mark.parametrize("writer", ["_insert_posting_statement", "_insert_posting_orm"])
+def test_both_writers_leave_the_same_rows_and_write_nothing_under_a_taken_key(writer, ledger_is_clean):
+    """PostgreSQL writes a posting in one statement, SQLite through the ORM; CI runs both on PostgreSQL."""
+    if writer == "_insert_posting_statement" and connection.vendor != "postgresql":
+        pytest.skip("the one-statement posting is PostgreSQL's (a data-modifying WITH)")
+    write = getattr(ledger, writer)
+    source = fund_wallet(UserFactory(), "100.00")
+    target = get_wallet(user_id=UserFactory().pk, currency="KES")
+    legs = [Leg(source, D("-30.00")), Leg(target, D("30.00"))]
+    with transaction.atomic():
+        locked = ledger.lock_accounts([source, target])
+        posting = ledger.check_posting(legs, locked)
+        row = LedgerTransaction(kind=TransactionKind.TRANSFER, idempotency_key=f"w:{writer}", memo="m", metadata={})
+        assert write(posting, row) is True
+    assert row.pk is not None and not row._state.adding and row.created_at is not None
+    assert list(row.entries.order_by("id").values_list("account_id", "amount", "balance_after")) == [
+        (source.pk, D("-30.00"), D("70.00")),
+        (target.pk, D("30.00"), D("30.00")),
+    ]
+    assert dict(LedgerAccount.objects.filter(pk__in=[source.pk, target.pk]).values_list("pk", "balance")) == {
+        source.pk: D("70.00"),
+        target.pk: D("30.00"),
+    }
+    before = counts()
+    with transaction.atomic():
+        locked = ledger.lock_accounts([source, target])
+        again = LedgerTransaction(kind=TransactionKind.TRANSFER, idempotency_key=f"w:{writer}")
+        assert write(ledger.check_posting(legs, locked), again) is False
+    assert counts() == before and again.pk is None
+    assert LedgerAccount.objects.get(pk=source.pk).balance == D("70.00")

@@ -8,9 +8,17 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from rest_framework.test import APIClient
 
-from payments.models import Charge, LedgerEntry, LedgerTransaction, SandboxPayment, Transfer
+from payments.models import (
+    AccountKind,
+    Charge,
+    LedgerEntry,
+    LedgerTransaction,
+    SandboxPayment,
+    TransactionKind,
+    Transfer,
+)
 from payments.selectors import ledger_discrepancies, wallet_balance
-from payments.services import Leg, get_wallet, post_transaction, start_deposit
+from payments.services import Leg, get_house_account, get_wallet, post_transaction, start_deposit
 from payments.tasks import submit_withdrawal
 from tests.factories import UserFactory, pin_token
 from tests.fixtures.money import fund_wallet, paystack_webhook
@@ -155,6 +163,24 @@ def test_one_idempotency_key_sent_concurrently_moves_money_once():
     assert (201, None) in results
     assert Transfer.objects.count() == 1
     assert wallet_balance(user_id=spender.pk, currency="KES") == Decimal("900.00")
+    assert ledger_discrepancies() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_key_posted_concurrently_between_house_accounts_posts_once():
+    """House accounts take no lock, so the key's unique index alone decides: the losers wait for the winner's
+    commit and return its posting."""
+    cash_in = get_house_account(kind=AccountKind.PROVIDER_CLEARING, currency="KES", code="paystack:in")
+    suspense = get_house_account(kind=AccountKind.SUSPENSE, currency="KES")
+    legs = [Leg(cash_in, Decimal("-5.00")), Leg(suspense, Decimal("5.00"))]
+
+    def post(index: int):
+        return post_transaction(kind=TransactionKind.ADJUSTMENT, legs=legs, idempotency_key="house-once").pk
+
+    results = run_threads(8, post)
+    assert len(set(results)) == 1 and isinstance(results[0], int), results
+    assert LedgerTransaction.objects.filter(idempotency_key="house-once").count() == 1
+    assert LedgerEntry.objects.filter(transaction_id=results[0]).count() == 2
     assert ledger_discrepancies() == []
 
 

@@ -24,16 +24,17 @@ POSTGRES = connection.vendor == "postgresql"
 # A transfer: the user (JWT); BEGIN; [PostgreSQL: the key's advisory lock]; the key's record; the PIN token spent;
 # the recipient; both wallets locked in one select; today's transfers, withdrawals and bill orders (billpay's
 # registered source) in one select; the last day's transfers counted and summed per window for the velocity
-# limits (issue 17: one select); the ledger transaction, its entries, both balances; the transfer; the
-# recipient's notification (in its own savepoint: three); the key's record; COMMIT.
-TRANSFER = 18 if POSTGRES else 17
+# limits (issue 17: one select); the ledger transaction, its entries and both balances (PostgreSQL: one statement;
+# SQLite: the key looked up, three writes); the transfer; the recipient's notification (in its own
+# savepoint: three); the key's record; COMMIT.
+TRANSFER = 16 if POSTGRES else 18
 # A wallet read: the user (JWT); the balances.
 WALLET = 2
 # A contribution paid from the wallet (contributions' code, not tuned in issue 20): the user; BEGIN; [advisory lock];
 # the key's record; the contribution; the PIN token; the membership, the contribution, its penalties and the
-# earlier ones; the wallet and the pot; the posting (a savepoint, the locking select, the key lookup, three
-# writes, release); the contribution; the payer again; the notification (three); release; the key's record; COMMIT.
-CONTRIBUTION = 28 if POSTGRES else 27
+# earlier ones; the wallet and the pot; the posting (a savepoint, the locking select, its writes as for a transfer,
+# release); the contribution; the payer again; the notification (three); release; the key's record; COMMIT.
+CONTRIBUTION = 25 if POSTGRES else 27
 
 
 @pytest.fixture(autouse=True)
