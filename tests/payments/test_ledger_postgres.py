@@ -170,9 +170,9 @@ def test_one_idempotency_key_sent_concurrently_moves_money_once():
 def test_one_key_posted_concurrently_between_house_accounts_posts_once():
     """House accounts take no lock, so the key's unique index alone decides: the losers wait for the winner's
     commit and return its posting."""
-    cash_in = get_house_account(kind=AccountKind.PROVIDER_CLEARING, currency="KES", code="paystack:in")
+    fees = get_house_account(kind=AccountKind.FEE_INCOME, currency="KES")
     suspense = get_house_account(kind=AccountKind.SUSPENSE, currency="KES")
-    legs = [Leg(cash_in, Decimal("-5.00")), Leg(suspense, Decimal("5.00"))]
+    legs = [Leg(fees, Decimal("-5.00")), Leg(suspense, Decimal("5.00"))]
 
     def post(index: int):
         return post_transaction(kind=TransactionKind.ADJUSTMENT, legs=legs, idempotency_key="house-once").pk
