@@ -28,7 +28,7 @@ class UserManager(BaseUserManager["User"]):
         return super().normalize_email(email or "").strip().lower()
 
     def get_by_natural_key(self, username: str | None):
-        return self.get(email__iexact=username)
+        return self.get(email=self.normalize_email(username))  # the unique index; iexact would scan every row
 
     def create_user(self, email: str, password: str | None = None, **fields):
         if not email:

@@ -69,7 +69,8 @@ def find_user_by_handle(handle: str) -> User | None:
     """A user by email, E.164 phone number or id; None when nobody matches."""
     handle = handle.strip()
     if "@" in handle:
-        return User.objects.filter(email__iexact=handle, is_active=True).first()
+        # stored lower-cased (a check constraint), so an exact match uses the unique index; iexact scans every row
+        return User.objects.filter(email=User.objects.normalize_email(handle), is_active=True).first()
     if handle.startswith("+"):
         return User.objects.filter(phone_number=handle, is_active=True).first()
     try:

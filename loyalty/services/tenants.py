@@ -93,7 +93,7 @@ def update_tenant(*, tenant: Tenant, **fields: object) -> Tenant:
 
 def add_staff(*, tenant: Tenant, email: str, role: str) -> TenantStaff:
     """Give a Pamoja user a role in the tenant. An email no account has is "not found"; one already staff, 409."""
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    user = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
     if user is None:
         raise LoyaltyObjectNotFoundError("No Pamoja account has this email.", details={"email": email})
     try:

@@ -3,10 +3,12 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from payments.models import IdempotencyRecord, LedgerTransaction, Transfer
-from payments.selectors import wallet_balance
+from payments.selectors import find_user_by_handle, wallet_balance
 from payments.services.idempotency import purge_expired_idempotency_records
 from tests.factories import UserFactory, pin_token
 from tests.fixtures.money import fund_wallet
@@ -43,7 +45,7 @@ def send(client, body, key=None, pin=True):
     return client.post(URL, body, **headers)
 
 
-@pytest.mark.parametrize("handle", ["chidi@example.com", "CHIDI@example.com", "+2348031234567", "id"])
+@pytest.mark.parametrize("handle", ["chidi@example.com", " CHIDI@Example.COM ", "+2348031234567", "id"])
 def test_transfer_by_email_phone_or_id(sender, recipient, handle, ledger_is_clean):
     handle = str(recipient.pk) if handle == "id" else handle
     response = send(client_for(sender), {"amount": "250.00", "currency": "KES", "recipient": handle, "note": "rent"})
@@ -199,3 +201,16 @@ def test_purge_job_deletes_expired_records(sender, recipient):
         assert purge_expired_idempotency_records() == 0
     with time_machine.travel("2026-11-02 10:00Z"):
         assert purge_expired_idempotency_records() == 1
+
+
+@pytest.mark.postgres
+def test_the_recipient_by_email_is_found_through_the_unique_index(recipient):
+    """A case-blind match (UPPER(email)) has no index and read every user on every transfer."""
+    with CaptureQueriesContext(connection) as captured:
+        assert find_user_by_handle("Chidi@Example.com") == recipient
+    (query,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index" in plan and "Seq Scan" not in plan, plan
