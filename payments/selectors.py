@@ -1,13 +1,15 @@
 """Reads that more than one caller needs."""
 
+import functools
 import uuid
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import CharField, F, QuerySet, Sum, Value
+from django.db.models import CharField, F, Field, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
+from core.compiled_select import CompiledSelect
 from payments import backing, ledger_checks
 from payments.entry_status import entry_status_fields
 from payments.models import (
@@ -70,13 +72,22 @@ def find_user_by_handle(handle: str) -> User | None:
     handle = handle.strip()
     if "@" in handle:
         # stored lower-cased (a check constraint), so an exact match uses the unique index; iexact scans every row
-        return User.objects.filter(email=User.objects.normalize_email(handle), is_active=True).first()
+        return _active_user_by("email").first(User.objects.normalize_email(handle))
     if handle.startswith("+"):
-        return User.objects.filter(phone_number=handle, is_active=True).first()
+        return _active_user_by("phone_number").first(handle)
     try:
-        return User.objects.filter(pk=uuid.UUID(handle), is_active=True).first()
+        return _active_user_by("id").first(uuid.UUID(handle))
     except ValueError:
         return None
+
+
+@functools.cache
+def _active_user_by(field_name: str) -> CompiledSelect[User]:
+    """An active user by one unique field, compiled once: every transfer looks up its recipient."""
+    field = User._meta.get_field(field_name)
+    assert isinstance(field, Field)
+    marker = uuid.uuid4() if field_name == "id" else f"<{field_name}>"
+    return CompiledSelect.compile(User.objects.filter(**{field_name: marker}, is_active=True), (field, marker))
 
 
 def _money(value: object) -> Decimal:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DecimalField, Value, When
 from django.db.transaction import TransactionManagementError
 
+from core.compiled_select import CompiledSelect
 from core.money import minor_unit
 from payments.errors import AlreadyReversedError, InsufficientFundsError, UnbalancedTransactionError
 from payments.models import (
@@ -65,18 +66,18 @@ def lock_accounts(accounts: Sequence[LedgerAccount]) -> dict[int, LedgerAccount]
         return {}
     if connection.get_autocommit():
         raise TransactionManagementError("Locking accounts outside a transaction would hold no lock.")
-    return {account.pk: account for account in LedgerAccount.objects.raw(_lock_sql(len(guarded_ids)), guarded_ids)}
+    return {account.pk: account for account in _accounts_lock(len(guarded_ids)).rows(*guarded_ids)}
 
 
 @functools.cache
-def _lock_sql(count: int) -> str:
-    """The ORM's locking select of `count` accounts by id, compiled once per count (its ids are the parameters):
-    compiling it cost more than the round trip on every posting."""
-    ids = list(range(1, count + 1))
-    sql, params = LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk").query.sql_with_params()
-    if list(params) != ids:
-        raise AssertionError(f"the locking select's parameters are not just its ids: {params!r}")
-    return sql
+def _accounts_lock(count: int) -> CompiledSelect[LedgerAccount]:
+    """The locking select of `count` accounts by id, compiled once per count: on every posting, building it cost
+    more than its round trip."""
+    markers = [-position for position in range(1, count + 1)]
+    return CompiledSelect.compile(
+        LedgerAccount.objects.select_for_update().filter(pk__in=markers).order_by("pk"),
+        *((LedgerAccount._meta.pk, marker) for marker in markers),
+    )
 
 
 @dataclass(frozen=True)

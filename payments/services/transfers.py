@@ -1,9 +1,11 @@
+import functools
 import uuid
 from decimal import Decimal
 
 from django.db import transaction
 
 from accounts.models import User
+from core.compiled_select import CompiledSelect
 from core.errors import ApplicationError
 from notifications.rendering import money_text
 from notifications.services import notify
@@ -17,15 +19,24 @@ from payments.services.velocity import TRANSFER, check_velocity, device_hash
 
 def _lock_wallets(*, sender: User, recipient: User, currency: str) -> tuple[LedgerAccount | None, LedgerAccount | None]:
     """Both users' wallets in `currency`, locked in id order by one statement (None where a user has none yet)."""
-    owners = {str(sender.pk): None, str(recipient.pk): None}
-    wallets: dict[str, LedgerAccount | None] = dict(owners)
-    for wallet in (
-        LedgerAccount.objects.select_for_update()
-        .filter(kind=AccountKind.USER_WALLET, currency=currency, owner_type="user", owner_id__in=list(owners))
-        .order_by("pk")
-    ):
+    wallets: dict[str, LedgerAccount | None] = {str(sender.pk): None, str(recipient.pk): None}
+    for wallet in _wallets_lock().rows(currency, *wallets):
         wallets[wallet.owner_id] = wallet
     return wallets[str(sender.pk)], wallets[str(recipient.pk)]
+
+
+@functools.cache
+def _wallets_lock() -> CompiledSelect[LedgerAccount]:
+    """Two users' wallets in one currency, locked in id order: compiled once (a transfer's every statement counts)."""
+    currency, first, second = "<currency>", "<first owner>", "<second owner>"
+    return CompiledSelect.compile(
+        LedgerAccount.objects.select_for_update()
+        .filter(kind=AccountKind.USER_WALLET, currency=currency, owner_type="user", owner_id__in=[first, second])
+        .order_by("pk"),
+        (LedgerAccount._meta.get_field("currency"), currency),
+        (LedgerAccount._meta.get_field("owner_id"), first),
+        (LedgerAccount._meta.get_field("owner_id"), second),
+    )
 
 
 def post_transfer(

@@ -8,6 +8,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import SessionAwareJWTAuthentication
 from accounts.models import User
@@ -168,3 +169,25 @@ def test_a_password_set_by_staff_ends_the_sessions():
     assert response.status_code == 302, response.content[:500]
     assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
     assert_refused(bearer(tokens["access"]).get(ME))
+
+
+@pytest.mark.parametrize("claim", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", None, "deleted"])
+def test_a_signed_token_naming_no_user_is_401(claim):
+    """The user id claim is ours (signed), but a user can be deleted after it was issued; a forged claim shape
+    must still be a 401 in the one error shape, never a 500."""
+    user = UserFactory()
+    token = AccessToken.for_user(user)
+    if claim == "deleted":
+        User.objects.filter(pk=user.pk).delete()
+    elif claim is None:
+        del token["user_id"]
+    else:
+        token["user_id"] = claim
+    assert_refused(bearer(str(token)).get(ME))
+
+
+def test_an_inactive_users_token_is_401():
+    user = UserFactory()
+    client = bearer(login(user)["access"])
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert_refused(client.get(ME))

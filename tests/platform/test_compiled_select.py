@@ -1,0 +1,72 @@
+"""A compiled select answers exactly what the ORM's queryset answers, on either database, and refuses a query it
+cannot replay faithfully."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from accounts.models import User
+from core.compiled_select import CompiledSelect
+from payments.models import AccountKind, LedgerAccount
+from tests.factories import UserFactory
+from tests.fixtures.money import fund_wallet
+
+pytestmark = pytest.mark.django_db
+
+PK = User._meta.pk
+EMAIL = User._meta.get_field("email")
+
+
+def fields_of(instance):
+    return [getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields]
+
+
+def test_a_user_by_id_is_the_orms_user_field_for_field_including_an_encrypted_one():
+    user = UserFactory(totp_secret="JBSWY3DPEHPK3PXP")
+    marker = uuid.uuid4()
+    by_id = CompiledSelect.compile(User.objects.filter(pk=marker, is_active=True), (PK, marker))
+    found = by_id.first(user.pk)
+    assert fields_of(found) == fields_of(User.objects.get(pk=user.pk))
+    assert found.totp_secret == "JBSWY3DPEHPK3PXP" and not found._state.adding and found._state.db == "default"
+    assert by_id.first(uuid.uuid4()) is None
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert by_id.first(user.pk) is None, "the query's constants (is_active) are kept"
+
+
+def test_locked_accounts_by_ids_are_the_orms_in_id_order():
+    wallets = [fund_wallet(UserFactory(), amount) for amount in ("5.00", "7.50", "9.25")]
+    ids = [wallet.pk for wallet in wallets]
+    with transaction.atomic():
+        lock = CompiledSelect.compile(
+            LedgerAccount.objects.select_for_update().filter(pk__in=[-1, -2, -3]).order_by("pk"),
+            *((LedgerAccount._meta.pk, marker) for marker in (-1, -2, -3)),
+        )
+        found = lock.rows(*sorted(ids, reverse=True))
+    assert [fields_of(account) for account in found] == [
+        fields_of(account) for account in LedgerAccount.objects.filter(pk__in=ids).order_by("pk")
+    ]
+    assert [account.balance for account in found] == [Decimal("5.00"), Decimal("7.50"), Decimal("9.25")]
+    if lock.compiler.connection.features.has_select_for_update:
+        assert "FOR UPDATE" in lock.sql
+
+
+def test_a_marker_the_orm_changes_or_repeats_is_refused():
+    with pytest.raises(ValueError, match="appears 0 times"):
+        CompiledSelect.compile(User.objects.filter(email__contains="marker@x.co"), (EMAIL, "marker@x.co"))
+    with pytest.raises(ValueError, match="appears 2 times"):
+        CompiledSelect.compile(
+            User.objects.filter(email="m@x.co") | User.objects.filter(first_name="m@x.co"), (EMAIL, "m@x.co")
+        )
+
+
+def test_only_whole_rows_of_one_model_are_compiled():
+    marker = uuid.uuid4()
+    with pytest.raises(ValueError, match="whole rows"):
+        CompiledSelect.compile(User.objects.filter(pk=marker).only("email"), (PK, marker))
+    with pytest.raises(ValueError, match="whole rows"):
+        CompiledSelect.compile(
+            LedgerAccount.objects.filter(kind=AccountKind.USER_WALLET).select_related(), (PK, marker)
+        )
