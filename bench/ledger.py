@@ -3,9 +3,14 @@
 Two shapes, each with 1 and 4 concurrent clients (separate processes, so Python's GIL does not cap them):
   hot      every posting debits one hot wallet (the worst case: every client queues on one row lock)
   disjoint each client moves money between its own wallets (no shared rows)
-Each posting is the full shape of `payments.services.post_transaction`: lock the guarded accounts in id order,
-look up the idempotency key, insert the transaction, insert two entries, update two cached balances, commit.
-The raw-SQL side sends exactly those statements through psycopg with no ORM; the ratio ORM/raw is the figure.
+Each posting is the full work of `payments.services.post_transaction`: lock the guarded accounts in id order,
+make sure the idempotency key is new, insert the transaction, insert two entries, update two cached balances, commit.
+Two raw-SQL sides, through psycopg with no ORM:
+  raw SQL     the plain way, one statement per step (lock, key lookup, insert, entries, two balance updates);
+              the ratio ORM/raw against it is the issue's figure
+  raw 1-stmt  the same statements as the service sends since issue 20 (lock, then one data-modifying WITH that
+              inserts the transaction unless its key exists, its entries and the balances), so the ratio against
+              it is what the service's Python costs
 
     createdb needs CREATEDB; the script makes (and drops first) its own database:
     BENCH_DATABASE_URL=postgres://pamoja@127.0.0.1:5432/pamoja_bench .venv/bin/python bench/ledger.py [seconds]
@@ -136,6 +141,45 @@ def raw_worker(shape: str, client: int, accounts: dict, deadline: float, out) ->
     out.put(count)
 
 
+ONE_STATEMENT = (
+    "WITH new_transaction AS ("
+    "INSERT INTO payments_ledgertransaction (kind, idempotency_key, reference, memo, metadata) "
+    "VALUES ('transfer', %s, '', '', '{}') ON CONFLICT (idempotency_key) DO NOTHING RETURNING id), "
+    "new_entries AS (INSERT INTO payments_ledgerentry (transaction_id, account_id, amount, balance_after) "
+    "SELECT new_transaction.id, leg.account_id, leg.amount, leg.balance_after FROM new_transaction, "
+    "(VALUES (0, %s::bigint, %s::numeric, %s::numeric), (1, %s::bigint, %s::numeric, %s::numeric)) "
+    "AS leg (position, account_id, amount, balance_after) ORDER BY leg.position), "
+    "new_balances AS (UPDATE payments_ledgeraccount AS account SET balance = new.balance FROM new_transaction, "
+    "(VALUES (%s::bigint, %s::numeric), (%s::bigint, %s::numeric)) AS new (id, balance) WHERE account.id = new.id) "
+    "SELECT id FROM new_transaction"
+)
+
+
+def raw_one_statement_worker(shape: str, client: int, accounts: dict, deadline: float, out) -> None:
+    from decimal import Decimal
+
+    import psycopg
+
+    one = Decimal("1.00")
+    count = 0
+    with psycopg.connect(BENCH_URL) as conn:
+        while time.monotonic() < deadline:
+            if shape == "hot":
+                source, target = accounts["hot"], accounts["targets"][count % HOT_TARGETS]
+            else:
+                a, b = accounts["pairs"][client]
+                source, target = (a, b) if count % 2 == 0 else (b, a)
+            key = f"raw1:{client}:{uuid.uuid4().hex}"
+            with conn.transaction(), conn.cursor() as cur:
+                balances = dict(cur.execute(RAW_STATEMENTS["lock"], [sorted([source, target])]).fetchall())
+                new_source, new_target = balances[source] - one, balances[target] + one
+                params = [key, source, -one, new_source, target, one, new_target]
+                if cur.execute(ONE_STATEMENT, [*params, source, new_source, target, new_target]).fetchone() is None:
+                    raise RuntimeError("a fresh key was taken")
+            count += 1
+    out.put(count)
+
+
 def measure(worker, shape: str, clients: int) -> float:
     accounts = prepare(clients)
     context = multiprocessing.get_context("spawn")
@@ -166,12 +210,16 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     print(f"PostgreSQL {connection.cursor().connection.info.server_version}; {SECONDS:.0f} s per run")
-    print(f"{'shape':9s} {'clients':>7s} {'ORM /s':>9s} {'raw SQL /s':>11s} {'ORM/raw':>8s}")
+    print(
+        f"{'shape':9s} {'clients':>7s} {'ORM /s':>9s} {'raw SQL /s':>11s} {'ORM/raw':>8s}"
+        f" {'raw 1-stmt /s':>14s} {'ORM/raw 1-stmt':>15s}"
+    )
     for shape in ("hot", "disjoint"):
         for clients in (1, 4):
             orm = measure(orm_worker, shape, clients)
             raw = measure(raw_worker, shape, clients)
-            print(f"{shape:9s} {clients:7d} {orm:9.0f} {raw:11.0f} {orm / raw:8.2f}")
+            one = measure(raw_one_statement_worker, shape, clients)
+            print(f"{shape:9s} {clients:7d} {orm:9.0f} {raw:11.0f} {orm / raw:8.2f} {one:14.0f} {orm / one:15.2f}")
     from payments.selectors import ledger_discrepancies
 
     problems = ledger_discrepancies()

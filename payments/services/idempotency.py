@@ -1,5 +1,6 @@
 """Idempotency-Key records: the first successful answer to a money-moving request, kept for replay."""
 
+import functools
 import hashlib
 import uuid
 from datetime import timedelta
@@ -10,6 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from core.compiled_select import CompiledSelect
 from payments.errors import IdempotencyKeyInUseError, IdempotencyKeyReusedError
 from payments.models import IdempotencyRecord
 
@@ -31,7 +33,7 @@ def claim_idempotency_key(*, user: User, key: str, fingerprint: str) -> Idempote
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_advisory_lock_id(user.pk, key)])
             if not cursor.fetchone()[0]:
                 raise IdempotencyKeyInUseError()
-    record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    record = _record_of().first(user.pk, key)
     if record is None:
         return None
     if record.expires_at <= timezone.now():
@@ -40,6 +42,17 @@ def claim_idempotency_key(*, user: User, key: str, fingerprint: str) -> Idempote
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReusedError()
     return record
+
+
+@functools.cache
+def _record_of() -> CompiledSelect[IdempotencyRecord]:
+    """A user's record under a key (unique), compiled once: every money request looks for it."""
+    user, key = uuid.uuid4(), "<key>"
+    return CompiledSelect.compile(
+        IdempotencyRecord.objects.filter(user_id=user, key=key),
+        (IdempotencyRecord._meta.get_field("user"), user),
+        (IdempotencyRecord._meta.get_field("key"), key),
+    )
 
 
 def record_idempotent_response(
