@@ -18,14 +18,14 @@ M = TypeVar("M", bound=Model)
 
 @dataclass(frozen=True)
 class CompiledSelect(Generic[M]):
-    """The SQL and parameters of one queryset of whole model rows; `slots` says which parameters `rows` replaces,
-    and as which field."""
+    """The SQL and parameters of one queryset (whole model rows, or a `values_list`); `slots` says which parameters
+    a run replaces, and as which field."""
 
     model: type[M]
     sql: str
     params: tuple[Any, ...]
     slots: tuple[tuple[int, "Field[Any, Any]"], ...]
-    attnames: tuple[str, ...]
+    attnames: tuple[str, ...]  # empty for a values_list
     compiler: SQLCompiler
     converters: dict[int, tuple[list[Callable[..., Any]], Any]]
 
@@ -36,13 +36,15 @@ class CompiledSelect(Generic[M]):
         rest are the query's constants), else the query's shape is not what the caller thinks and this raises."""
         query = queryset.query
         if query.select_related or query.annotations or query.deferred_loading != (frozenset(), True):
-            raise ValueError("A compiled select reads whole rows of one model: no select_related, annotate or only.")
+            raise ValueError("A compiled select reads columns of one model: no select_related, annotate or only.")
         connection = connections[DEFAULT_DB_ALIAS]
         compiler = query.get_compiler(DEFAULT_DB_ALIAS)
         sql, params = compiler.as_sql()
-        attnames = tuple(field.attname for field in queryset.model._meta.concrete_fields)
-        if [column.target.attname for column, _, _ in compiler.select] != list(attnames):
-            raise ValueError(f"{sql!r} does not select the model's columns in their order")
+        attnames: tuple[str, ...] = ()
+        if not query.values_select:
+            attnames = tuple(field.attname for field in queryset.model._meta.concrete_fields)
+            if [column.target.attname for column, _, _ in compiler.select] != list(attnames):
+                raise ValueError(f"{sql!r} does not select the model's columns in their order")
         positions = []
         for field, marker in slots:
             prepared = field.get_db_prep_value(marker, connection)
@@ -61,18 +63,25 @@ class CompiledSelect(Generic[M]):
             converters=converters,
         )
 
-    def rows(self, *values: Any) -> list[M]:
-        """The model instances for `values` (one per slot, as the ORM's filter would take them)."""
+    def tuples(self, *values: Any) -> list[tuple[Any, ...]]:
+        """The selected columns of each row for `values` (one per slot, as the ORM's filter would take them), as the
+        ORM's converters leave them."""
         connection = connections[DEFAULT_DB_ALIAS]
         params: list[Any] = list(self.params)
         for (index, field), value in zip(self.slots, values, strict=True):
             params[index] = field.get_db_prep_value(value, connection)
         with connection.cursor() as cursor:
             cursor.execute(self.sql, params)
-            fetched = cursor.fetchall()
+            fetched: list[tuple[Any, ...]] = cursor.fetchall()
         if self.converters:
-            fetched = list(self.compiler.apply_converters(fetched, self.converters))
-        return [self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, row) for row in fetched]
+            return [tuple(row) for row in self.compiler.apply_converters(fetched, self.converters)]
+        return fetched
+
+    def rows(self, *values: Any) -> list[M]:
+        """The model instances for `values`."""
+        if not self.attnames:
+            raise TypeError("a values_list select has no model instances; use tuples()")
+        return [self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, row) for row in self.tuples(*values)]
 
     def first(self, *values: Any) -> M | None:
         found = self.rows(*values)

@@ -36,8 +36,17 @@ def wallets_of(*, user_id: uuid.UUID) -> QuerySet[LedgerAccount]:
 
 def wallet_balances_of(*, user_id: uuid.UUID) -> list[tuple[str, Decimal]]:
     """(currency, balance) of each of the user's wallets, by currency: `GET wallet/` on every app open, so two
-    columns and no model instances."""
-    return list(wallets_of(user_id=user_id).values_list("currency", "balance"))
+    columns, no model instances, and a query compiled once."""
+    return _wallet_balances().tuples(str(user_id))
+
+
+@functools.cache
+def _wallet_balances() -> CompiledSelect[LedgerAccount]:
+    owner = "<owner>"
+    return CompiledSelect.compile(
+        wallets_of(user_id=owner).values_list("currency", "balance"),  # type: ignore[arg-type]
+        (LedgerAccount._meta.get_field("owner_id"), owner),
+    )
 
 
 def wallet_entries_of(*, user_id: uuid.UUID) -> QuerySet[LedgerEntry]:

@@ -62,11 +62,32 @@ def test_a_marker_the_orm_changes_or_repeats_is_refused():
         )
 
 
-def test_only_whole_rows_of_one_model_are_compiled():
+def test_only_plain_columns_of_one_model_are_compiled():
     marker = uuid.uuid4()
-    with pytest.raises(ValueError, match="whole rows"):
+    with pytest.raises(ValueError, match="columns of one model"):
         CompiledSelect.compile(User.objects.filter(pk=marker).only("email"), (PK, marker))
-    with pytest.raises(ValueError, match="whole rows"):
+    with pytest.raises(ValueError, match="columns of one model"):
         CompiledSelect.compile(
             LedgerAccount.objects.filter(kind=AccountKind.USER_WALLET).select_related(), (PK, marker)
         )
+
+
+def test_a_values_list_answers_the_orms_tuples_and_has_no_instances():
+    user = UserFactory()
+    fund_wallet(user, "12.34")
+    fund_wallet(user, "5.00", currency="NGN")
+    owner = "<owner>"
+    query = LedgerAccount.objects.filter(kind=AccountKind.USER_WALLET, owner_type="user", owner_id=owner)
+    balances = CompiledSelect.compile(
+        query.order_by("currency").values_list("currency", "balance"),
+        (LedgerAccount._meta.get_field("owner_id"), owner),
+    )
+    expected = list(
+        LedgerAccount.objects.filter(kind=AccountKind.USER_WALLET, owner_id=str(user.pk))
+        .order_by("currency")
+        .values_list("currency", "balance")
+    )
+    assert balances.tuples(str(user.pk)) == expected == [("KES", Decimal("12.34")), ("NGN", Decimal("5.00"))]
+    assert balances.tuples(str(uuid.uuid4())) == []
+    with pytest.raises(TypeError):
+        balances.rows(str(user.pk))
