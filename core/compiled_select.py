@@ -5,7 +5,7 @@ statement, more than a round trip to PostgreSQL on this stack; on a request that
 most of its time. The SQL, the converters and the model instances stay the ORM's: only the building is skipped.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -86,3 +86,48 @@ class CompiledSelect(Generic[M]):
     def first(self, *values: Any) -> M | None:
         found = self.rows(*values)
         return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class CompiledStatement:
+    """SQL and parameters built once by a function of named arguments (ORM querysets inside, raw SQL around them).
+
+    The arguments' places are found by building the statement with two unlike sets of markers: the parameters that
+    differ are where the arguments go. A builder that uses an argument in a form that cannot be replayed (a date
+    taken from a moment, a pattern made from a string) differs elsewhere, or changes the SQL, and is refused."""
+
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, str], ...]
+
+    @classmethod
+    def compile(
+        cls,
+        build: Callable[..., tuple[str, Sequence[Any]]],
+        prepare: Callable[..., dict[str, Any]],
+        first: dict[str, Any],
+        second: dict[str, Any],
+    ) -> "CompiledStatement":
+        """`build(**arguments)` gives (sql, params); `prepare(**arguments)` each argument as it appears among the
+        params (as the ORM prepares it for the database); `first` and `second`, unlike in every part, the markers."""
+        sql, params = build(**first)
+        sql_again, params_again = build(**second)
+        if sql != sql_again or len(params) != len(params_again):
+            raise ValueError(f"the statement's SQL changes with its arguments: {sql!r}")
+        markers = (prepare(**first), prepare(**second))
+        slots = []
+        for index, (one, other) in enumerate(zip(params, params_again, strict=True)):
+            if one == other:
+                continue
+            name = next((key for key, value in markers[0].items() if value == one), None)
+            if name is None or markers[1][name] != other:
+                raise ValueError(f"the statement uses its arguments in a form that cannot be replayed: {sql!r}")
+            slots.append((index, name))
+        return cls(sql=sql, params=tuple(params), slots=tuple(slots))
+
+    def parameters(self, prepared: dict[str, Any]) -> list[Any]:
+        """The params for arguments as `prepare` gives them."""
+        filled = list(self.params)
+        for index, name in self.slots:
+            filled[index] = prepared[name]
+        return filled

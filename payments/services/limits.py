@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.kyc import money_limits
 from accounts.models import User
 from core.app_hooks import Registry
+from core.compiled_select import CompiledStatement
 from core.errors import LimitExceededError
 from payments.models import Transfer, Withdrawal, WithdrawalStatus
 
@@ -60,13 +61,9 @@ def _sent_today(*, user: User, currency: str, since: datetime) -> Decimal:
     """Transfers sent, withdrawals not failed and every registered source's payments since `since`, in one round
     trip (each table on its (user, created_at) index): on every money request, so one plain statement, built once
     per set of sources, rather than an ORM aggregate per table."""
-    sql, params, slots = _sent_today_statement(tuple(_outgoing_sources.values()))
-    arguments = _prepared(user_id=user.pk, currency=currency, since=since)
-    filled = list(params)
-    for index, name in slots:
-        filled[index] = arguments[name]
+    statement = _sent_today_statement(tuple(_outgoing_sources.values()))
     with connection.cursor() as cursor:
-        cursor.execute(sql, filled)
+        cursor.execute(statement.sql, statement.parameters(_prepared(user_id=user.pk, currency=currency, since=since)))
         (total,) = cursor.fetchone()
     if not total:  # nothing today: a plain 0, as the ORM's empty sum was (messages show the limit unchanged)
         return Decimal("0")
@@ -77,47 +74,29 @@ def _sent_today(*, user: User, currency: str, since: datetime) -> Decimal:
 def _prepared(*, user_id: Any, currency: str, since: datetime) -> dict[str, Any]:
     """The three arguments as the database adapter takes them (as the ORM prepares a user id and a moment)."""
     return {
-        "user": User._meta.pk.get_db_prep_value(user_id, connection),
+        "user_id": User._meta.pk.get_db_prep_value(user_id, connection),
         "currency": currency,
         "since": connection.ops.adapt_datetimefield_value(since),
     }
 
 
-def _statement_with(
-    sources: tuple[OutgoingSource, ...], user_id: uuid.UUID, currency: str, since: datetime
-) -> tuple[str, list[Any]]:
-    arguments = _prepared(user_id=user_id, currency=currency, since=since)
-    sql = _SENT_AND_WITHDRAWN
-    params = [arguments["user"], currency, arguments["since"]] * 2 + [WithdrawalStatus.FAILED.value]
-    marker_user = User(pk=user_id)
-    for n, source in enumerate(sources):
-        source_sql, source_params = source(marker_user, currency, since).values("amount").query.sql_with_params()
-        # the ORM's own SQL and parameters: no value is written into the text
-        sql += f" + (SELECT COALESCE(SUM(amount), 0) FROM ({source_sql}) AS source_{n})"  # noqa: S608
-        params += source_params
-    return sql, params
-
-
 @functools.cache
-def _sent_today_statement(
-    sources: tuple[OutgoingSource, ...],
-) -> tuple[str, tuple[Any, ...], tuple[tuple[int, str], ...]]:
-    """The statement for these sources, built twice with two sets of marker arguments: the parameters that differ
-    are the arguments' places. A source that uses an argument in a form we cannot replay (a date taken from the
-    moment, a pattern made from the currency) would differ elsewhere, or change the SQL, and is refused."""
-    first = (uuid.uuid4(), "qqqqqqqq", datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC))
-    second = (uuid.uuid4(), "zzzzzzzz", datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC))  # unlike in every part
-    sql, params = _statement_with(sources, *first)
-    sql_again, params_again = _statement_with(sources, *second)
-    if sql != sql_again or len(params) != len(params_again):
-        raise ValueError("an outgoing source's SQL changes with its arguments")
-    markers = [_prepared(user_id=u, currency=c, since=s) for u, c, s in (first, second)]
-    slots = []
-    for index, (one, other) in enumerate(zip(params, params_again, strict=True)):
-        if one == other:
-            continue
-        name = next((key for key, value in markers[0].items() if value == one), None)
-        if name is None or markers[1][name] != other:
-            raise ValueError(f"an outgoing source uses its arguments in a form the limit cannot replay: {sql!r}")
-        slots.append((index, name))
-    return sql, tuple(params), tuple(slots)
+def _sent_today_statement(sources: tuple[OutgoingSource, ...]) -> CompiledStatement:
+    def build(*, user_id: uuid.UUID, currency: str, since: datetime) -> tuple[str, list[Any]]:
+        arguments = _prepared(user_id=user_id, currency=currency, since=since)
+        sql = _SENT_AND_WITHDRAWN
+        params = [arguments["user_id"], currency, arguments["since"]] * 2 + [WithdrawalStatus.FAILED.value]
+        for n, source in enumerate(sources):
+            queryset = source(User(pk=user_id), currency, since)
+            source_sql, source_params = queryset.values("amount").query.sql_with_params()
+            # the ORM's own SQL and parameters: no value is written into the text
+            sql += f" + (SELECT COALESCE(SUM(amount), 0) FROM ({source_sql}) AS source_{n})"  # noqa: S608
+            params += source_params
+        return sql, params
+
+    return CompiledStatement.compile(
+        build,
+        _prepared,
+        {"user_id": uuid.uuid4(), "currency": "qqqqqqqq", "since": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
+        {"user_id": uuid.uuid4(), "currency": "zzzzzzzz", "since": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
+    )

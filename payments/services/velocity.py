@@ -12,6 +12,7 @@ leaving lets the payment through leaves the window. A refusal is recorded (`Velo
 import functools
 import hashlib
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from core.compiled_select import CompiledStatement
 from core.enqueue import enqueue_on_commit
 from core.errors import ConflictError
 from core.money import round_money
@@ -79,13 +81,36 @@ def _window_columns(with_device: bool) -> str:
     return ", ".join(columns)
 
 
+def _prepared(*, user_id: Any, since: datetime) -> dict[str, Any]:
+    return {
+        "user_id": User._meta.pk.get_db_prep_value(user_id, connection),
+        "since": connection.ops.adapt_datetimefield_value(since),
+    }
+
+
+@functools.cache
+def _items_statement(kind: str) -> CompiledStatement:
+    """`_items`' query of the columns the windows read, built once per kind."""
+
+    def build(*, user_id: Any, since: datetime) -> tuple[str, Any]:
+        items = _items(user=User(pk=user_id), kind=kind, since=since)
+        return items.values("created_at", "amount", "currency", "device_hash").query.sql_with_params()
+
+    return CompiledStatement.compile(
+        build,
+        _prepared,
+        {"user_id": uuid.uuid4(), "since": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
+        {"user_id": uuid.uuid4(), "since": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
+    )
+
+
 def _window_totals(*, user: User, kind: str, currency: str, hashed: str, now: datetime) -> dict[str, Any]:
     """`{scope}_{window}_count` and `_amount` over the user's items of `kind` in the longest window (`_items`, the
     one definition of what counts), and with `hashed` the device's: one select. The counts are plain SQL around the
     items' query: on every transfer and withdrawal, the ORM's aggregate of eight filtered expressions cost more
     Python than the rest of the limits together (issue 20)."""
-    items = _items(user=user, kind=kind, since=now - max(WINDOWS.values()))
-    items_sql, items_params = items.values("created_at", "amount", "currency", "device_hash").query.sql_with_params()
+    items = _items_statement(kind)
+    items_params = items.parameters(_prepared(user_id=user.pk, since=now - max(WINDOWS.values())))
     moment = connection.ops.adapt_datetimefield_value
     params: list[Any] = []
     for scope in ("user", "device") if hashed else ("user",):
@@ -93,7 +118,7 @@ def _window_totals(*, user: User, kind: str, currency: str, hashed: str, now: da
         for length in WINDOWS.values():
             params += [moment(now - length), *device, moment(now - length), *device, currency]
     # the ORM's own SQL and parameters: no value is written into the text
-    sql = f"SELECT {_window_columns(bool(hashed))} FROM ({items_sql}) AS items"  # noqa: S608
+    sql = f"SELECT {_window_columns(bool(hashed))} FROM ({items.sql}) AS items"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *items_params])
         names = [column[0] for column in cursor.description]

@@ -5,10 +5,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import User
-from core.compiled_select import CompiledSelect
+from core.compiled_select import CompiledSelect, CompiledStatement
 from payments.models import AccountKind, LedgerAccount
 from tests.factories import UserFactory
 from tests.fixtures.money import fund_wallet
@@ -91,3 +91,30 @@ def test_a_values_list_answers_the_orms_tuples_and_has_no_instances():
     assert balances.tuples(str(uuid.uuid4())) == []
     with pytest.raises(TypeError):
         balances.rows(str(user.pk))
+
+
+def _by_email(*, email):
+    return User.objects.filter(email=email).values("id").query.sql_with_params()
+
+
+def _email_param(*, email):
+    return {"email": email}
+
+
+def test_a_compiled_statement_replays_its_arguments_and_refuses_one_it_cannot():
+    amina = UserFactory(email="amina@example.com")
+    statement = CompiledStatement.compile(_by_email, _email_param, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.parameters({"email": "amina@example.com"}))
+        assert [str(row[0]).replace("-", "") for row in cursor.fetchall()] == [amina.pk.hex]
+
+    def by_domain(*, email):
+        return User.objects.filter(email__endswith=email.split("@")[1]).values("id").query.sql_with_params()
+
+    def by_emails(*, email):
+        return User.objects.filter(email__in=email.split("q")).values("id").query.sql_with_params()
+
+    with pytest.raises(ValueError, match="cannot be replayed"):
+        CompiledStatement.compile(by_domain, _email_param, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
+    with pytest.raises(ValueError, match="changes with"):
+        CompiledStatement.compile(by_emails, _email_param, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
