@@ -1,11 +1,15 @@
+import functools
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import update_last_login
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenBackendError, TokenError
@@ -32,6 +36,7 @@ from accounts.registration import end_all_sessions, end_sessions_now
 from accounts.signals import user_message
 from accounts.two_factor import login_challenge
 from config.client_ip import client_ip
+from core.compiled_select import CompiledStatement
 from core.errors import ConflictError
 
 FAMILY_CLAIM = "fam"
@@ -212,11 +217,43 @@ def spend_pin_token(*, user: User, token: str) -> None:
     """Use the token up, in the caller's transaction: if the request's transaction rolls back, the token stays
     unspent (a transfer answers its refusals without rolling back, so an attempt that reached the recipient spends
     its token). Two requests racing with one token: the conditional UPDATE lets exactly one through."""
-    spent = PinToken.objects.filter(
-        user=user, token_hash=_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now()
-    ).update(used_at=timezone.now())
+    statement = _spend_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement.sql,
+            statement.parameters(_spend_arguments(user_id=user.pk, token_hash=_token_hash(token), now=timezone.now())),
+        )
+        spent = cursor.rowcount
     if spent != 1:
         raise PinTokenInvalidError()
+
+
+def _spend_arguments(*, user_id: Any, token_hash: str, now: datetime) -> dict[str, Any]:
+    return {
+        "user_id": User._meta.pk.get_db_prep_value(user_id, connection),
+        "token_hash": token_hash,
+        "now": connection.ops.adapt_datetimefield_value(now),
+    }
+
+
+@functools.cache
+def _spend_statement() -> CompiledStatement:
+    """The conditional UPDATE, built once: every money request spends a token."""
+
+    def build(*, user_id: Any, token_hash: str, now: datetime) -> tuple[str, Any]:
+        query = PinToken.objects.filter(
+            user_id=user_id, token_hash=token_hash, used_at__isnull=True, expires_at__gt=now
+        ).query.chain(UpdateQuery)
+        assert isinstance(query, UpdateQuery)  # what QuerySet.update builds
+        query.add_update_values({"used_at": now})
+        return query.get_compiler(DEFAULT_DB_ALIAS).as_sql()
+
+    return CompiledStatement.compile(
+        build,
+        _spend_arguments,
+        {"user_id": uuid.uuid4(), "token_hash": "q" * 64, "now": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
+        {"user_id": uuid.uuid4(), "token_hash": "z" * 64, "now": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
+    )
 
 
 def authorize_money_movement(*, user: User, pin_token: str | None) -> None:
