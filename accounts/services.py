@@ -219,21 +219,11 @@ def spend_pin_token(*, user: User, token: str) -> None:
     its token). Two requests racing with one token: the conditional UPDATE lets exactly one through."""
     statement = _spend_statement()
     with connection.cursor() as cursor:
-        cursor.execute(
-            statement.sql,
-            statement.parameters(_spend_arguments(user_id=user.pk, token_hash=_token_hash(token), now=timezone.now())),
-        )
+        arguments = statement.parameters(user_id=user.pk, token_hash=_token_hash(token), now=timezone.now())
+        cursor.execute(statement.sql, arguments)
         spent = cursor.rowcount
     if spent != 1:
         raise PinTokenInvalidError()
-
-
-def _spend_arguments(*, user_id: Any, token_hash: str, now: datetime) -> dict[str, Any]:
-    return {
-        "user_id": User._meta.pk.get_db_prep_value(user_id, connection),
-        "token_hash": token_hash,
-        "now": connection.ops.adapt_datetimefield_value(now),
-    }
 
 
 @functools.cache
@@ -250,7 +240,11 @@ def _spend_statement() -> CompiledStatement:
 
     return CompiledStatement.compile(
         build,
-        _spend_arguments,
+        {
+            "user_id": User._meta.pk,
+            "token_hash": PinToken._meta.get_field("token_hash"),
+            "now": PinToken._meta.get_field("expires_at"),
+        },
         {"user_id": uuid.uuid4(), "token_hash": "q" * 64, "now": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
         {"user_id": uuid.uuid4(), "token_hash": "z" * 64, "now": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
     )

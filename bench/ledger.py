@@ -70,6 +70,15 @@ def prepare(clients: int) -> dict:
     return {"hot": hot, "targets": targets, "pairs": pairs}
 
 
+def pair_for(shape: str, client: int, accounts: dict, count: int) -> tuple[int, int]:
+    """The `count`th posting's (source, target) ids: the hot wallet to the next target, or the client's own pair
+    back and forth."""
+    if shape == "hot":
+        return accounts["hot"], accounts["targets"][count % HOT_TARGETS]
+    a, b = accounts["pairs"][client]
+    return (a, b) if count % 2 == 0 else (b, a)
+
+
 def orm_worker(shape: str, client: int, accounts: dict, deadline: float, out) -> None:
     from decimal import Decimal
 
@@ -85,11 +94,8 @@ def orm_worker(shape: str, client: int, accounts: dict, deadline: float, out) ->
     one = Decimal("1.00")
     count = 0
     while time.monotonic() < deadline:
-        if shape == "hot":
-            source, target = by_id[accounts["hot"]], by_id[accounts["targets"][count % HOT_TARGETS]]
-        else:
-            a, b = accounts["pairs"][client]
-            source, target = (by_id[a], by_id[b]) if count % 2 == 0 else (by_id[b], by_id[a])
+        source_id, target_id = pair_for(shape, client, accounts, count)
+        source, target = by_id[source_id], by_id[target_id]
         post_transaction(
             kind=TransactionKind.TRANSFER,
             legs=[Leg(source, -one), Leg(target, one)],
@@ -115,30 +121,16 @@ RAW_STATEMENTS = {
 
 
 def raw_worker(shape: str, client: int, accounts: dict, deadline: float, out) -> None:
-    from decimal import Decimal
+    """The plain way: one statement per step."""
 
-    import psycopg
+    def post(cur, key: str, source: int, target: int, new_source, new_target, one) -> None:
+        cur.execute(RAW_STATEMENTS["key"], [key])
+        tx = cur.execute(RAW_STATEMENTS["tx"], [key]).fetchone()[0]
+        cur.execute(RAW_STATEMENTS["entries"], [tx, source, -one, new_source, tx, target, one, new_target])
+        cur.execute(RAW_STATEMENTS["balance"], [new_source, source])
+        cur.execute(RAW_STATEMENTS["balance"], [new_target, target])
 
-    one = Decimal("1.00")
-    count = 0
-    with psycopg.connect(BENCH_URL) as conn:
-        while time.monotonic() < deadline:
-            if shape == "hot":
-                source, target = accounts["hot"], accounts["targets"][count % HOT_TARGETS]
-            else:
-                a, b = accounts["pairs"][client]
-                source, target = (a, b) if count % 2 == 0 else (b, a)
-            key = f"raw:{client}:{uuid.uuid4().hex}"
-            with conn.transaction(), conn.cursor() as cur:
-                balances = dict(cur.execute(RAW_STATEMENTS["lock"], [sorted([source, target])]).fetchall())
-                cur.execute(RAW_STATEMENTS["key"], [key])
-                tx = cur.execute(RAW_STATEMENTS["tx"], [key]).fetchone()[0]
-                new_source, new_target = balances[source] - one, balances[target] + one
-                cur.execute(RAW_STATEMENTS["entries"], [tx, source, -one, new_source, tx, target, one, new_target])
-                cur.execute(RAW_STATEMENTS["balance"], [new_source, source])
-                cur.execute(RAW_STATEMENTS["balance"], [new_target, target])
-            count += 1
-    out.put(count)
+    run_raw(post, "raw", shape, client, accounts, deadline, out)
 
 
 ONE_STATEMENT = (
@@ -156,6 +148,18 @@ ONE_STATEMENT = (
 
 
 def raw_one_statement_worker(shape: str, client: int, accounts: dict, deadline: float, out) -> None:
+    """The service's statements since issue 20: the lock, then one data-modifying WITH."""
+
+    def post(cur, key: str, source: int, target: int, new_source, new_target, one) -> None:
+        params = [key, source, -one, new_source, target, one, new_target, source, new_source, target, new_target]
+        if cur.execute(ONE_STATEMENT, params).fetchone() is None:
+            raise RuntimeError("a fresh key was taken")
+
+    run_raw(post, "raw1", shape, client, accounts, deadline, out)
+
+
+def run_raw(post, label: str, shape: str, client: int, accounts: dict, deadline: float, out) -> None:
+    """Postings through psycopg alone until `deadline`: lock both accounts, then `post` the rest, commit."""
     from decimal import Decimal
 
     import psycopg
@@ -164,18 +168,11 @@ def raw_one_statement_worker(shape: str, client: int, accounts: dict, deadline: 
     count = 0
     with psycopg.connect(BENCH_URL) as conn:
         while time.monotonic() < deadline:
-            if shape == "hot":
-                source, target = accounts["hot"], accounts["targets"][count % HOT_TARGETS]
-            else:
-                a, b = accounts["pairs"][client]
-                source, target = (a, b) if count % 2 == 0 else (b, a)
-            key = f"raw1:{client}:{uuid.uuid4().hex}"
+            source, target = pair_for(shape, client, accounts, count)
             with conn.transaction(), conn.cursor() as cur:
                 balances = dict(cur.execute(RAW_STATEMENTS["lock"], [sorted([source, target])]).fetchall())
                 new_source, new_target = balances[source] - one, balances[target] + one
-                params = [key, source, -one, new_source, target, one, new_target]
-                if cur.execute(ONE_STATEMENT, [*params, source, new_source, target, new_target]).fetchone() is None:
-                    raise RuntimeError("a fresh key was taken")
+                post(cur, f"{label}:{client}:{uuid.uuid4().hex}", source, target, new_source, new_target, one)
             count += 1
     out.put(count)
 

@@ -99,22 +99,25 @@ class CompiledStatement:
     sql: str
     params: tuple[Any, ...]
     slots: tuple[tuple[int, str], ...]
+    fields: dict[str, "Field[Any, Any]"]
 
     @classmethod
     def compile(
         cls,
         build: Callable[..., tuple[str, Sequence[Any]]],
-        prepare: Callable[..., dict[str, Any]],
+        fields: dict[str, "Field[Any, Any]"],
         first: dict[str, Any],
         second: dict[str, Any],
     ) -> "CompiledStatement":
-        """`build(**arguments)` gives (sql, params); `prepare(**arguments)` each argument as it appears among the
-        params (as the ORM prepares it for the database); `first` and `second`, unlike in every part, the markers."""
+        """`build(**arguments)` gives (sql, params); `fields` names the model field each argument is compared with
+        (the ORM prepares it for the database as that field); `first` and `second`, unlike in every part, the
+        markers."""
+        statement = cls(sql="", params=(), slots=(), fields=fields)
         sql, params = build(**first)
         sql_again, params_again = build(**second)
         if sql != sql_again or len(params) != len(params_again):
             raise ValueError(f"the statement's SQL changes with its arguments: {sql!r}")
-        markers = (prepare(**first), prepare(**second))
+        markers = (statement._prepared(first), statement._prepared(second))
         slots = []
         for index, (one, other) in enumerate(zip(params, params_again, strict=True)):
             if one == other:
@@ -123,11 +126,16 @@ class CompiledStatement:
             if name is None or markers[1][name] != other:
                 raise ValueError(f"the statement uses its arguments in a form that cannot be replayed: {sql!r}")
             slots.append((index, name))
-        return cls(sql=sql, params=tuple(params), slots=tuple(slots))
+        return cls(sql=sql, params=tuple(params), slots=tuple(slots), fields=fields)
 
-    def parameters(self, prepared: dict[str, Any]) -> list[Any]:
-        """The params for arguments as `prepare` gives them."""
+    def parameters(self, **arguments: Any) -> list[Any]:
+        """The params for these arguments."""
+        prepared = self._prepared(arguments)
         filled = list(self.params)
         for index, name in self.slots:
             filled[index] = prepared[name]
         return filled
+
+    def _prepared(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        connection = connections[DEFAULT_DB_ALIAS]
+        return {name: self.fields[name].get_db_prep_value(value, connection) for name, value in arguments.items()}

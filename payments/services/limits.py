@@ -63,7 +63,7 @@ def _sent_today(*, user: User, currency: str, since: datetime) -> Decimal:
     per set of sources, rather than an ORM aggregate per table."""
     statement = _sent_today_statement(tuple(_outgoing_sources.values()))
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, statement.parameters(_prepared(user_id=user.pk, currency=currency, since=since)))
+        cursor.execute(statement.sql, statement.parameters(user_id=user.pk, currency=currency, since=since))
         (total,) = cursor.fetchone()
     if not total:  # nothing today: a plain 0, as the ORM's empty sum was (messages show the limit unchanged)
         return Decimal("0")
@@ -71,21 +71,13 @@ def _sent_today(*, user: User, currency: str, since: datetime) -> Decimal:
     return Decimal(str(total)).quantize(Decimal("0.01"))
 
 
-def _prepared(*, user_id: Any, currency: str, since: datetime) -> dict[str, Any]:
-    """The three arguments as the database adapter takes them (as the ORM prepares a user id and a moment)."""
-    return {
-        "user_id": User._meta.pk.get_db_prep_value(user_id, connection),
-        "currency": currency,
-        "since": connection.ops.adapt_datetimefield_value(since),
-    }
-
-
 @functools.cache
 def _sent_today_statement(sources: tuple[OutgoingSource, ...]) -> CompiledStatement:
     def build(*, user_id: uuid.UUID, currency: str, since: datetime) -> tuple[str, list[Any]]:
-        arguments = _prepared(user_id=user_id, currency=currency, since=since)
         sql = _SENT_AND_WITHDRAWN
-        params = [arguments["user_id"], currency, arguments["since"]] * 2 + [WithdrawalStatus.FAILED.value]
+        user_param = User._meta.pk.get_db_prep_value(user_id, connection)
+        moment = connection.ops.adapt_datetimefield_value(since)
+        params = [user_param, currency, moment] * 2 + [WithdrawalStatus.FAILED.value]
         for n, source in enumerate(sources):
             queryset = source(User(pk=user_id), currency, since)
             source_sql, source_params = queryset.values("amount").query.sql_with_params()
@@ -96,7 +88,11 @@ def _sent_today_statement(sources: tuple[OutgoingSource, ...]) -> CompiledStatem
 
     return CompiledStatement.compile(
         build,
-        _prepared,
+        {
+            "user_id": User._meta.pk,
+            "currency": Transfer._meta.get_field("currency"),
+            "since": Transfer._meta.get_field("created_at"),
+        },
         {"user_id": uuid.uuid4(), "currency": "qqqqqqqq", "since": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
         {"user_id": uuid.uuid4(), "currency": "zzzzzzzz", "since": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
     )

@@ -81,13 +81,6 @@ def _window_columns(with_device: bool) -> str:
     return ", ".join(columns)
 
 
-def _prepared(*, user_id: Any, since: datetime) -> dict[str, Any]:
-    return {
-        "user_id": User._meta.pk.get_db_prep_value(user_id, connection),
-        "since": connection.ops.adapt_datetimefield_value(since),
-    }
-
-
 @functools.cache
 def _items_statement(kind: str) -> CompiledStatement:
     """`_items`' query of the columns the windows read, built once per kind."""
@@ -98,7 +91,7 @@ def _items_statement(kind: str) -> CompiledStatement:
 
     return CompiledStatement.compile(
         build,
-        _prepared,
+        {"user_id": User._meta.pk, "since": Transfer._meta.get_field("created_at")},
         {"user_id": uuid.uuid4(), "since": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
         {"user_id": uuid.uuid4(), "since": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
     )
@@ -110,7 +103,7 @@ def _window_totals(*, user: User, kind: str, currency: str, hashed: str, now: da
     items' query: on every transfer and withdrawal, the ORM's aggregate of eight filtered expressions cost more
     Python than the rest of the limits together (issue 20)."""
     items = _items_statement(kind)
-    items_params = items.parameters(_prepared(user_id=user.pk, since=now - max(WINDOWS.values())))
+    items_params = items.parameters(user_id=user.pk, since=now - max(WINDOWS.values()))
     moment = connection.ops.adapt_datetimefield_value
     params: list[Any] = []
     for scope in ("user", "device") if hashed else ("user",):

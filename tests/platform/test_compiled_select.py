@@ -97,15 +97,11 @@ def _by_email(*, email):
     return User.objects.filter(email=email).values("id").query.sql_with_params()
 
 
-def _email_param(*, email):
-    return {"email": email}
-
-
 def test_a_compiled_statement_replays_its_arguments_and_refuses_one_it_cannot():
     amina = UserFactory(email="amina@example.com")
-    statement = CompiledStatement.compile(_by_email, _email_param, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
+    statement = CompiledStatement.compile(_by_email, {"email": EMAIL}, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, statement.parameters({"email": "amina@example.com"}))
+        cursor.execute(statement.sql, statement.parameters(email="amina@example.com"))
         assert [str(row[0]).replace("-", "") for row in cursor.fetchall()] == [amina.pk.hex]
 
     def by_domain(*, email):
@@ -115,6 +111,6 @@ def test_a_compiled_statement_replays_its_arguments_and_refuses_one_it_cannot():
         return User.objects.filter(email__in=email.split("q")).values("id").query.sql_with_params()
 
     with pytest.raises(ValueError, match="cannot be replayed"):
-        CompiledStatement.compile(by_domain, _email_param, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
+        CompiledStatement.compile(by_domain, {"email": EMAIL}, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
     with pytest.raises(ValueError, match="changes with"):
-        CompiledStatement.compile(by_emails, _email_param, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
+        CompiledStatement.compile(by_emails, {"email": EMAIL}, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
