@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Field, Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -66,7 +66,19 @@ class CompiledSelect(Generic[M]):
     def tuples(self, *values: Any) -> list[tuple[Any, ...]]:
         """The selected columns of each row for `values` (one per slot, as the ORM's filter would take them), as the
         ORM's converters leave them."""
-        connection = connections[DEFAULT_DB_ALIAS]
+        return self._fetch(values)[1]
+
+    def rows(self, *values: Any) -> list[M]:
+        """The model instances for `values`."""
+        if not self.attnames:
+            raise TypeError("a values_list select has no model instances; use tuples()")
+        alias, fetched = self._fetch(values)
+        return [self.model.from_db(alias, self.attnames, row) for row in fetched]
+
+    def _fetch(self, values: tuple[Any, ...]) -> tuple[str, list[tuple[Any, ...]]]:
+        # Routed as the ORM routes a read (a replica outside a transaction); the SQL is the same on every alias.
+        alias = router.db_for_read(self.model)
+        connection = connections[alias]
         params: list[Any] = list(self.params)
         for (index, field), value in zip(self.slots, values, strict=True):
             params[index] = field.get_db_prep_value(value, connection)
@@ -74,14 +86,8 @@ class CompiledSelect(Generic[M]):
             cursor.execute(self.sql, params)
             fetched: list[tuple[Any, ...]] = cursor.fetchall()
         if self.converters:
-            return [tuple(row) for row in self.compiler.apply_converters(fetched, self.converters)]
-        return fetched
-
-    def rows(self, *values: Any) -> list[M]:
-        """The model instances for `values`."""
-        if not self.attnames:
-            raise TypeError("a values_list select has no model instances; use tuples()")
-        return [self.model.from_db(DEFAULT_DB_ALIAS, self.attnames, row) for row in self.tuples(*values)]
+            fetched = [tuple(row) for row in self.compiler.apply_converters(fetched, self.converters)]
+        return alias, fetched
 
     def first(self, *values: Any) -> M | None:
         found = self.rows(*values)

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from accounts.models import User
+from core import compiled_select
 from core.compiled_select import CompiledSelect, CompiledStatement
 from payments.models import AccountKind, LedgerAccount
 from tests.factories import UserFactory
@@ -114,3 +115,20 @@ def test_a_compiled_statement_replays_its_arguments_and_refuses_one_it_cannot():
         CompiledStatement.compile(by_domain, {"email": EMAIL}, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
     with pytest.raises(ValueError, match="changes with"):
         CompiledStatement.compile(by_emails, {"email": EMAIL}, {"email": "qqqq@q.q"}, {"email": "zzzz@z.z"})
+
+
+def test_a_read_is_routed_as_the_orm_routes_it(monkeypatch):
+    """With a replica configured, reads outside a transaction go there (config.db_router); a compiled select asks
+    the router too, and its instances say where they came from."""
+    asked = []
+
+    def db_for_read(model, **hints):
+        asked.append(model)
+        return "default"
+
+    monkeypatch.setattr(compiled_select.router, "db_for_read", db_for_read)
+    user = UserFactory()
+    marker = uuid.uuid4()
+    by_id = CompiledSelect.compile(User.objects.filter(pk=marker), (PK, marker))
+    assert by_id.first(user.pk)._state.db == "default"
+    assert asked == [User]
