@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Field
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -97,8 +98,10 @@ class SessionAwareJWTAuthentication(JWTAuthentication):
 
 @functools.cache
 def _user_by_id() -> CompiledSelect[User]:
+    field = User._meta.get_field(api_settings.USER_ID_FIELD)
+    assert isinstance(field, Field)
     marker = uuid.uuid4()
-    return CompiledSelect.compile(User.objects.filter(**{api_settings.USER_ID_FIELD: marker}), (User._meta.pk, marker))
+    return CompiledSelect.compile(User.objects.filter(**{field.name: marker}), (field, marker))
 
 
 class SessionAwareJWTScheme(SimpleJWTScheme):

@@ -1,8 +1,7 @@
 import functools
 import hashlib
 import secrets
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
@@ -245,8 +244,6 @@ def _spend_statement() -> CompiledStatement:
             "token_hash": PinToken._meta.get_field("token_hash"),
             "now": PinToken._meta.get_field("expires_at"),
         },
-        {"user_id": uuid.uuid4(), "token_hash": "q" * 64, "now": datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC)},
-        {"user_id": uuid.uuid4(), "token_hash": "z" * 64, "now": datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC)},
     )
 
 

@@ -5,12 +5,14 @@ statement, more than a round trip to PostgreSQL on this stack; on a request that
 most of its time. The SQL, the converters and the model instances stay the ORM's: only the building is skipped.
 """
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, router
-from django.db.models import Field, Model, QuerySet
+from django.db.models import CharField, DateTimeField, Field, ForeignKey, Model, QuerySet, TextField, UUIDField
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
@@ -30,7 +32,7 @@ class CompiledSelect(Generic[M]):
     converters: dict[int, tuple[list[Callable[..., Any]], Any]]
 
     @classmethod
-    def compile(cls, queryset: "QuerySet[M]", *slots: tuple["Field[Any, Any]", Any]) -> "CompiledSelect[M]":
+    def compile(cls, queryset: "QuerySet[M, Any]", *slots: tuple["Field[Any, Any]", Any]) -> "CompiledSelect[M]":
         """`queryset` built with a distinct marker value for each argument; `slots` gives (field, marker) for each,
         in the order `rows` takes them. Each marker must appear exactly once among the compiled parameters (the
         rest are the query's constants), else the query's shape is not what the caller thinks and this raises."""
@@ -109,16 +111,13 @@ class CompiledStatement:
 
     @classmethod
     def compile(
-        cls,
-        build: Callable[..., tuple[str, Sequence[Any]]],
-        fields: dict[str, "Field[Any, Any]"],
-        first: dict[str, Any],
-        second: dict[str, Any],
+        cls, build: Callable[..., tuple[str, Sequence[Any]]], fields: dict[str, "Field[Any, Any]"]
     ) -> "CompiledStatement":
-        """`build(**arguments)` gives (sql, params); `fields` names the model field each argument is compared with
-        (the ORM prepares it for the database as that field); `first` and `second`, unlike in every part, the
-        markers."""
+        """`build(**arguments)` gives (sql, params); `fields` names, for each argument, the model field it is
+        prepared as for the database (as the ORM prepares a value for that field)."""
         statement = cls(sql="", params=(), slots=(), fields=fields)
+        first, second = ({name: _marker(field, position, variant) for position, (name, field) in
+                          enumerate(fields.items())} for variant in (0, 1))  # fmt: skip
         sql, params = build(**first)
         sql_again, params_again = build(**second)
         if sql != sql_again or len(params) != len(params_again):
@@ -145,3 +144,17 @@ class CompiledStatement:
     def _prepared(self, arguments: dict[str, Any]) -> dict[str, Any]:
         connection = connections[DEFAULT_DB_ALIAS]
         return {name: self.fields[name].get_db_prep_value(value, connection) for name, value in arguments.items()}
+
+
+def _marker(field: "Field[Any, Any]", position: int, variant: int) -> Any:
+    """A stand-in for the argument at `position`: unlike every other argument's, and unlike in every part from the
+    other variant's (every character of a string, every part of a moment), so no reshaping of it goes unseen."""
+    target = field.target_field if isinstance(field, ForeignKey) else field
+    if isinstance(target, UUIDField):
+        return uuid.uuid4()
+    if isinstance(target, DateTimeField):
+        return datetime(1901 + position + 50 * variant, 2 + variant, 3 + variant, 4 + variant, 5 + variant,
+                        6 + variant, 7 + position + 100 * variant, tzinfo=UTC)  # fmt: skip
+    if isinstance(target, CharField | TextField):
+        return chr(ord("a" if variant == 0 else "n") + position) * 8
+    raise TypeError(f"no marker for a {type(target).__name__} argument")

@@ -28,7 +28,7 @@ from payments.models import (
 )
 
 
-def wallets_of(*, user_id: uuid.UUID) -> QuerySet[LedgerAccount]:
+def wallets_of(*, user_id: uuid.UUID | str) -> QuerySet[LedgerAccount]:
     return LedgerAccount.objects.filter(
         kind=AccountKind.USER_WALLET, owner_type="user", owner_id=str(user_id)
     ).order_by("currency")
@@ -44,7 +44,7 @@ def wallet_balances_of(*, user_id: uuid.UUID) -> list[tuple[str, Decimal]]:
 def _wallet_balances() -> CompiledSelect[LedgerAccount]:
     owner = "<owner>"
     return CompiledSelect.compile(
-        wallets_of(user_id=owner).values_list("currency", "balance"),  # type: ignore[arg-type]
+        wallets_of(user_id=owner).values_list("currency", "balance"),
         (LedgerAccount._meta.get_field("owner_id"), owner),
     )
 
