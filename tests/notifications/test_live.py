@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from redis.asyncio.connection import AbstractConnection
@@ -318,6 +319,26 @@ def test_publish_with_a_broken_layer_or_message_logs_and_returns(monkeypatch, ca
 
 def test_publish_to_nobody_is_a_no_op():
     live.publish([], {"kind": "notification"})
+
+
+def test_in_memory_publish_without_a_socket_in_this_process_sends_nothing(monkeypatch):
+    """A WSGI worker serves no socket: its publishes must not spend a thread and an event loop on nobody."""
+    layer = get_channel_layer()
+    listener = uuid.uuid4()
+    started = []
+    monkeypatch.setattr(live, "async_to_sync", lambda function: started.append(function) or async_to_sync(function))
+
+    live.publish([uuid.uuid4(), uuid.uuid4()], {"kind": "notification"})
+    assert started == []
+
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(live.user_group(listener), channel)
+    live.publish([uuid.uuid4(), listener], {"kind": "notification", "n": 1})
+    assert len(started) == 1
+    assert async_to_sync(layer.receive)(channel) == {
+        "type": live.EVENT_TYPE,
+        "message": {"kind": "notification", "n": 1},
+    }
 
 
 class RecordingLayer:
