@@ -47,8 +47,8 @@ def notify(*, user: User, event: str, context: dict[str, Any] | None = None, key
     sealed = {name: value for name, value in (context or {}).items() if name in spec.sealed}
     language = language_of(user.language)
     try:
-        json.dumps(values)  # the one value an insert of it can fail on, found before the insert (no savepoint)
         shown = render(spec, language=language, context={**values, **dict.fromkeys(sealed, HIDDEN)})
+        _check_storable(values, shown.title, shown.body, shown.link)
         notification = Notification(
             user=user,
             event=spec.name,
@@ -72,6 +72,25 @@ def notify(*, user: User, event: str, context: dict[str, Any] | None = None, key
         return None
     transaction.on_commit(lambda: _after_commit(notification))
     return notification
+
+
+def _check_storable(context: Any, *texts: str) -> None:
+    """What PostgreSQL would refuse in a notification's columns, refused before the insert: a refused insert
+    without a savepoint (a notification with no cause takes none) would end the caller's whole transaction.
+    Lengths are cut to fit; what JSON cannot carry, and NUL, which neither text nor jsonb can hold, raise here."""
+    json.dumps(context)
+    if any("\x00" in text for text in texts) or _holds_nul(context):
+        raise ValueError("a notification cannot hold a NUL character")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _save_apart(row: Notification | Delivery) -> None:

@@ -62,6 +62,22 @@ def test_a_broken_message_never_breaks_the_callers_work():
     assert Notification.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "context",
+    [{"sender": "Eve\x00"}, {"amount": "KES 1.00", "nested": {"a\x00": 1}}, {"nested": ["ok", ["\x00"]]}],
+    ids=["in-a-value", "in-a-key", "deep-in-a-list"],
+)
+def test_a_message_postgresql_would_refuse_is_dropped_before_the_insert(context):
+    """A notification with no cause is written without a savepoint: a NUL (which PostgreSQL's text and jsonb refuse)
+    must be caught before the insert, or the caller's money work would be lost with it."""
+    user = UserFactory()
+    with transaction.atomic():
+        assert services.notify(user=user, event="transfer_received", context=context) is None
+        later = services.notify(user=user, event="transfer_received", context={"amount": "KES 1.00", "sender": "A"})
+        assert later is not None
+    assert list(Notification.objects.values_list("pk", flat=True)) == [later.pk]
+
+
 def test_deliveries_follow_the_defaults_and_the_users_choices():
     user = UserFactory()
     loud = services.notify(user=user, event="deposit_credited", context=example("deposit_credited"))
