@@ -14,6 +14,8 @@ Both servers: gunicorn, WORKERS sync workers, on PostgreSQL, DEBUG off. Pamoja r
 (`config.wsgi`, every middleware, JSON access log to a file, Django's psycopg pool), with the throttles lifted (the
 counters still run) and the sandbox providers (nothing here calls one). The bare app: no middleware, DRF with no
 authentication, JSON only, `CONN_MAX_AGE=600`, tables `acct` (ACCOUNTS rows) and `entry` in its own database.
+By default Pamoja has no Redis (local-memory cache, filesystem broker, in-memory channel layer); set REDIS_URL,
+CELERY_BROKER_URL and CHANNEL_LAYER_URL (three Redis databases) to run it as production does.
 
 Load: `wrk -t2 -c16 --latency`, a WARM_UP untimed, then SECONDS timed; ROUNDS rounds of every phase, the pair's two
 servers one after the other. Printed per phase: req/s, p50/p99 ms, non-2xx answers, and CPU ms per request of the
